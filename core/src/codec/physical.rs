@@ -1,0 +1,116 @@
+//! The physical codec: ORC scans, then Ballista's own execution plans.
+
+use std::sync::Arc;
+
+use ballista_core::serde::BallistaPhysicalExtensionCodec;
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion_orc::OrcSource;
+use datafusion_proto::physical_plan::from_proto::{
+    parse_protobuf_file_scan_config, parse_table_schema_from_proto,
+};
+use datafusion_proto::physical_plan::to_proto::serialize_file_scan_config;
+use datafusion_proto::physical_plan::{
+    PhysicalExtensionCodec, PhysicalPlanDecodeContext, PhysicalProtoConverterExtension,
+};
+use datafusion_proto::protobuf::FileScanExecConf;
+use prost::Message;
+
+use super::{tagged, untag};
+
+const ORC_SCAN_TAG: &[u8] = b"medallion.orc_scan:";
+
+/// Physical extension codec installed in every medallion process.
+#[derive(Debug, Default)]
+pub struct MedallionPhysicalCodec {
+    ballista: BallistaPhysicalExtensionCodec,
+}
+
+/// The file scan configuration of `plan` when it is a scan of ORC files.
+fn orc_scan(plan: &dyn ExecutionPlan) -> Option<&FileScanConfig> {
+    let exec = plan.downcast_ref::<DataSourceExec>()?;
+    let config = exec.data_source().downcast_ref::<FileScanConfig>()?;
+    config
+        .file_source()
+        .downcast_ref::<OrcSource>()
+        .map(|_| config)
+}
+
+impl MedallionPhysicalCodec {
+    fn decode_orc_scan(
+        &self,
+        payload: &[u8],
+        ctx: &TaskContext,
+        proto_converter: &dyn PhysicalProtoConverterExtension,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let proto = FileScanExecConf::decode(payload)
+            .map_err(|e| DataFusionError::Internal(format!("decoding ORC scan: {e}")))?;
+        let table_schema = parse_table_schema_from_proto(&proto)?;
+        let source = Arc::new(OrcSource::new(table_schema));
+        let decode_ctx = PhysicalPlanDecodeContext::new(ctx, self);
+        let config =
+            parse_protobuf_file_scan_config(&proto, &decode_ctx, proto_converter, source)?;
+        Ok(DataSourceExec::from_data_source(config))
+    }
+}
+
+impl PhysicalExtensionCodec for MedallionPhysicalCodec {
+    fn try_decode(
+        &self,
+        buf: &[u8],
+        inputs: &[Arc<dyn ExecutionPlan>],
+        ctx: &TaskContext,
+        proto_converter: &dyn PhysicalProtoConverterExtension,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        match untag(ORC_SCAN_TAG, buf) {
+            Some(payload) => self.decode_orc_scan(payload, ctx, proto_converter),
+            None => self
+                .ballista
+                .try_decode(buf, inputs, ctx, proto_converter),
+        }
+    }
+
+    fn try_encode(
+        &self,
+        node: Arc<dyn ExecutionPlan>,
+        buf: &mut Vec<u8>,
+        proto_converter: &dyn PhysicalProtoConverterExtension,
+    ) -> Result<()> {
+        match orc_scan(node.as_ref()) {
+            Some(config) => {
+                let proto = serialize_file_scan_config(config, self, proto_converter)?;
+                tagged(ORC_SCAN_TAG, &proto.encode_to_vec(), buf);
+                Ok(())
+            }
+            None => self.ballista.try_encode(node, buf, proto_converter),
+        }
+    }
+
+    fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+        self.ballista.try_decode_udf(name, buf)
+    }
+
+    fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
+        self.ballista.try_encode_udf(node, buf)
+    }
+
+    fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
+        self.ballista.try_decode_udaf(name, buf)
+    }
+
+    fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
+        self.ballista.try_encode_udaf(node, buf)
+    }
+
+    fn try_decode_udwf(&self, name: &str, buf: &[u8]) -> Result<Arc<WindowUDF>> {
+        self.ballista.try_decode_udwf(name, buf)
+    }
+
+    fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
+        self.ballista.try_encode_udwf(node, buf)
+    }
+}

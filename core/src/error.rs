@@ -1,0 +1,167 @@
+//! The one error type of medallion: each variant names what the user did or what failed, and maps to
+//! the CLI's exit code.
+
+use std::path::PathBuf;
+
+use datafusion::error::DataFusionError;
+
+/// Result alias used across medallion.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can end a medallion command, in words a data engineer can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A command-line argument or configuration value is wrong.
+    #[error("invalid {what}: {message}")]
+    InvalidArgument {
+        /// The flag, setting or argument at fault (e.g. `--rows`).
+        what: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A job name that no job plan has.
+    #[error("unknown job '{name}' (known jobs: {known})")]
+    UnknownJob {
+        /// The name given.
+        name: String,
+        /// The names that exist, comma-separated.
+        known: String,
+    },
+    /// The lake root or one of its tables does not exist.
+    #[error("lake table '{table}' not found at {location}")]
+    LakeNotFound {
+        /// The table looked for.
+        table: String,
+        /// Where it was looked for.
+        location: String,
+    },
+    /// A lake table lacks a column the job needs, or has it with the wrong type.
+    #[error("{location}: {message}")]
+    SchemaMismatch {
+        /// The file or table at fault.
+        location: String,
+        /// What is missing or mistyped.
+        message: String,
+    },
+    /// A data file could not be read or decoded.
+    #[error("corrupt or unreadable file {location}: {message}")]
+    CorruptFile {
+        /// The file at fault.
+        location: String,
+        /// The decoder's message.
+        message: String,
+    },
+    /// A local file or folder could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done (`reading`, `writing`, `creating`, ...).
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A server (MySQL, S3, scheduler) could not be reached.
+    #[error("cannot reach {what} at {location}: {message}")]
+    Unreachable {
+        /// The kind of server.
+        what: &'static str,
+        /// Where it was expected (credentials masked).
+        location: String,
+        /// The client's message.
+        message: String,
+    },
+    /// A query or plan failed inside the engine.
+    #[error("{context}: {source}")]
+    Engine {
+        /// What medallion was doing.
+        context: String,
+        /// The engine's error.
+        #[source]
+        source: Box<DataFusionError>,
+    },
+    /// A job ran but failed.
+    #[error("job '{job}' failed: {message}")]
+    JobFailed {
+        /// The job name.
+        job: String,
+        /// Why.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The process exit code for this error: 1 job failed, 2 bad usage or input, 3 infrastructure
+    /// unreachable.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::InvalidArgument { .. }
+            | Error::UnknownJob { .. }
+            | Error::LakeNotFound { .. }
+            | Error::SchemaMismatch { .. }
+            | Error::CorruptFile { .. }
+            | Error::Io { .. } => 2,
+            Error::Unreachable { .. } => 3,
+            Error::Engine { .. } | Error::JobFailed { .. } => 1,
+        }
+    }
+
+    /// Wraps an engine error with what medallion was doing when it happened.
+    pub fn engine(context: impl Into<String>, source: DataFusionError) -> Self {
+        Error::Engine {
+            context: context.into(),
+            source: Box::new(source),
+        }
+    }
+
+    /// An [`Error::Io`] for `path`.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// An [`Error::InvalidArgument`].
+    pub fn invalid(what: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            what: what.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_documented_table() {
+        assert_eq!(Error::invalid("--rows", "must be > 0").exit_code(), 2);
+        let unreachable = Error::Unreachable {
+            what: "MySQL",
+            location: "127.0.0.1:1".into(),
+            message: "refused".into(),
+        };
+        assert_eq!(unreachable.exit_code(), 3);
+        let failed = Error::JobFailed {
+            job: "j".into(),
+            message: "m".into(),
+        };
+        assert_eq!(failed.exit_code(), 1);
+    }
+
+    #[test]
+    fn messages_name_what_is_wrong() {
+        let e = Error::LakeNotFound {
+            table: "accidents".into(),
+            location: "/nope/accidents".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "lake table 'accidents' not found at /nope/accidents"
+        );
+    }
+}

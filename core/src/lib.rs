@@ -1,0 +1,13 @@
+//! What every medallion process shares: the session state (UDFs, codecs, object stores), lake table
+//! registration, the Gold sinks, table options, the run record and the error type.
+
+pub mod codec;
+pub mod error;
+pub mod lake;
+pub mod orc_table;
+pub mod run_record;
+pub mod session;
+pub mod sink;
+pub mod table_options;
+
+pub use error::{Error, Result};

@@ -1,0 +1,101 @@
+//! The one place that builds the DataFusion/Ballista session every medallion process uses: the
+//! client, the in-process (embedded) cluster, the scheduler and the executors.
+
+use std::sync::Arc;
+
+use ballista::prelude::{SessionConfigExt, SessionContextExt};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::{FunctionRegistry, SessionState};
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::codec::{MedallionLogicalCodec, MedallionPhysicalCodec};
+use crate::error::{Error, Result};
+
+/// The session configuration: Ballista's defaults plus medallion's plan codecs.
+pub fn session_config() -> SessionConfig {
+    SessionConfig::new_with_ballista()
+        .with_information_schema(true)
+        .with_ballista_logical_extension_codec(Arc::new(MedallionLogicalCodec::default()))
+        .with_ballista_physical_extension_codec(Arc::new(MedallionPhysicalCodec::default()))
+}
+
+/// The runtime environment: memory pool, disk manager and the object stores of the lake.
+pub fn runtime_env() -> Result<Arc<RuntimeEnv>> {
+    RuntimeEnvBuilder::new()
+        .build_arc()
+        .map_err(|e| Error::engine("building the runtime environment", e))
+}
+
+/// A session state with medallion's UDFs, codecs and object stores, from `config`.
+pub fn session_state_with_config(config: SessionConfig) -> Result<SessionState> {
+    let mut state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime_env()?)
+        .with_default_features()
+        .build();
+    for udf in medallion_udfs::all_udfs() {
+        state
+            .register_udf(udf)
+            .map_err(|e| Error::engine("registering UDFs", e))?;
+    }
+    Ok(state)
+}
+
+/// The session state shared by client, scheduler and executors (see [`session_state_with_config`]).
+pub fn session_state() -> Result<SessionState> {
+    session_state_with_config(session_config())
+}
+
+/// Registers medallion's UDFs on a client context (Ballista needs them on the client as well as in
+/// the state handed to the scheduler and executors).
+pub fn register_udfs(ctx: &SessionContext) {
+    for udf in medallion_udfs::all_udfs() {
+        ctx.register_udf(udf.as_ref().clone());
+    }
+}
+
+/// An embedded cluster: a Ballista scheduler and an executor with `parallelism` task slots in this
+/// process, and a client context connected to them.
+pub async fn embedded_context(parallelism: usize) -> Result<SessionContext> {
+    let config = session_config().with_ballista_standalone_parallelism(parallelism.max(1));
+    let state = session_state_with_config(config)?;
+    let ctx = SessionContext::standalone_with_state(state)
+        .await
+        .map_err(|e| Error::engine("starting the embedded Ballista cluster", e))?;
+    register_udfs(&ctx);
+    Ok(ctx)
+}
+
+/// A client context for the Ballista scheduler at `url` (`df://host:port`).
+pub async fn remote_context(url: &str) -> Result<SessionContext> {
+    let state = session_state()?;
+    let ctx = SessionContext::remote_with_state(url, state)
+        .await
+        .map_err(|e| Error::Unreachable {
+            what: "Ballista scheduler",
+            location: url.to_string(),
+            message: e.to_string(),
+        })?;
+    register_udfs(&ctx);
+    Ok(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_has_every_udf() {
+        let state = session_state().expect("state");
+        for name in [
+            "danger_index",
+            "seasonal_factor",
+            "trend_direction",
+            "haversine_miles",
+            "pseudonym",
+        ] {
+            assert!(state.scalar_functions().contains_key(name), "{name}");
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The Parquet folder sink: each Gold table is a folder of Parquet files under the sink folder.
+//!
+//! A run writes into `DIR/.staging-<run_id>/`; publishing renames each staged table folder over the
+//! published one (the replaced folder is kept aside until every rename succeeded, then deleted), so
+//! readers see either the old or the new table folders and a failed run changes nothing.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::arrow::array::{Array, UInt64Array};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::prelude::DataFrame;
+
+use super::{GoldSink, GoldTable};
+use crate::error::{Error, Result};
+use crate::run_record::RunRecord;
+
+/// Writes Gold tables as Parquet folders under a local (or shared) folder.
+#[derive(Debug)]
+pub struct FileSink {
+    root: PathBuf,
+    run_id: Option<String>,
+    staged: Vec<String>,
+}
+
+impl FileSink {
+    /// A sink writing under `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into(),
+            run_id: None,
+            staged: Vec::new(),
+        }
+    }
+
+    fn staging_dir(&self) -> Result<PathBuf> {
+        match &self.run_id {
+            Some(run_id) => Ok(self.root.join(format!(".staging-{run_id}"))),
+            None => Err(Error::invalid("sink", "prepare() was not called")),
+        }
+    }
+
+    fn replaced_dir(&self) -> Result<PathBuf> {
+        match &self.run_id {
+            Some(run_id) => Ok(self.root.join(format!(".replaced-{run_id}"))),
+            None => Err(Error::invalid("sink", "prepare() was not called")),
+        }
+    }
+
+    /// Moves the published tables of `done` back from `replaced` after a failed publish.
+    fn roll_back(&self, done: &[String], replaced: &Path) {
+        for table in done {
+            let published = self.root.join(table);
+            let _ = fs::remove_dir_all(&published);
+            let old = replaced.join(table);
+            if old.exists() {
+                let _ = fs::rename(&old, &published);
+            }
+        }
+    }
+}
+
+fn rows_in(batches: &[datafusion::arrow::array::RecordBatch]) -> u64 {
+    batches
+        .iter()
+        .filter_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>())
+        .flat_map(|counts| (0..counts.len()).map(move |i| counts.value(i)))
+        .sum()
+}
+
+#[async_trait]
+impl GoldSink for FileSink {
+    fn describe(&self) -> String {
+        format!("file://{}", self.root.display())
+    }
+
+    async fn prepare(&mut self, run_id: &str) -> Result<()> {
+        self.run_id = Some(run_id.to_string());
+        self.staged.clear();
+        let staging = self.staging_dir()?;
+        fs::create_dir_all(&staging).map_err(|e| Error::io("creating", &staging, e))
+    }
+
+    async fn write_table(&mut self, table: GoldTable<'_>, df: DataFrame) -> Result<u64> {
+        let dir = self.staging_dir()?.join(table.name);
+        let path = format!("{}/", dir.display());
+        let batches = df
+            .write_parquet(&path, DataFrameWriteOptions::new(), None)
+            .await
+            .map_err(|e| Error::engine(format!("writing Gold table {}", table.name), e))?;
+        // An empty result writes no file; keep an (empty) folder so the table still exists.
+        fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+        self.staged.push(table.name.to_string());
+        Ok(rows_in(&batches))
+    }
+
+    async fn publish(&mut self) -> Result<()> {
+        let staging = self.staging_dir()?;
+        let replaced = self.replaced_dir()?;
+        fs::create_dir_all(&replaced).map_err(|e| Error::io("creating", &replaced, e))?;
+        let mut done = Vec::new();
+        for table in &self.staged {
+            let published = self.root.join(table);
+            let outcome = (|| {
+                if published.exists() {
+                    fs::rename(&published, replaced.join(table))
+                        .map_err(|e| Error::io("moving aside", &published, e))?;
+                }
+                fs::rename(staging.join(table), &published)
+                    .map_err(|e| Error::io("publishing", &published, e))
+            })();
+            if let Err(e) = outcome {
+                self.roll_back(&done, &replaced);
+                return Err(e);
+            }
+            done.push(table.clone());
+        }
+        let _ = fs::remove_dir_all(&replaced);
+        let _ = fs::remove_dir_all(&staging);
+        Ok(())
+    }
+
+    async fn abort(&mut self) -> Result<()> {
+        let staging = self.staging_dir()?;
+        if staging.exists() {
+            fs::remove_dir_all(&staging).map_err(|e| Error::io("removing", &staging, e))?;
+        }
+        self.staged.clear();
+        Ok(())
+    }
+
+    async fn record_run(&mut self, record: &RunRecord) -> Result<()> {
+        let dir = self.root.join("pipeline_runs");
+        fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+        let path = dir.join(format!("run-{}.parquet", record.run_id));
+        let file = fs::File::create(&path).map_err(|e| Error::io("creating", &path, e))?;
+        let batch = record.to_batch()?;
+        let write = || -> datafusion::parquet::errors::Result<()> {
+            let mut writer = ArrowWriter::try_new(file, batch.schema(), None)?;
+            writer.write(&batch)?;
+            writer.close()?;
+            Ok(())
+        };
+        write().map_err(|e| Error::io("writing", &path, std::io::Error::other(e)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn publish_replaces_tables_and_abort_leaves_them() {
+        let root = tempfile::tempdir().unwrap();
+        let mut sink = FileSink::new(root.path());
+        // a previously published table
+        fs::create_dir_all(root.path().join("t/")).unwrap();
+        fs::write(root.path().join("t/old.parquet"), b"old").unwrap();
+
+        // an aborted run: nothing changes
+        sink.prepare("r1").await.unwrap();
+        fs::create_dir_all(root.path().join(".staging-r1/t")).unwrap();
+        fs::write(root.path().join(".staging-r1/t/new.parquet"), b"new").unwrap();
+        sink.staged.push("t".into());
+        sink.abort().await.unwrap();
+        assert!(root.path().join("t/old.parquet").exists());
+        assert!(!root.path().join(".staging-r1").exists());
+
+        // a published run: the new folder replaces the old one, staging is gone
+        sink.prepare("r2").await.unwrap();
+        fs::create_dir_all(root.path().join(".staging-r2/t")).unwrap();
+        fs::write(root.path().join(".staging-r2/t/new.parquet"), b"new").unwrap();
+        sink.staged.push("t".into());
+        sink.publish().await.unwrap();
+        assert!(root.path().join("t/new.parquet").exists());
+        assert!(!root.path().join("t/old.parquet").exists());
+        assert!(!root.path().join(".staging-r2").exists());
+        assert!(!root.path().join(".replaced-r2").exists());
+    }
+}

@@ -1,0 +1,71 @@
+//! Gold sinks: where a run's tables go. A sink is a small state machine — prepare, write tables
+//! into staging, then publish all of them at once or abort — so a failed or retried run never
+//! leaves half-written Gold tables.
+
+mod file;
+
+use async_trait::async_trait;
+use datafusion::prelude::DataFrame;
+
+pub use file::FileSink;
+
+use crate::error::{Error, Result};
+use crate::run_record::RunRecord;
+use crate::table_options::TableOptions;
+
+/// A Gold table to write: its name and layout.
+#[derive(Debug, Clone, Copy)]
+pub struct GoldTable<'a> {
+    /// The table's name.
+    pub name: &'a str,
+    /// Keys, partitioning and indexes.
+    pub options: &'a TableOptions,
+}
+
+/// A destination for Gold tables.
+#[async_trait]
+pub trait GoldSink: Send + Sync {
+    /// Where the sink writes, with credentials masked.
+    fn describe(&self) -> String;
+
+    /// Checks the destination and creates the run's staging area.
+    async fn prepare(&mut self, run_id: &str) -> Result<()>;
+
+    /// Writes `df` as Gold table `table` into staging; returns the rows written.
+    async fn write_table(&mut self, table: GoldTable<'_>, df: DataFrame) -> Result<u64>;
+
+    /// Makes every staged table visible at once, replacing the published ones.
+    async fn publish(&mut self) -> Result<()>;
+
+    /// Drops the staging area; the published tables stay as they were.
+    async fn abort(&mut self) -> Result<()>;
+
+    /// Appends `record` to `pipeline_runs`.
+    async fn record_run(&mut self, record: &RunRecord) -> Result<()>;
+}
+
+/// Opens the sink named by `url`: `file://DIR` or a plain folder path (Parquet).
+pub fn open_sink(url: &str) -> Result<Box<dyn GoldSink>> {
+    match url.split_once("://") {
+        Some(("file", path)) => Ok(Box::new(FileSink::new(path))),
+        Some((scheme, _)) => Err(Error::invalid(
+            "--sink",
+            format!("unsupported scheme '{scheme}://' (use file://DIR or mysql://user:pass@host:port/db)"),
+        )),
+        None if url.is_empty() => Err(Error::invalid("--sink", "empty")),
+        None => Ok(Box::new(FileSink::new(url))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sinks_open_by_scheme() {
+        assert!(open_sink("file:///tmp/gold").is_ok());
+        assert!(open_sink("gold").is_ok());
+        let err = open_sink("ftp://x").err().unwrap();
+        assert!(err.to_string().contains("unsupported scheme 'ftp://'"));
+    }
+}

@@ -1,0 +1,48 @@
+-- Accepted Silver accidents (SPEC section 2: an id, a state, a start_time and a severity in 1..4)
+-- with the categories that every Gold table shares (SPEC section 3).
+SELECT
+    id,
+    severity,
+    CAST(start_time AS TIMESTAMP) AS start_time,
+    state,
+    city,
+    start_lat,
+    start_lng,
+    distance_mi,
+    temperature_f,
+    visibility_mi,
+    amenity, bump, crossing, give_way, junction, no_exit, railway,
+    roundabout, station, stop, traffic_calming, traffic_signal, turning_loop,
+    -- first rule that matches, case-insensitive
+    CASE
+        WHEN weather_condition ~* 'thunder|storm|hail|tornado|squall' THEN 'storm'
+        WHEN weather_condition ~* 'snow|sleet|ice|wintry|freezing' THEN 'snow'
+        WHEN weather_condition ~* 'rain|drizzle|shower' THEN 'rain'
+        WHEN weather_condition ~* 'fog|mist|haze|smoke|dust|sand' THEN 'fog'
+        WHEN weather_condition ~* 'cloud|overcast' THEN 'cloudy'
+        WHEN weather_condition ~* 'fair|clear' THEN 'clear'
+        WHEN weather_condition IS NULL OR weather_condition = '' THEN 'unknown'
+        ELSE 'other'
+    END AS weather_category,
+    CASE
+        WHEN temperature_f IS NULL THEN 'unknown'
+        WHEN temperature_f < 40 THEN 'cold'
+        WHEN temperature_f > 85 THEN 'hot'
+        ELSE 'mild'
+    END AS temperature_category,
+    -- NULL flags count as false
+    CAST(
+        CAST(coalesce(amenity, false) AS INT) + CAST(coalesce(bump, false) AS INT)
+        + CAST(coalesce(crossing, false) AS INT) + CAST(coalesce(give_way, false) AS INT)
+        + CAST(coalesce(junction, false) AS INT) + CAST(coalesce(no_exit, false) AS INT)
+        + CAST(coalesce(railway, false) AS INT) + CAST(coalesce(roundabout, false) AS INT)
+        + CAST(coalesce(station, false) AS INT) + CAST(coalesce(stop, false) AS INT)
+        + CAST(coalesce(traffic_calming, false) AS INT)
+        + CAST(coalesce(traffic_signal, false) AS INT)
+        + CAST(coalesce(turning_loop, false) AS INT)
+    AS INT) AS infrastructure_count
+FROM accidents
+WHERE id IS NOT NULL
+  AND state IS NOT NULL
+  AND start_time IS NOT NULL
+  AND severity BETWEEN 1 AND 4

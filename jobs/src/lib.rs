@@ -1,0 +1,9 @@
+//! medallion's job plans (SQL files + Rust glue), the job runner, data generators, Bronze ingest and
+//! the `medallion` command line.
+
+pub mod accidents;
+pub mod cli;
+pub mod logging;
+pub mod plan;
+pub mod reference;
+pub mod run;

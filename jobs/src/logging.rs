@@ -1,0 +1,32 @@
+//! Logging: human-readable by default, one JSON object per line with `--log-format json`.
+//! `RUST_LOG` overrides the level filter.
+
+use clap::ValueEnum;
+use tracing_subscriber::EnvFilter;
+
+/// The log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Plain text lines.
+    Human,
+    /// One JSON object per line (timestamp, level, message and fields).
+    Json,
+}
+
+/// Installs the global subscriber, writing to stderr. `verbose` lowers the default level to debug.
+pub fn init(format: LogFormat, verbose: bool) {
+    let default = if verbose {
+        "info,medallion=debug,medallion_core=debug,medallion_jobs=debug"
+    } else {
+        "warn,medallion=info,medallion_core=info,medallion_jobs=info"
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}

@@ -1,0 +1,285 @@
+//! Running a job plan: open and check its lake inputs, register reference data and views, write
+//! every Gold table into the sink's staging area, then publish them all at once — or abort and leave
+//! the published tables untouched — and record the run in `pipeline_runs`.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use chrono::Utc;
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::Int64Type;
+use datafusion::prelude::SessionContext;
+use indicatif::{ProgressBar, ProgressStyle};
+use medallion_core::lake::{self, LakeTable};
+use medallion_core::run_record::{RunRecord, RunStatus};
+use medallion_core::sink::{GoldSink, GoldTable};
+use medallion_core::{Error, Result};
+use tracing::{info, warn};
+
+use crate::plan::{JobPlan, Params, QualityRule};
+use crate::reference::register_reference;
+
+/// What to run and where.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// The lake root (local path or URL).
+    pub lake: String,
+    /// The parameters, defaults already overridden.
+    pub params: Params,
+    /// `full` or `incremental`.
+    pub mode: String,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// Silver row counts and completeness measured during a run.
+#[derive(Debug, Clone, Copy, Default)]
+struct Quality {
+    rows_read: u64,
+    rows_rejected: u64,
+    completeness_pct: Option<f64>,
+}
+
+/// A new run id: UTC start time plus random bits, e.g. `20261126T140512Z-3f9a1c2e`.
+pub fn new_run_id() -> String {
+    format!(
+        "{}-{:08x}",
+        Utc::now().format("%Y%m%dT%H%M%SZ"),
+        rand::random::<u32>()
+    )
+}
+
+/// Opens, checks and registers the job's lake inputs, reference tables and views in `ctx`.
+/// Returns the opened lake tables. Nothing is written.
+pub async fn prepare_inputs(
+    ctx: &SessionContext,
+    job: &JobPlan,
+    request: &RunRequest,
+) -> Result<Vec<LakeTable>> {
+    let mut tables = Vec::with_capacity(job.inputs.len());
+    for input in &job.inputs {
+        let url = lake::table_url(&request.lake, &input.name);
+        let table = lake::open_table(ctx, &input.name, &url).await?;
+        table.check_columns(&input.columns)?;
+        table.register(ctx)?;
+        info!(
+            table = %table.name,
+            format = %table.format,
+            files = table.files.len(),
+            bytes = table.total_bytes(),
+            "lake table opened"
+        );
+        tables.push(table);
+    }
+    for reference in &job.references {
+        register_reference(ctx, &reference.name, reference.csv).await?;
+    }
+    for view in &job.views {
+        let sql = request
+            .params
+            .substitute(view.sql)
+            .map_err(|e| Error::invalid(format!("view {}", view.name), e))?;
+        ctx.sql(&format!("CREATE OR REPLACE VIEW {} AS {sql}", view.name))
+            .await
+            .map_err(|e| Error::engine(format!("creating view {}", view.name), e))?;
+    }
+    Ok(tables)
+}
+
+async fn single_i64(ctx: &SessionContext, sql: &str, what: &str) -> Result<Vec<Option<i64>>> {
+    let batches = ctx
+        .sql(sql)
+        .await
+        .map_err(|e| Error::engine(what.to_string(), e))?
+        .collect()
+        .await
+        .map_err(|e| Error::engine(what.to_string(), e))?;
+    let batch = batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .ok_or_else(|| Error::JobFailed {
+            job: String::new(),
+            message: format!("{what}: the query returned no row"),
+        })?;
+    Ok((0..batch.num_columns())
+        .map(|c| {
+            let column = batch.column(c).as_primitive::<Int64Type>();
+            (!column.is_null(0)).then(|| column.value(0))
+        })
+        .collect())
+}
+
+/// Rows read, rows rejected and completeness of the Silver input named by `rule`.
+async fn measure_quality(
+    ctx: &SessionContext,
+    rule: &QualityRule,
+    input: &LakeTable,
+) -> Result<Quality> {
+    let columns = input.schema.fields();
+    let non_null = columns
+        .iter()
+        .map(|f| format!("CAST(COUNT(\"{}\") AS BIGINT)", f.name().replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let read = single_i64(
+        ctx,
+        &format!(
+            "SELECT CAST(COUNT(*) AS BIGINT), {non_null} FROM {}",
+            rule.input
+        ),
+        "measuring Silver completeness",
+    )
+    .await?;
+    let accepted = single_i64(
+        ctx,
+        &format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {}", rule.accepted),
+        "counting accepted rows",
+    )
+    .await?;
+    let rows_read = read.first().copied().flatten().unwrap_or(0).max(0) as u64;
+    let non_null = read.get(1).copied().flatten().unwrap_or(0).max(0) as f64;
+    let accepted = accepted.first().copied().flatten().unwrap_or(0).max(0) as u64;
+    let cells = rows_read as f64 * columns.len() as f64;
+    Ok(Quality {
+        rows_read,
+        rows_rejected: rows_read.saturating_sub(accepted),
+        completeness_pct: (cells > 0.0).then(|| 100.0 * non_null / cells),
+    })
+}
+
+fn progress_bar(show: bool, len: usize) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+    {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+/// Writes every Gold table of `job` into the sink's staging area and measures quality.
+async fn write_gold(
+    ctx: &SessionContext,
+    job: &JobPlan,
+    request: &RunRequest,
+    inputs: &[LakeTable],
+    sink: &mut dyn GoldSink,
+    record: &mut RunRecord,
+) -> Result<()> {
+    if let Some(rule) = &job.quality
+        && let Some(input) = inputs.iter().find(|t| t.name == rule.input)
+    {
+        let quality = measure_quality(ctx, rule, input).await?;
+        record.rows_read = quality.rows_read;
+        record.rows_rejected = quality.rows_rejected;
+        record.data_quality_score = quality.completeness_pct;
+        if quality.rows_rejected > 0 {
+            warn!(
+                rejected = quality.rows_rejected,
+                read = quality.rows_read,
+                "Silver rows rejected by the acceptance rules"
+            );
+        }
+    }
+    let bar = progress_bar(request.progress, job.gold.len());
+    for gold in &job.gold {
+        bar.set_message(gold.query.name.clone());
+        let started = Instant::now();
+        let sql = request
+            .params
+            .substitute(gold.query.sql)
+            .map_err(|e| Error::invalid(format!("Gold table {}", gold.query.name), e))?;
+        let df = ctx
+            .sql(&sql)
+            .await
+            .map_err(|e| Error::engine(format!("planning Gold table {}", gold.query.name), e))?;
+        let table = GoldTable {
+            name: &gold.query.name,
+            options: &gold.options,
+        };
+        let rows = sink.write_table(table, df).await?;
+        info!(
+            table = %gold.query.name,
+            rows,
+            seconds = started.elapsed().as_secs_f64(),
+            "Gold table staged"
+        );
+        record.rows_written.insert(gold.query.name.clone(), rows);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// Runs `job` into `sink`: all Gold tables published, or none. Input problems are reported before
+/// the sink is touched; a failure after that aborts the sink and records a failed run.
+pub async fn run_job(
+    ctx: &SessionContext,
+    job: &JobPlan,
+    request: &RunRequest,
+    sink: &mut dyn GoldSink,
+) -> Result<RunRecord> {
+    let started_at = Utc::now();
+    let run_id = new_run_id();
+    info!(run_id = %run_id, job = %job.name, sink = %sink.describe(), "run started");
+    let inputs = prepare_inputs(ctx, job, request).await?;
+    let mut record = RunRecord {
+        run_id: run_id.clone(),
+        job: job.name.clone(),
+        mode: request.mode.clone(),
+        started_at,
+        finished_at: started_at,
+        status: RunStatus::Failed,
+        rows_read: 0,
+        rows_rejected: 0,
+        rows_written: BTreeMap::new(),
+        data_quality_score: None,
+        error: None,
+    };
+    sink.prepare(&run_id).await?;
+    let outcome = match write_gold(ctx, job, request, &inputs, sink, &mut record).await {
+        Ok(()) => sink.publish().await,
+        Err(e) => Err(e),
+    };
+    record.finished_at = Utc::now();
+    match outcome {
+        Ok(()) => {
+            record.status = RunStatus::Succeeded;
+            sink.record_run(&record).await?;
+            info!(
+                run_id = %run_id,
+                job = %job.name,
+                seconds = record.duration_secs(),
+                rows_read = record.rows_read,
+                rows_rejected = record.rows_rejected,
+                data_quality_score = record.data_quality_score,
+                "run published"
+            );
+            Ok(record)
+        }
+        Err(e) => {
+            if let Err(abort) = sink.abort().await {
+                warn!(error = %abort, "could not drop the staging area");
+            }
+            record.error = Some(e.to_string());
+            if let Err(log) = sink.record_run(&record).await {
+                warn!(error = %log, "could not record the failed run");
+            }
+            Err(match e {
+                Error::Engine { context, source } => Error::JobFailed {
+                    job: job.name.clone(),
+                    message: format!("{context}: {}", first_line(&source.to_string())),
+                },
+                other => other,
+            })
+        }
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().to_string()
+}

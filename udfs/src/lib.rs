@@ -1,0 +1,65 @@
+//! Scalar user-defined functions (UDFs) for the medallion batch engine.
+//!
+//! Every function here is an Apache DataFusion [`ScalarUDFImpl`] written in the
+//! same style as DataFusion's own built-in functions: a type-coercing
+//! [`Signature`], vectorised kernels over whole Arrow arrays, scalar
+//! fast paths, and `#[user_doc]` documentation.
+//!
+//! | SQL name          | Arguments                                   | Returns |
+//! |-------------------|---------------------------------------------|---------|
+//! | `danger_index`    | `severity_avg DOUBLE, accident_count BIGINT`| `DOUBLE`|
+//! | `seasonal_factor` | `x DOUBLE, base DOUBLE`                     | `DOUBLE`|
+//! | `trend_direction` | `values LIST<DOUBLE>, threshold DOUBLE`     | `UTF8`  |
+//! | `haversine_miles` | `lat1, lng1, lat2, lng2 DOUBLE` (degrees)   | `DOUBLE`|
+//! | `pseudonym`       | `value UTF8, key UTF8`                      | `UTF8`  |
+//!
+//! All functions are NULL-propagating (a NULL argument gives a NULL result);
+//! see each module for out-of-domain behaviour.
+//!
+//! Register them all with [`register_all`] (works for a `SessionContext`, a
+//! `SessionState` or any other [`FunctionRegistry`]), or take the list from
+//! [`all_udfs`].
+//!
+//! [`ScalarUDFImpl`]: datafusion::logical_expr::ScalarUDFImpl
+//! [`Signature`]: datafusion::logical_expr::Signature
+
+use std::sync::Arc;
+
+use datafusion::error::Result;
+use datafusion::execution::FunctionRegistry;
+use datafusion::logical_expr::ScalarUDF;
+
+pub mod danger_index;
+pub mod haversine_miles;
+pub mod pseudonym;
+pub mod seasonal_factor;
+pub mod trend_direction;
+
+mod util;
+
+pub use danger_index::DangerIndexFunc;
+pub use haversine_miles::HaversineMilesFunc;
+pub use pseudonym::PseudonymFunc;
+pub use seasonal_factor::SeasonalFactorFunc;
+pub use trend_direction::TrendDirectionFunc;
+
+/// Returns all of medallion's scalar UDFs, ready to be registered.
+pub fn all_udfs() -> Vec<Arc<ScalarUDF>> {
+    vec![
+        Arc::new(ScalarUDF::from(DangerIndexFunc::new())),
+        Arc::new(ScalarUDF::from(SeasonalFactorFunc::new())),
+        Arc::new(ScalarUDF::from(TrendDirectionFunc::new())),
+        Arc::new(ScalarUDF::from(HaversineMilesFunc::new())),
+        Arc::new(ScalarUDF::from(PseudonymFunc::new())),
+    ]
+}
+
+/// Registers every function from [`all_udfs`] with `registry` (for example a
+/// `SessionContext` or `SessionState`), replacing any function of the same
+/// name.
+pub fn register_all(registry: &mut dyn FunctionRegistry) -> Result<()> {
+    for udf in all_udfs() {
+        registry.register_udf(udf)?;
+    }
+    Ok(())
+}
