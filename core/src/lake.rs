@@ -18,7 +18,7 @@ use futures::TryStreamExt;
 use object_store::{ObjectMeta, ObjectStore};
 
 use crate::error::{Error, Result};
-use crate::orc_table::OrcTable;
+use crate::orc::{OrcFileFormat, OrcTable};
 
 /// The file format of a lake table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +51,7 @@ impl LakeFormat {
     fn file_format(self) -> Arc<dyn FileFormat> {
         match self {
             LakeFormat::Parquet => Arc::new(ParquetFormat::default()),
-            LakeFormat::Orc => Arc::new(datafusion_orc::OrcFormat),
+            LakeFormat::Orc => Arc::new(OrcFileFormat),
         }
     }
 }

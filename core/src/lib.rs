@@ -4,7 +4,7 @@
 pub mod codec;
 pub mod error;
 pub mod lake;
-pub mod orc_table;
+pub mod orc;
 pub mod run_record;
 pub mod session;
 pub mod sink;

@@ -18,7 +18,7 @@ pub fn init(format: LogFormat, verbose: bool) {
     let default = if verbose {
         "info,medallion=debug,medallion_core=debug,medallion_jobs=debug"
     } else {
-        "warn,medallion=info,medallion_core=info,medallion_jobs=info"
+        "warn,ballista_scheduler::display=off,medallion=info,medallion_core=info,medallion_jobs=info"
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()

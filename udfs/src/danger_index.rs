@@ -173,10 +173,7 @@ mod tests {
 
     fn assert_close(actual: f64, expected: f64) {
         let tol = 1e-12 * expected.abs().max(1.0);
-        assert!(
-            (actual - expected).abs() <= tol,
-            "{actual} != {expected}"
-        );
+        assert!((actual - expected).abs() <= tol, "{actual} != {expected}");
     }
 
     #[test]
@@ -206,7 +203,14 @@ mod tests {
     #[test]
     fn out_of_domain_is_null() {
         let out = invoke_arrays(
-            vec![Some(0.5), Some(4.5), Some(2.0), Some(f64::NAN), Some(1.0), Some(4.0)],
+            vec![
+                Some(0.5),
+                Some(4.5),
+                Some(2.0),
+                Some(f64::NAN),
+                Some(1.0),
+                Some(4.0),
+            ],
             vec![Some(3), Some(3), Some(-1), Some(3), Some(3), Some(3)],
         );
         assert!(out.is_null(0), "severity 0.5");
@@ -228,7 +232,13 @@ mod tests {
     fn large_array() {
         let n = 100_000;
         let severity: Vec<Option<f64>> = (0..n)
-            .map(|i| if i % 7 == 0 { None } else { Some(1.0 + (i % 4) as f64) })
+            .map(|i| {
+                if i % 7 == 0 {
+                    None
+                } else {
+                    Some(1.0 + (i % 4) as f64)
+                }
+            })
             .collect();
         let count: Vec<Option<i64>> = (0..n as i64).map(Some).collect();
         let out = invoke_arrays(severity, count);
@@ -257,13 +267,19 @@ mod tests {
             ColumnarValue::Scalar(ScalarValue::Float64(Some(4.5))),
             ColumnarValue::Scalar(ScalarValue::Int64(Some(9))),
         ]);
-        assert!(matches!(out, ColumnarValue::Scalar(ScalarValue::Float64(None))));
+        assert!(matches!(
+            out,
+            ColumnarValue::Scalar(ScalarValue::Float64(None))
+        ));
 
         let out = invoke(vec![
             ColumnarValue::Scalar(ScalarValue::Float64(None)),
             ColumnarValue::Scalar(ScalarValue::Int64(Some(9))),
         ]);
-        assert!(matches!(out, ColumnarValue::Scalar(ScalarValue::Float64(None))));
+        assert!(matches!(
+            out,
+            ColumnarValue::Scalar(ScalarValue::Float64(None))
+        ));
     }
 
     #[test]
@@ -298,7 +314,9 @@ mod tests {
             ColumnarValue::Scalar(ScalarValue::Int32(Some(2))),
             ColumnarValue::Scalar(ScalarValue::UInt64(Some(9))),
         ]);
-        assert!(matches!(out, ColumnarValue::Scalar(ScalarValue::Float64(Some(v))) if (v - 4.605170185988092).abs() < 1e-12));
+        assert!(
+            matches!(out, ColumnarValue::Scalar(ScalarValue::Float64(Some(v))) if (v - 4.605170185988092).abs() < 1e-12)
+        );
     }
 
     #[test]

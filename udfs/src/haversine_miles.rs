@@ -148,7 +148,7 @@ mod tests {
     //   cos φ1 · cos φ2 · sin²(Δλ/2) = 0.7579886371 · 0.8285277692 · 0.1417741373 = 0.0890362330
     //   a = 0.0924109108, √a = 0.3039916295, asin(√a) = 0.3088797877
     //   d = 2 · 3958.8 · 0.3088797877 = 2445.5866069 miles
-    const NYC_TO_LA: f64 = 2445.586_606_929_677_6;
+    const NYC_TO_LA: f64 = 2_445.586_606_929_677_6;
 
     fn invoke(args: Vec<ColumnarValue>) -> ColumnarValue {
         let number_rows = args
@@ -206,7 +206,10 @@ mod tests {
         ]));
         assert_eq!(out.null_count(), 0);
         assert_rel(out.value(0), NYC_TO_LA);
-        assert_rel(out.value(1), 2.0 * std::f64::consts::PI * EARTH_RADIUS_MILES / 360.0);
+        assert_rel(
+            out.value(1),
+            2.0 * std::f64::consts::PI * EARTH_RADIUS_MILES / 360.0,
+        );
         assert_eq!(out.value(2), 0.0);
         assert_rel(out.value(3), std::f64::consts::PI * EARTH_RADIUS_MILES);
         assert!((out.value(0) - 2445.6).abs() < 0.05);
@@ -277,7 +280,10 @@ mod tests {
             lit(34.0522),
             lit(-118.2437),
         ]);
-        assert!(matches!(out, ColumnarValue::Scalar(ScalarValue::Float64(None))));
+        assert!(matches!(
+            out,
+            ColumnarValue::Scalar(ScalarValue::Float64(None))
+        ));
 
         // integer scalars (as when invoked directly without coercion)
         let out = invoke(vec![

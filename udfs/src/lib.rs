@@ -23,6 +23,8 @@
 //! [`ScalarUDFImpl`]: datafusion::logical_expr::ScalarUDFImpl
 //! [`Signature`]: datafusion::logical_expr::Signature
 
+#![warn(missing_docs)]
+
 use std::sync::Arc;
 
 use datafusion::error::Result;

@@ -203,7 +203,10 @@ mod tests {
             ColumnarValue::Scalar(ScalarValue::Float64(Some(150.0))),
             ColumnarValue::Scalar(ScalarValue::Float64(Some(0.0))),
         ]);
-        assert!(matches!(out, ColumnarValue::Scalar(ScalarValue::Float64(None))));
+        assert!(matches!(
+            out,
+            ColumnarValue::Scalar(ScalarValue::Float64(None))
+        ));
 
         // column divided by a constant
         let out = invoke(vec![

@@ -62,11 +62,11 @@ impl Trend {
     syntax_example = "trend_direction(array, threshold)",
     sql_example = r#"```sql
 > SELECT trend_direction(make_array(1.0, 2.0, 3.0), 0.05);
-+-------------------------------------------------------------------------------+
++-----------------------------------------------------------------------------+
 | trend_direction(make_array(Float64(1),Float64(2),Float64(3)),Float64(0.05)) |
-+-------------------------------------------------------------------------------+
-| up                                                                            |
-+-------------------------------------------------------------------------------+
++-----------------------------------------------------------------------------+
+| up                                                                          |
++-----------------------------------------------------------------------------+
 ```"#,
     argument(
         name = "array",
@@ -122,8 +122,12 @@ impl ScalarUDFImpl for TrendDirectionFunc {
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         let [list_type, threshold_type] = take_function_args(self.name(), arg_types)?;
         let list_type = match list_type {
-            DataType::Null => DataType::List(Arc::new(Field::new_list_field(DataType::Float64, true))),
-            DataType::List(field) | DataType::LargeList(field) | DataType::FixedSizeList(field, _) => {
+            DataType::Null => {
+                DataType::List(Arc::new(Field::new_list_field(DataType::Float64, true)))
+            }
+            DataType::List(field)
+            | DataType::LargeList(field)
+            | DataType::FixedSizeList(field, _) => {
                 let element = field.data_type();
                 if !(element.is_numeric() || element.is_null()) {
                     return plan_err!(
@@ -132,11 +136,7 @@ impl ScalarUDFImpl for TrendDirectionFunc {
                     );
                 }
                 // keeps the list kind (FixedSizeList stays FixedSizeList)
-                coerced_type_with_base_type_only(
-                    list_type,
-                    &DataType::Float64,
-                    None,
-                )
+                coerced_type_with_base_type_only(list_type, &DataType::Float64, None)
             }
             other => {
                 return plan_err!(
@@ -383,7 +383,10 @@ mod tests {
         // mirror image [13, 12, NULL, 10] → points (0,13), (1,12), (3,10):
         //   x̄ = 4/3, ȳ = 35/3, Σdx·dy = (-16 - 1 - 25)/9 = -42/9, Σdx² = 42/9
         //   → slope -1, relative -3/35 → down
-        let out = run(vec![Some(vec![Some(13.0), Some(12.0), None, Some(10.0)])], 0.05);
+        let out = run(
+            vec![Some(vec![Some(13.0), Some(12.0), None, Some(10.0)])],
+            0.05,
+        );
         assert_eq!(out, vec![s("down")]);
     }
 
@@ -406,7 +409,10 @@ mod tests {
 
     #[test]
     fn null_list_or_threshold_is_null() {
-        let out = run(vec![None, Some(vec![Some(1.0), Some(2.0), Some(3.0)])], 0.05);
+        let out = run(
+            vec![None, Some(vec![Some(1.0), Some(2.0), Some(3.0)])],
+            0.05,
+        );
         assert_eq!(out, vec![None, s("up")]);
 
         let rows = list(vec![Some(vec![Some(1.0), Some(2.0), Some(3.0)])]);
@@ -480,15 +486,13 @@ mod tests {
 
     #[test]
     fn scalar_arguments() {
-        let list = ScalarValue::List(Arc::new(ListArray::from_iter_primitive::<
-            Float64Type,
-            _,
-            _,
-        >(vec![Some(vec![
-            Some(1.0),
-            Some(2.0),
-            Some(3.0),
-        ])])));
+        let list = ScalarValue::List(Arc::new(
+            ListArray::from_iter_primitive::<Float64Type, _, _>(vec![Some(vec![
+                Some(1.0),
+                Some(2.0),
+                Some(3.0),
+            ])]),
+        ));
         let out = invoke(vec![ColumnarValue::Scalar(list.clone()), lit(0.05)]).unwrap();
         assert!(
             matches!(&out, ColumnarValue::Scalar(ScalarValue::Utf8(Some(v))) if v == "up"),
@@ -500,10 +504,16 @@ mod tests {
             ColumnarValue::Scalar(ScalarValue::Float64(None)),
         ])
         .unwrap();
-        assert!(matches!(out, ColumnarValue::Scalar(ScalarValue::Utf8(None))), "{out:?}");
+        assert!(
+            matches!(out, ColumnarValue::Scalar(ScalarValue::Utf8(None))),
+            "{out:?}"
+        );
 
         let out = invoke(vec![ColumnarValue::Scalar(ScalarValue::Null), lit(0.05)]).unwrap();
-        assert!(matches!(out, ColumnarValue::Scalar(ScalarValue::Utf8(None))), "{out:?}");
+        assert!(
+            matches!(out, ColumnarValue::Scalar(ScalarValue::Utf8(None))),
+            "{out:?}"
+        );
 
         // constant list, per-row thresholds
         let out = invoke(vec![
@@ -545,8 +555,11 @@ mod tests {
             Some(vec![Some(1.0), Some(2.0), Some(3.0)]),
             Some(vec![Some(1.0), Some(1.0), Some(1.0)]),
         ]);
-        let out = invoke(vec![ColumnarValue::Array(Arc::new(rows.slice(1, 2))), lit(0.05)])
-            .unwrap();
+        let out = invoke(vec![
+            ColumnarValue::Array(Arc::new(rows.slice(1, 2))),
+            lit(0.05),
+        ])
+        .unwrap();
         assert_eq!(strings(out), vec![s("up"), s("stable")]);
     }
 
@@ -576,14 +589,26 @@ mod tests {
         assert_eq!(
             f.coerce_types(&[DataType::LargeList(item(DataType::Float32)), DataType::Null])
                 .unwrap(),
-            vec![DataType::LargeList(item(DataType::Float64)), DataType::Float64]
+            vec![
+                DataType::LargeList(item(DataType::Float64)),
+                DataType::Float64
+            ]
         );
         assert_eq!(
-            f.coerce_types(&[DataType::FixedSizeList(item(DataType::Int32), 4), DataType::Float64])
-                .unwrap(),
-            vec![DataType::FixedSizeList(item(DataType::Float64), 4), DataType::Float64]
+            f.coerce_types(&[
+                DataType::FixedSizeList(item(DataType::Int32), 4),
+                DataType::Float64
+            ])
+            .unwrap(),
+            vec![
+                DataType::FixedSizeList(item(DataType::Float64), 4),
+                DataType::Float64
+            ]
         );
-        assert!(f.coerce_types(&[DataType::Utf8, DataType::Float64]).is_err());
+        assert!(
+            f.coerce_types(&[DataType::Utf8, DataType::Float64])
+                .is_err()
+        );
         assert!(
             f.coerce_types(&[DataType::List(item(DataType::Utf8)), DataType::Float64])
                 .is_err()

@@ -45,7 +45,9 @@ pub(crate) fn all_scalar(args: &[ColumnarValue]) -> bool {
 /// then ran over exactly one row), otherwise the array itself.
 pub(crate) fn to_columnar(result: ArrayRef, all_scalar: bool) -> Result<ColumnarValue> {
     if all_scalar {
-        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?))
+        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+            &result, 0,
+        )?))
     } else {
         Ok(ColumnarValue::Array(result))
     }
@@ -157,7 +159,10 @@ where
     let domain = NullBuffer::new(BooleanBuffer::collect_bool(len, |i| {
         in_domain(a.value(i), b.value(i))
     }));
-    let nulls = NullBuffer::union(NullBuffer::union(a.nulls(), b.nulls()).as_ref(), Some(&domain));
+    let nulls = NullBuffer::union(
+        NullBuffer::union(a.nulls(), b.nulls()).as_ref(),
+        Some(&domain),
+    );
     Arc::new(Float64Array::new(values, normalize_nulls(nulls)))
 }
 
@@ -177,11 +182,9 @@ where
     let values: ScalarBuffer<f64> = (0..len)
         .map(|i| f(std::array::from_fn(|k| args[k].value(i))))
         .collect();
-    let nulls = args
-        .iter()
-        .fold(None, |acc: Option<NullBuffer>, arg| {
-            NullBuffer::union(acc.as_ref(), arg.nulls())
-        });
+    let nulls = args.iter().fold(None, |acc: Option<NullBuffer>, arg| {
+        NullBuffer::union(acc.as_ref(), arg.nulls())
+    });
     Arc::new(Float64Array::new(values, normalize_nulls(nulls)))
 }
 
@@ -217,6 +220,11 @@ mod tests {
         assert_eq!(f.value(0), 3.0);
         assert!(f.is_null(1));
         let n = new_null_array(&DataType::Null, 2);
-        assert_eq!(coerce_primitive::<Float64Type>("f", &n).unwrap().null_count(), 2);
+        assert_eq!(
+            coerce_primitive::<Float64Type>("f", &n)
+                .unwrap()
+                .null_count(),
+            2
+        );
     }
 }

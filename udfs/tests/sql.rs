@@ -42,15 +42,53 @@ fn assert_close(actual: Option<f64>, expected: f64) {
 #[tokio::test]
 async fn registers_all_five_with_documentation() {
     let ctx = context();
-    let names = ["danger_index", "seasonal_factor", "trend_direction", "haversine_miles", "pseudonym"];
+    let names = [
+        "danger_index",
+        "seasonal_factor",
+        "trend_direction",
+        "haversine_miles",
+        "pseudonym",
+    ];
     for name in names {
         let udf = ctx.udf(name).unwrap();
-        let doc = udf.documentation().unwrap_or_else(|| panic!("{name} has no docs"));
+        let doc = udf
+            .documentation()
+            .unwrap_or_else(|| panic!("{name} has no docs"));
         assert!(!doc.description.is_empty());
         assert!(doc.syntax_example.starts_with(name));
-        assert!(doc.sql_example.as_deref().is_some_and(|ex| ex.contains(name)));
+        assert!(
+            doc.sql_example
+                .as_deref()
+                .is_some_and(|ex| ex.contains(name))
+        );
     }
     assert_eq!(all_udfs().len(), names.len());
+}
+
+/// Every function's documented `sql_example` runs and prints exactly the
+/// table shown in its documentation.
+#[tokio::test]
+async fn documentation_examples_are_accurate() {
+    let ctx = context();
+    for udf in all_udfs() {
+        let doc = udf.documentation().unwrap();
+        let example = doc.sql_example.as_deref().unwrap();
+        let mut lines = example
+            .lines()
+            .filter(|l| !l.starts_with("```"))
+            .map(str::trim_end);
+        let sql = lines
+            .next()
+            .and_then(|l| l.strip_prefix("> "))
+            .unwrap_or_else(|| panic!("{}: example must start with '> '", udf.name()));
+        let expected: Vec<&str> = lines.collect();
+        let batches = query(&ctx, sql).await.unwrap();
+        let actual = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string();
+        let actual: Vec<&str> = actual.lines().collect();
+        assert_eq!(actual, expected, "{}", udf.name());
+    }
 }
 
 #[tokio::test]
@@ -69,18 +107,30 @@ async fn danger_index_literals() {
         &batches
     );
     // integer severity is coerced to DOUBLE: 2.5·ln(11) = 5.994738181995927
-    assert_close(query_f64(&ctx, "SELECT danger_index(2.5, 10)").await, 5.994738181995927);
-    assert_close(query_f64(&ctx, "SELECT danger_index(2, CAST(9 AS INT))").await, 4.605170185988092);
+    assert_close(
+        query_f64(&ctx, "SELECT danger_index(2.5, 10)").await,
+        5.994738181995927,
+    );
+    assert_close(
+        query_f64(&ctx, "SELECT danger_index(2, CAST(9 AS INT))").await,
+        4.605170185988092,
+    );
     assert_close(
         query_f64(&ctx, "SELECT danger_index(2, CAST(9 AS BIGINT UNSIGNED))").await,
         4.605170185988092,
     );
-    assert_close(query_f64(&ctx, "SELECT danger_index(CAST(2 AS DECIMAL(5,2)), 9)").await, 4.605170185988092);
+    assert_close(
+        query_f64(&ctx, "SELECT danger_index(CAST(2 AS DECIMAL(5,2)), 9)").await,
+        4.605170185988092,
+    );
     assert_eq!(query_f64(&ctx, "SELECT danger_index(0.5, 3)").await, None);
     assert_eq!(query_f64(&ctx, "SELECT danger_index(4.5, 3)").await, None);
     assert_eq!(query_f64(&ctx, "SELECT danger_index(2.0, -1)").await, None);
     assert_eq!(query_f64(&ctx, "SELECT danger_index(NULL, 3)").await, None);
-    assert_eq!(query_f64(&ctx, "SELECT danger_index(2.0, NULL)").await, None);
+    assert_eq!(
+        query_f64(&ctx, "SELECT danger_index(2.0, NULL)").await,
+        None
+    );
 }
 
 #[tokio::test]
@@ -149,10 +199,22 @@ async fn danger_index_of_aggregates() {
 #[tokio::test]
 async fn seasonal_factor_sql() {
     let ctx = context();
-    assert_close(query_f64(&ctx, "SELECT seasonal_factor(150, 120)").await, 1.25);
-    assert_close(query_f64(&ctx, "SELECT seasonal_factor(3.0, 4)").await, 0.75);
-    assert_eq!(query_f64(&ctx, "SELECT seasonal_factor(3.0, 0)").await, None);
-    assert_eq!(query_f64(&ctx, "SELECT seasonal_factor(NULL, 1)").await, None);
+    assert_close(
+        query_f64(&ctx, "SELECT seasonal_factor(150, 120)").await,
+        1.25,
+    );
+    assert_close(
+        query_f64(&ctx, "SELECT seasonal_factor(3.0, 4)").await,
+        0.75,
+    );
+    assert_eq!(
+        query_f64(&ctx, "SELECT seasonal_factor(3.0, 0)").await,
+        None
+    );
+    assert_eq!(
+        query_f64(&ctx, "SELECT seasonal_factor(NULL, 1)").await,
+        None
+    );
 
     // month count / average monthly count over the whole table
     let batches = query(
@@ -183,7 +245,11 @@ async fn haversine_miles_sql() {
     let ctx = context();
     // NYC → LA, see the unit tests for the arithmetic
     assert_close(
-        query_f64(&ctx, "SELECT haversine_miles(40.7128, -74.0060, 34.0522, -118.2437)").await,
+        query_f64(
+            &ctx,
+            "SELECT haversine_miles(40.7128, -74.0060, 34.0522, -118.2437)",
+        )
+        .await,
         2445.5866069296776,
     );
     // integer literals plan: (40, -74) → (40.5, -74.5) = 43.45945235682269 miles
@@ -191,7 +257,10 @@ async fn haversine_miles_sql() {
         query_f64(&ctx, "SELECT haversine_miles(40, -74, 40.5, -74.5)").await,
         43.45945235682269,
     );
-    assert_eq!(query_f64(&ctx, "SELECT haversine_miles(40, NULL, 40.5, -74.5)").await, None);
+    assert_eq!(
+        query_f64(&ctx, "SELECT haversine_miles(40, NULL, 40.5, -74.5)").await,
+        None
+    );
 
     let batches = query(
         &ctx,
@@ -239,9 +308,12 @@ async fn pseudonym_sql() {
         assert!(col.is_null(1));
     }
 
-    let batches = query(&ctx, "SELECT pseudonym('what do ya want for nothing?', 'Jefe') AS p")
-        .await
-        .unwrap();
+    let batches = query(
+        &ctx,
+        "SELECT pseudonym('what do ya want for nothing?', 'Jefe') AS p",
+    )
+    .await
+    .unwrap();
     assert_batches_eq!(
         [
             "+------------------------------------------------------------------+",
@@ -288,9 +360,21 @@ async fn trend_direction_literals() {
 #[tokio::test]
 async fn trend_direction_rejects_non_arrays() {
     let ctx = context();
-    assert!(query(&ctx, "SELECT trend_direction(1.0, 0.05)").await.is_err());
-    assert!(query(&ctx, "SELECT trend_direction(make_array('a', 'b'), 0.05)").await.is_err());
-    assert!(query(&ctx, "SELECT trend_direction(make_array(1, 2, 3), 'x')").await.is_err());
+    assert!(
+        query(&ctx, "SELECT trend_direction(1.0, 0.05)")
+            .await
+            .is_err()
+    );
+    assert!(
+        query(&ctx, "SELECT trend_direction(make_array('a', 'b'), 0.05)")
+            .await
+            .is_err()
+    );
+    assert!(
+        query(&ctx, "SELECT trend_direction(make_array(1, 2, 3), 'x')")
+            .await
+            .is_err()
+    );
 }
 
 /// The Gold job's shape: trend over a sliding `array_agg` window.
@@ -303,7 +387,19 @@ async fn trend_direction_over_sliding_array_agg_window() {
     let mut x = Vec::new();
     for (z, values) in [
         ("a", [1, 2, 3, 4, 5, 6, 7, 8].map(Some)),
-        ("b", [Some(8), Some(7), Some(6), None, Some(4), Some(3), Some(2), Some(1)]),
+        (
+            "b",
+            [
+                Some(8),
+                Some(7),
+                Some(6),
+                None,
+                Some(4),
+                Some(3),
+                Some(2),
+                Some(1),
+            ],
+        ),
         ("c", [5; 8].map(Some)),
     ] {
         for (i, v) in values.into_iter().enumerate() {
@@ -413,7 +509,8 @@ async fn trend_direction_sliding_window_many_rows() {
             .unwrap()
         })
         .collect();
-    let table = datafusion::datasource::MemTable::try_new(Arc::clone(&schema), vec![batches]).unwrap();
+    let table =
+        datafusion::datasource::MemTable::try_new(Arc::clone(&schema), vec![batches]).unwrap();
     ctx.register_table("series", Arc::new(table)).unwrap();
 
     let result = query(

@@ -14,7 +14,7 @@ use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use serde::{Deserialize, Serialize};
 
 use super::{tagged, untag};
-use crate::orc_table::OrcTable;
+use crate::orc::OrcTable;
 
 const ORC_TABLE_TAG: &[u8] = b"medallion.orc_table:";
 

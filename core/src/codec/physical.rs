@@ -9,7 +9,6 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion_orc::OrcSource;
 use datafusion_proto::physical_plan::from_proto::{
     parse_protobuf_file_scan_config, parse_table_schema_from_proto,
 };
@@ -21,6 +20,7 @@ use datafusion_proto::protobuf::FileScanExecConf;
 use prost::Message;
 
 use super::{tagged, untag};
+use crate::orc::OrcScanSource;
 
 const ORC_SCAN_TAG: &[u8] = b"medallion.orc_scan:";
 
@@ -36,7 +36,7 @@ fn orc_scan(plan: &dyn ExecutionPlan) -> Option<&FileScanConfig> {
     let config = exec.data_source().downcast_ref::<FileScanConfig>()?;
     config
         .file_source()
-        .downcast_ref::<OrcSource>()
+        .downcast_ref::<OrcScanSource>()
         .map(|_| config)
 }
 
@@ -50,7 +50,7 @@ impl MedallionPhysicalCodec {
         let proto = FileScanExecConf::decode(payload)
             .map_err(|e| DataFusionError::Internal(format!("decoding ORC scan: {e}")))?;
         let table_schema = parse_table_schema_from_proto(&proto)?;
-        let source = Arc::new(OrcSource::new(table_schema));
+        let source = Arc::new(OrcScanSource::new(table_schema));
         let decode_ctx = PhysicalPlanDecodeContext::new(ctx, self);
         let config =
             parse_protobuf_file_scan_config(&proto, &decode_ctx, proto_converter, source)?;

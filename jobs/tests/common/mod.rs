@@ -78,6 +78,13 @@ pub fn silver_batch(rows: &[Accident]) -> RecordBatch {
 
 /// The rows as a RecordBatch of `schema` (a subset of the Silver columns, e.g. without `severity`).
 pub fn silver_batch_with_schema(rows: &[Accident], schema: SchemaRef) -> RecordBatch {
+    silver_batch_full(rows, schema, false)
+}
+
+/// The rows as a RecordBatch of `schema`; the columns the helper struct does not carry are NULL, or,
+/// with `fill_others`, a constant non-NULL value ("x", 1.0, 'Day', the row's start_time) so that no
+/// column is entirely NULL.
+pub fn silver_batch_full(rows: &[Accident], schema: SchemaRef, fill_others: bool) -> RecordBatch {
     let n = rows.len();
     let columns: Vec<ArrayRef> = schema
         .fields()
@@ -121,7 +128,19 @@ pub fn silver_batch_with_schema(rows: &[Accident], schema: SchemaRef) -> RecordB
                         })
                         .collect::<Vec<_>>(),
                 )),
-                _ => new_null_array(field.data_type(), n),
+                _ if !fill_others => new_null_array(field.data_type(), n),
+                "sunrise_sunset" | "civil_twilight" | "nautical_twilight"
+                | "astronomical_twilight" => text(&|_| Some("Day")),
+                _ => match field.data_type() {
+                    DataType::Utf8 => text(&|_| Some("x")),
+                    DataType::Float64 => float(&|_| Some(1.0)),
+                    DataType::Timestamp(_, None) => Arc::new(TimestampMicrosecondArray::from(
+                        rows.iter()
+                            .map(|r| Some(micros(r.start_time.unwrap_or("2021-01-01 00:00:00"))))
+                            .collect::<Vec<_>>(),
+                    )),
+                    other => panic!("no filler for {name} {other}"),
+                },
             }
         })
         .collect();
@@ -151,13 +170,46 @@ pub fn write_file(path: &Path, batch: &RecordBatch, format: Format) {
                 .unwrap();
             writer.write(batch).unwrap();
             writer.close().unwrap();
+            // The fixture itself must be a valid ORC file with the same content.
+            assert!(
+                read_orc_file(path, batch.schema()) == *batch,
+                "ORC round trip of {} changed the data",
+                path.display()
+            );
         }
     }
 }
 
+/// Reads an ORC file back with orc-rust's synchronous reader, cast to `schema` (the reader may widen
+/// timestamps to nanoseconds): a self-check that the test's ORC files are valid.
+pub fn read_orc_file(path: &Path, schema: SchemaRef) -> RecordBatch {
+    let file = File::open(path).unwrap();
+    let reader = orc_rust::ArrowReaderBuilder::try_new(file)
+        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
+        .build();
+    let batches: Vec<RecordBatch> = reader
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let batch = datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let column = batch.column_by_name(f.name()).unwrap_or_else(|| panic!("{} lost", f.name()));
+            cast(column, f.data_type()).unwrap()
+        })
+        .collect();
+    RecordBatch::try_new(schema, columns).unwrap()
+}
+
 /// Writes `rows` as the Silver table `LAKE/accidents/`, one file per `year=YYYY/` folder, and returns
-/// the lake folder.
+/// the lake folder. Columns the rows do not carry are NULL.
 pub fn write_lake(lake: &Path, rows: &[Accident], format: Format) -> PathBuf {
+    write_lake_full(lake, rows, format, false)
+}
+
+/// [`write_lake`], optionally with the other columns filled (see [`silver_batch_full`]).
+pub fn write_lake_full(lake: &Path, rows: &[Accident], format: Format, fill_others: bool) -> PathBuf {
     let mut by_year: BTreeMap<String, Vec<Accident>> = BTreeMap::new();
     for row in rows {
         by_year.entry(row.year()).or_default().push(row.clone());
@@ -171,7 +223,7 @@ pub fn write_lake(lake: &Path, rows: &[Accident], format: Format) -> PathBuf {
             .join("accidents")
             .join(year)
             .join(format!("part-00000.{ext}"));
-        write_file(&path, &silver_batch(&rows), format);
+        write_file(&path, &silver_batch_full(&rows, accidents_schema(), fill_others), format);
     }
     lake.to_path_buf()
 }

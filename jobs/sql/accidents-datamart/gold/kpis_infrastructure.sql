@@ -1,34 +1,32 @@
 -- Severity with and without each road-infrastructure flag (SPEC section 3, kpis_infrastructure).
 -- medallion: primary_key = flag
 WITH flags AS (
+    -- one row per (accident, flag): the two arrays are unnested side by side
     SELECT
-        CAST(severity AS DOUBLE) AS severity,
+        CAST(severity AS DOUBLE) AS severity_value,
         unnest(make_array(
-            named_struct('flag', 'amenity', 'present', coalesce(amenity, false)),
-            named_struct('flag', 'bump', 'present', coalesce(bump, false)),
-            named_struct('flag', 'crossing', 'present', coalesce(crossing, false)),
-            named_struct('flag', 'give_way', 'present', coalesce(give_way, false)),
-            named_struct('flag', 'junction', 'present', coalesce(junction, false)),
-            named_struct('flag', 'no_exit', 'present', coalesce(no_exit, false)),
-            named_struct('flag', 'railway', 'present', coalesce(railway, false)),
-            named_struct('flag', 'roundabout', 'present', coalesce(roundabout, false)),
-            named_struct('flag', 'station', 'present', coalesce(station, false)),
-            named_struct('flag', 'stop', 'present', coalesce(stop, false)),
-            named_struct('flag', 'traffic_calming', 'present', coalesce(traffic_calming, false)),
-            named_struct('flag', 'traffic_signal', 'present', coalesce(traffic_signal, false)),
-            named_struct('flag', 'turning_loop', 'present', coalesce(turning_loop, false))
-        )) AS f
+            'amenity', 'bump', 'crossing', 'give_way', 'junction', 'no_exit', 'railway',
+            'roundabout', 'station', 'stop', 'traffic_calming', 'traffic_signal', 'turning_loop'
+        )) AS flag,
+        -- NULL flags count as false
+        unnest(make_array(
+            coalesce(amenity, false), coalesce(bump, false), coalesce(crossing, false),
+            coalesce(give_way, false), coalesce(junction, false), coalesce(no_exit, false),
+            coalesce(railway, false), coalesce(roundabout, false), coalesce(station, false),
+            coalesce(stop, false), coalesce(traffic_calming, false),
+            coalesce(traffic_signal, false), coalesce(turning_loop, false)
+        )) AS present
     FROM accidents_classified
 ),
 per_flag AS (
     SELECT
-        f['flag'] AS flag,
-        SUM(CASE WHEN f['present'] THEN 1 ELSE 0 END) AS accidents_with,
-        SUM(CASE WHEN f['present'] THEN 0 ELSE 1 END) AS accidents_without,
-        AVG(CASE WHEN f['present'] THEN severity END) AS severity_avg_with,
-        AVG(CASE WHEN f['present'] THEN NULL ELSE severity END) AS severity_avg_without
+        flag,
+        SUM(CASE WHEN present THEN 1 ELSE 0 END) AS accidents_with,
+        SUM(CASE WHEN present THEN 0 ELSE 1 END) AS accidents_without,
+        AVG(CASE WHEN present THEN severity_value END) AS severity_avg_with,
+        AVG(CASE WHEN present THEN NULL ELSE severity_value END) AS severity_avg_without
     FROM flags
-    GROUP BY f['flag']
+    GROUP BY flag
 )
 SELECT
     flag,

@@ -65,7 +65,9 @@ impl<W: Write> BronzeRowWriter<W> {
     /// A writer of records (no header) into `out`.
     pub fn new(out: W) -> Self {
         Self {
-            csv: csv::WriterBuilder::new().has_headers(false).from_writer(out),
+            csv: csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(out),
             field: String::with_capacity(64),
         }
     }
@@ -85,7 +87,9 @@ impl<W: Write> BronzeRowWriter<W> {
                     let _ = write!(self.field, "{i}");
                 }
                 Value::Float(Some(f)) => format_float(*f, &mut self.field),
-                Value::Timestamp(Some(t)) => format_timestamp(*t, fractional_seconds, &mut self.field),
+                Value::Timestamp(Some(t)) => {
+                    format_timestamp(*t, fractional_seconds, &mut self.field)
+                }
                 Value::Bool(Some(b)) => self.field.push_str(if *b { "True" } else { "False" }),
                 Value::Str(None)
                 | Value::Int(None)

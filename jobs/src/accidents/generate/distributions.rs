@@ -174,7 +174,13 @@ mod tests {
         assert_eq!(split.iter().map(|(_, n)| n).sum::<u64>(), 1_000_003);
         assert!(split.windows(2).all(|w| w[0].1 < w[1].1));
         assert_eq!(rows_per_year(1, 2020, 2020), vec![(2020, 1)]);
-        assert_eq!(rows_per_year(2, 2016, 2023).iter().map(|(_, n)| n).sum::<u64>(), 2);
+        assert_eq!(
+            rows_per_year(2, 2016, 2023)
+                .iter()
+                .map(|(_, n)| n)
+                .sum::<u64>(),
+            2
+        );
     }
 
     #[test]

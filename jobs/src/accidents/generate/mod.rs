@@ -26,9 +26,9 @@ use medallion_core::{Error, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+pub use crate::accidents::silver_writer::LakeFormat;
 use crate::accidents::silver_writer::SilverTableWriter;
 use crate::accidents::silver_writer::row::SilverBatchBuilder;
-pub use crate::accidents::silver_writer::LakeFormat;
 
 use self::bronze_csv::BronzeRowWriter;
 use self::rows::{GeneratedRow, RowGenerator, Tables};
@@ -86,9 +86,15 @@ impl GenerateAccidentsArgs {
         if self.rows == 0 {
             return Err(Error::invalid("--rows", "must be at least 1"));
         }
-        for (flag, year) in [("--start-year", self.start_year), ("--end-year", self.end_year)] {
+        for (flag, year) in [
+            ("--start-year", self.start_year),
+            ("--end-year", self.end_year),
+        ] {
             if !(1970..=2200).contains(&year) {
-                return Err(Error::invalid(flag, format!("{year} is not within 1970..=2200")));
+                return Err(Error::invalid(
+                    flag,
+                    format!("{year} is not within 1970..=2200"),
+                ));
             }
         }
         if self.end_year < self.start_year {
@@ -159,7 +165,8 @@ fn generate_chunk(tables: &Tables, seed: u64, chunk: Chunk, with_csv: bool) -> R
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(chunk.index);
     let mut builder = SilverBatchBuilder::new(chunk.rows as usize)?;
-    let mut csv = with_csv.then(|| BronzeRowWriter::new(Vec::with_capacity(chunk.rows as usize * 400)));
+    let mut csv =
+        with_csv.then(|| BronzeRowWriter::new(Vec::with_capacity(chunk.rows as usize * 400)));
     let mut row = GeneratedRow::default();
     for number in chunk.first_number..chunk.first_number + chunk.rows {
         generator.fill(&mut rng, number, &mut row);
@@ -199,7 +206,10 @@ impl BronzeFile {
         let mut name = path
             .file_name()
             .ok_or_else(|| {
-                Error::invalid("--bronze-csv", format!("{} is not a file path", path.display()))
+                Error::invalid(
+                    "--bronze-csv",
+                    format!("{} is not a file path", path.display()),
+                )
             })?
             .to_os_string();
         name.push(format!(".tmp-{}", std::process::id()));
@@ -282,7 +292,11 @@ pub fn generate_accidents(args: &GenerateAccidentsArgs, progress: bool) -> Resul
         .ok_or_else(|| Error::invalid("generator tables", "a built-in table is empty"))?;
     let chunks = plan_chunks(args.rows, args.start_year, args.end_year);
     let mut table = SilverTableWriter::create(&args.out, args.format)?;
-    let mut bronze = args.bronze_csv.as_deref().map(BronzeFile::create).transpose()?;
+    let mut bronze = args
+        .bronze_csv
+        .as_deref()
+        .map(BronzeFile::create)
+        .transpose()?;
     let bar = progress_bar(args.rows, progress);
     let with_csv = bronze.is_some();
     let workers = worker_count(chunks.len());
@@ -307,9 +321,9 @@ pub fn generate_accidents(args: &GenerateAccidentsArgs, progress: bool) -> Resul
         }
         let mut current_year = None;
         for (i, chunk) in chunks.iter().enumerate() {
-            let output = receivers[i % workers]
-                .recv()
-                .map_err(|_| Error::invalid("generator", "a worker thread stopped unexpectedly"))??;
+            let output = receivers[i % workers].recv().map_err(|_| {
+                Error::invalid("generator", "a worker thread stopped unexpectedly")
+            })??;
             if let Some(previous) = current_year.filter(|y| *y != output.year) {
                 // Years come in order: the previous one is complete.
                 table.close_year(previous)?;

@@ -111,6 +111,7 @@ const fn city(
 }
 
 /// The cities of every state in [`STATE_SHARES`].
+#[rustfmt::skip]
 pub const CITIES: &[City] = &[
     city("CA", "Los Angeles", "Los Angeles", 34.052, -118.244, "900", "KCQT", P, 30.0),
     city("CA", "San Diego", "San Diego", 32.716, -117.161, "921", "KSAN", P, 10.0),

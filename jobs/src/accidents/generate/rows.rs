@@ -28,17 +28,42 @@ const FLAG_RATES: [f64; 13] = [
 /// Highways, as the dataset's `Street` spells them.
 const HIGHWAYS: [&str; 24] = [
     "I-5 N", "I-5 S", "I-10 E", "I-10 W", "I-95 N", "I-95 S", "I-75 N", "I-75 S", "I-35 N",
-    "I-35 S", "I-80 E", "I-80 W", "I-405 N", "I-405 S", "I-94 E", "I-94 W", "US-101 N",
-    "US-101 S", "I-85 N", "I-85 S", "I-4 E", "I-4 W", "I-26 E", "I-26 W",
+    "I-35 S", "I-80 E", "I-80 W", "I-405 N", "I-405 S", "I-94 E", "I-94 W", "US-101 N", "US-101 S",
+    "I-85 N", "I-85 S", "I-4 E", "I-4 W", "I-26 E", "I-26 W",
 ];
 
 /// Local streets.
 const STREETS: [&str; 30] = [
-    "Main St", "Broadway", "Oak St", "Park Ave", "Washington Blvd", "Maple Ave", "Elm St",
-    "Lincoln Ave", "Market St", "2nd St", "3rd Ave", "Pine St", "Cedar Rd", "Jefferson St",
-    "Highland Ave", "Lake Dr", "Hill Rd", "Church St", "Center St", "Sunset Blvd", "River Rd",
-    "Airport Blvd", "Franklin Ave", "Madison St", "Martin Luther King Jr Blvd", "Spring St",
-    "Mill Rd", "Union St", "College Ave", "Valley View Dr",
+    "Main St",
+    "Broadway",
+    "Oak St",
+    "Park Ave",
+    "Washington Blvd",
+    "Maple Ave",
+    "Elm St",
+    "Lincoln Ave",
+    "Market St",
+    "2nd St",
+    "3rd Ave",
+    "Pine St",
+    "Cedar Rd",
+    "Jefferson St",
+    "Highland Ave",
+    "Lake Dr",
+    "Hill Rd",
+    "Church St",
+    "Center St",
+    "Sunset Blvd",
+    "River Rd",
+    "Airport Blvd",
+    "Franklin Ave",
+    "Madison St",
+    "Martin Luther King Jr Blvd",
+    "Spring St",
+    "Mill Rd",
+    "Union St",
+    "College Ave",
+    "Valley View Dr",
 ];
 
 /// Directions used in descriptions.
@@ -221,7 +246,8 @@ impl<'t> RowGenerator<'t> {
             let angle = rng.gen_range(0.0..std::f64::consts::TAU);
             let miles = row.distance_mi;
             let lat = row.start_lat + miles / 69.0 * angle.cos();
-            let lng = row.start_lng + miles / (69.0 * row.start_lat.to_radians().cos()) * angle.sin();
+            let lng =
+                row.start_lng + miles / (69.0 * row.start_lat.to_radians().cos()) * angle.sin();
             (round_to(lat, 6), round_to(lng, 6))
         });
         row.zipcode.clear();
@@ -249,8 +275,14 @@ impl<'t> RowGenerator<'t> {
                 "Right lane blocked due to accident on {street} {bound} at Exit {}.",
                 rng.gen_range(1..300)
             ),
-            2 => write!(row.description, "Incident on {street} near {cross}. Drive with caution."),
-            3 => write!(row.description, "Crash on {street}, near {cross}, lanes blocked."),
+            2 => write!(
+                row.description,
+                "Incident on {street} near {cross}. Drive with caution."
+            ),
+            3 => write!(
+                row.description,
+                "Crash on {street}, near {cross}, lanes blocked."
+            ),
             4 => write!(
                 row.description,
                 "Slow traffic on {street} {bound} from {cross} to Exit {}, due to an accident.",
@@ -266,7 +298,7 @@ impl<'t> RowGenerator<'t> {
         }
 
         // Weather.
-        row.weather = t.weather.observe(rng, city.lat, day.month, hour);
+        row.weather = t.weather.observe(rng, city.lat, city.lng, day.month, hour);
         row.fractional_seconds = rng.gen_bool(0.1);
     }
 }
@@ -284,7 +316,8 @@ mod tests {
         let generator = RowGenerator::new(&tables, 2021).expect("2021");
         let mut rng = ChaCha8Rng::seed_from_u64(5);
         let mut row = GeneratedRow::default();
-        let mut builder = crate::accidents::silver_writer::row::SilverBatchBuilder::new(4).expect("builder");
+        let mut builder =
+            crate::accidents::silver_writer::row::SilverBatchBuilder::new(4).expect("builder");
         for n in 1..=4 {
             generator.fill(&mut rng, n, &mut row);
             builder.append(&row.values()).expect("types match");

@@ -30,18 +30,31 @@ fn strings(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
 #[test]
 fn same_seed_same_bytes_other_seed_other_rows() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
     let ra = generate_accidents(&args(&a, 70_000, 7), false).expect("a");
     let rb = generate_accidents(&args(&b, 70_000, 7), false).expect("b");
     let rc = generate_accidents(&args(&c, 70_000, 8), false).expect("c");
     assert_eq!(ra.files.len(), rb.files.len());
     for (fa, fb) in ra.files.iter().zip(&rb.files) {
         assert_eq!(fa.strip_prefix(&a).ok(), fb.strip_prefix(&b).ok());
-        assert_eq!(fs::read(fa).expect("a"), fs::read(fb).expect("b"), "{}", fa.display());
+        assert_eq!(
+            fs::read(fa).expect("a"),
+            fs::read(fb).expect("b"),
+            "{}",
+            fa.display()
+        );
     }
     let (ta, tc) = (read_parquet(&ra.files), read_parquet(&rc.files));
     assert_eq!(ta, read_parquet(&rb.files));
-    assert_eq!(strings(&ta, "id"), strings(&tc, "id"), "ids depend on rows only");
+    assert_eq!(
+        strings(&ta, "id"),
+        strings(&tc, "id"),
+        "ids depend on rows only"
+    );
     assert_ne!(strings(&ta, "city"), strings(&tc, "city"));
 }
 
@@ -60,7 +73,9 @@ fn parquet_files_hold_every_row_with_the_silver_schema() {
     for (file, year) in report.files.iter().zip(2016..) {
         assert_eq!(
             file,
-            &table.join(format!("year={year}")).join("part-00000.parquet")
+            &table
+                .join(format!("year={year}"))
+                .join("part-00000.parquet")
         );
         let batch = read_parquet(std::slice::from_ref(file));
         assert_eq!(batch.schema(), accidents_schema());
@@ -101,7 +116,12 @@ fn orc_files_are_readable_by_orc_rust() {
     assert_eq!(report.files.len(), 2);
     let rows: usize = report.files.iter().map(|f| orc_row_count(f)).sum();
     assert_eq!(rows, 9_000);
-    assert!(report.files.iter().all(|f| f.extension().is_some_and(|e| e == "orc")));
+    assert!(
+        report
+            .files
+            .iter()
+            .all(|f| f.extension().is_some_and(|e| e == "orc"))
+    );
 }
 
 #[test]
@@ -124,7 +144,11 @@ fn distributions_look_like_the_public_dataset() {
         .as_primitive::<Int32Type>();
     let two = severity.iter().filter(|s| *s == Some(2)).count() as f64 / n;
     assert!(two > 0.6, "severity 2 share {two}");
-    assert!(severity.iter().all(|s| s.is_some_and(|s| (1..=4).contains(&s))));
+    assert!(
+        severity
+            .iter()
+            .all(|s| s.is_some_and(|s| (1..=4).contains(&s)))
+    );
 
     let mut per_hour = [0u64; 24];
     let starts = batch
@@ -148,7 +172,11 @@ fn distributions_look_like_the_public_dataset() {
     }
     let fair = counts.get("Fair").copied().unwrap_or(0) as f64 / n;
     assert!((0.25..0.40).contains(&fair), "Fair {fair}");
-    let nulls = batch.column_by_name("precipitation_in").expect("p").null_count() as f64 / n;
+    let nulls = batch
+        .column_by_name("precipitation_in")
+        .expect("p")
+        .null_count() as f64
+        / n;
     assert!((0.24..0.32).contains(&nulls), "precipitation NULL {nulls}");
     let signals = batch
         .column_by_name("traffic_signal")
@@ -207,11 +235,59 @@ fn bronze_csv_ingests_back_to_the_same_rows() {
     let lake = dir.path().join("ingested");
     let report = ingest_accidents(&IngestAccidentsArgs::new(&csv, &lake), false).expect("ingest");
     assert_eq!(report.rows_read, 5_000);
-    assert_eq!(report.rows_accepted, 5_000, "{:?}", report.rejects_by_reason);
+    assert_eq!(
+        report.rows_accepted, 5_000,
+        "{:?}",
+        report.rejects_by_reason
+    );
     assert_eq!(report.rows_rejected, 0);
     let original = read_parquet(&generated.files);
     let ingested = read_parquet(&report.files);
     assert_eq!(strings(&original, "id"), strings(&ingested, "id"));
     // Every value survives the CSV round trip.
     assert_eq!(original, ingested);
+}
+
+/// Timing of 1M rows; run with
+/// `cargo test --release -p medallion-jobs --lib -- --ignored --nocapture one_million`.
+#[test]
+#[ignore = "timing run, see the doc comment"]
+fn one_million_rows_timing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (format, csv) in [
+        (LakeFormat::Parquet, false),
+        (LakeFormat::Orc, false),
+        (LakeFormat::Parquet, true),
+    ] {
+        let mut a = args(&dir.path().join("lake"), 1_000_000, 42);
+        a.format = format;
+        a.bronze_csv = csv.then(|| dir.path().join("bronze.csv"));
+        let started = std::time::Instant::now();
+        let report = generate_accidents(&a, false).expect("generate");
+        let bytes: u64 = report
+            .files
+            .iter()
+            .map(|f| fs::metadata(f).expect("file").len())
+            .sum();
+        println!(
+            "{format} csv={csv}: {} rows in {:.2?}, {} files, {:.1} MiB",
+            report.rows,
+            started.elapsed(),
+            report.files.len(),
+            bytes as f64 / (1 << 20) as f64
+        );
+    }
+    let csv = dir.path().join("bronze.csv");
+    let started = std::time::Instant::now();
+    let report = ingest_accidents(
+        &IngestAccidentsArgs::new(&csv, dir.path().join("in")),
+        false,
+    )
+    .expect("ingest");
+    println!(
+        "ingest of a {:.1} MiB CSV: {} rows in {:.2?}",
+        fs::metadata(&csv).expect("csv").len() as f64 / (1 << 20) as f64,
+        report.rows_accepted,
+        started.elapsed()
+    );
 }

@@ -172,13 +172,23 @@ impl WeatherSampler {
         index
     }
 
-    /// An observation at a place of latitude `lat`, in `month` (1..=12), at `hour` (0..24) local.
-    pub fn observe<R: Rng + ?Sized>(&self, rng: &mut R, lat: f64, month: u32, hour: u32) -> Observation {
-        let annual_mean = 100.0 - 1.1 * lat;
-        let amplitude = 0.9 * (lat - 20.0) + 8.0;
+    /// An observation at a place of latitude `lat` and longitude `lng`, in `month` (1..=12), at
+    /// `hour` (0..24) local. The Pacific coast (west of 117°W) gets milder seasons.
+    pub fn observe<R: Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        lat: f64,
+        lng: f64,
+        month: u32,
+        hour: u32,
+    ) -> Observation {
+        let maritime = lng < -117.0;
+        let annual_mean = 100.0 - 1.1 * lat + if maritime { 4.0 } else { 0.0 };
+        let amplitude = (0.9 * (lat - 20.0) + 8.0) * if maritime { 0.45 } else { 1.0 };
         let season = (std::f64::consts::TAU * (f64::from(month) - 7.0) / 12.0).cos();
         let diurnal = 8.0 * (std::f64::consts::TAU * (f64::from(hour) - 15.0) / 24.0).cos();
-        let temperature = normal(rng, annual_mean + amplitude * season + diurnal, 6.0).clamp(-30.0, 120.0);
+        let temperature =
+            normal(rng, annual_mean + amplitude * season + diurnal, 6.0).clamp(-30.0, 120.0);
         let temperature = round_to(temperature, 1);
 
         let index = self.condition(rng, temperature);
@@ -188,7 +198,11 @@ impl WeatherSampler {
         let (wind_direction, wind_speed) = if !windy && rng.gen_bool(0.1) {
             ("CALM", 0.0)
         } else {
-            let base = if windy { normal(rng, 25.0, 5.0) } else { normal(rng, 8.0, 4.5) };
+            let base = if windy {
+                normal(rng, 25.0, 5.0)
+            } else {
+                normal(rng, 8.0, 4.5)
+            };
             let direction = if rng.gen_bool(0.04) {
                 "VAR"
             } else {
@@ -198,7 +212,10 @@ impl WeatherSampler {
         };
         let wind_chill = if temperature <= 50.0 && wind_speed >= 3.0 {
             let v = wind_speed.powf(0.16);
-            round_to(35.74 + 0.6215 * temperature - 35.75 * v + 0.4275 * temperature * v, 1)
+            round_to(
+                35.74 + 0.6215 * temperature - 35.75 * v + 0.4275 * temperature * v,
+                1,
+            )
         } else {
             temperature
         };
@@ -212,7 +229,9 @@ impl WeatherSampler {
         .clamp(5.0, 100.0)
         .round();
         let pressure = match kind {
-            Kind::Rain | Kind::Thunder | Kind::Snow | Kind::Ice | Kind::Severe => normal(rng, 29.7, 0.25),
+            Kind::Rain | Kind::Thunder | Kind::Snow | Kind::Ice | Kind::Severe => {
+                normal(rng, 29.7, 0.25)
+            }
             _ => normal(rng, 29.95, 0.25),
         }
         .clamp(28.5, 30.8);
@@ -220,11 +239,19 @@ impl WeatherSampler {
             Kind::Fog => rng.gen_range(0.1..3.0),
             Kind::Snow | Kind::Ice => rng.gen_range(0.25..5.0),
             Kind::Rain | Kind::Thunder | Kind::Drizzle => {
-                if rng.gen_bool(0.5) { 10.0 } else { rng.gen_range(1.0..10.0) }
+                if rng.gen_bool(0.5) {
+                    10.0
+                } else {
+                    rng.gen_range(1.0..10.0)
+                }
             }
             Kind::Dust => rng.gen_range(0.5..6.0),
             _ => {
-                if rng.gen_bool(0.9) { 10.0 } else { rng.gen_range(4.0..10.0) }
+                if rng.gen_bool(0.9) {
+                    10.0
+                } else {
+                    rng.gen_range(4.0..10.0)
+                }
             }
         };
         let precipitation = match kind {
@@ -265,7 +292,7 @@ mod tests {
         };
         let count = |rng: &mut ChaCha8Rng, lat: f64, month: u32| {
             (0..5000)
-                .filter(|_| snowy(&sampler.observe(rng, lat, month, 8)))
+                .filter(|_| snowy(&sampler.observe(rng, lat, -90.0, month, 8)))
                 .count()
         };
         let minneapolis_january = count(&mut rng, 45.0, 1);
@@ -281,7 +308,7 @@ mod tests {
         let sampler = WeatherSampler::new().expect("tables");
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let fair = (0..10_000)
-            .filter(|_| sampler.observe(&mut rng, 35.0, 5, 12).condition == Some("Fair"))
+            .filter(|_| sampler.observe(&mut rng, 35.0, -90.0, 5, 12).condition == Some("Fair"))
             .count();
         assert!((2500..4500).contains(&fair), "{fair}");
     }

@@ -19,8 +19,8 @@ use csv::ByteRecord;
 use indicatif::{ProgressBar, ProgressStyle};
 use medallion_core::{Error, Result};
 
-pub use self::parse::{REQUIRED_HEADERS, parse_bool, parse_timestamp};
 use self::parse::RecordParser;
+pub use self::parse::{REQUIRED_HEADERS, parse_bool, parse_timestamp};
 use self::raw_reader::RawTee;
 use self::rejects::RejectsWriter;
 use crate::accidents::silver_writer::row::SilverBatchBuilder;
@@ -132,9 +132,11 @@ pub fn ingest_accidents(args: &IngestAccidentsArgs, progress: bool) -> Result<In
         .map_err(|e| read_error(e, input))?
         .clone();
     let parser = RecordParser::new(&header, &location)?;
-    // Physical line numbers (the CSV reader does not count newlines inside quoted fields).
-    let mut previous_end = reader.position().byte();
-    let mut next_line = 1 + newlines(reader.get_ref().raw(0, previous_end).unwrap_or_default());
+    // Physical line numbers: the CSV reader does not count newlines inside quoted fields, so count
+    // the line feeds of each record's raw bytes. `next_line` is the line of the byte that follows
+    // the last record read.
+    let header_end = reader.position().byte();
+    let mut next_line = 1 + newlines(reader.get_ref().raw(0, header_end).unwrap_or_default());
 
     let mut table = SilverTableWriter::create(&args.out, args.format)?;
     let mut rejects = RejectsWriter::create(&args.rejects_path())?;
@@ -148,12 +150,18 @@ pub fn ingest_accidents(args: &IngestAccidentsArgs, progress: bool) -> Result<In
         .map_err(|e| read_error(e, input))?
     {
         rows_read += 1;
-        let start = record.position().map_or(previous_end, |p| p.byte());
         let end = reader.position().byte();
-        let raw_reader = reader.get_ref();
-        let line = next_line + newlines(raw_reader.raw(previous_end, start).unwrap_or_default());
-        next_line += newlines(raw_reader.raw(previous_end, end).unwrap_or_default());
-        previous_end = end;
+        let start = record.position().map_or(end, |p| p.byte());
+        // The bytes of the record, after the end of the previous one: they may start with the
+        // previous line's terminator and with blank lines, which the reader skips.
+        let raw = reader.get_ref().raw(start, end).unwrap_or_default();
+        let (skipped, raw) = raw.split_at(
+            raw.iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count(),
+        );
+        let line = next_line + newlines(skipped);
+        next_line = line + newlines(raw);
         match parser.parse(&record) {
             Ok((year, row)) => {
                 let buffer = match buffers.entry(year) {
@@ -170,7 +178,6 @@ pub fn ingest_accidents(args: &IngestAccidentsArgs, progress: bool) -> Result<In
                 }
             }
             Err(reject) => {
-                let raw = reader.get_ref().raw(start, end).unwrap_or_default();
                 let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
                 let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
                 rejects.reject(line, &reject, raw)?;

@@ -59,11 +59,15 @@ pub struct RecordParser {
 
 impl RecordParser {
     /// Maps `header` (the Bronze header record of `location`) to the Silver columns by name, in
-    /// any order; extra columns are ignored, missing optional ones read as NULL.
+    /// any order; extra columns are ignored, missing optional ones read as NULL. A UTF-8 byte order
+    /// mark before the first header is ignored.
     pub fn new(header: &ByteRecord, location: &str) -> Result<Self> {
         let names: Vec<String> = header
             .iter()
-            .map(|h| String::from_utf8_lossy(h).trim().to_string())
+            .map(|h| {
+                let name = String::from_utf8_lossy(h);
+                name.trim_start_matches('\u{feff}').trim().to_string()
+            })
             .collect();
         let find = |wanted: &str| {
             names
@@ -140,7 +144,9 @@ impl RecordParser {
         let mut row: Row<'r> = [Value::Str(None); COLUMN_COUNT];
         for (i, cell) in row.iter_mut().enumerate() {
             let text = match self.positions[i].and_then(|p| record.get(p)) {
-                Some(bytes) => std::str::from_utf8(bytes).map_err(|_| Reject::new("invalid UTF-8"))?,
+                Some(bytes) => {
+                    std::str::from_utf8(bytes).map_err(|_| Reject::new("invalid UTF-8"))?
+                }
                 None => "",
             };
             let trimmed = text.trim();
@@ -148,7 +154,9 @@ impl RecordParser {
             *cell = match self.parsers[i] {
                 Parser::Text => Value::Str(present.then_some(text)),
                 Parser::Int => Value::Int(trimmed.parse().ok()),
-                Parser::Float => Value::Float(trimmed.parse::<f64>().ok().filter(|f| f.is_finite())),
+                Parser::Float => {
+                    Value::Float(trimmed.parse::<f64>().ok().filter(|f| f.is_finite()))
+                }
                 Parser::Timestamp => Value::Timestamp(parse_timestamp(trimmed)),
                 Parser::Bool => Value::Bool(parse_bool(trimmed)),
             };
@@ -257,7 +265,10 @@ mod tests {
         assert_eq!(parse_timestamp("2016-02-08 05:46:00"), Some(base));
         assert_eq!(parse_timestamp("2016-02-08T05:46:00"), Some(base));
         assert_eq!(parse_timestamp("2016-02-08 05:46:00.000000000"), Some(base));
-        assert_eq!(parse_timestamp("2016-02-08 05:46:00.5"), Some(base + 500_000));
+        assert_eq!(
+            parse_timestamp("2016-02-08 05:46:00.5"),
+            Some(base + 500_000)
+        );
         assert_eq!(
             parse_timestamp("2016-02-08 05:46:00.123456789"),
             Some(base + 123_456)
@@ -283,6 +294,25 @@ mod tests {
         assert_eq!(parse_bool("True"), Some(true));
         assert_eq!(parse_bool("FALSE"), Some(false));
         assert_eq!(parse_bool("yes"), None);
+    }
+
+    #[test]
+    fn headers_match_in_any_order_case_and_after_a_byte_order_mark() {
+        let header = ByteRecord::from(vec![
+            "\u{feff}ID",
+            "Number",
+            "state",
+            "Start_Time",
+            "Severity",
+        ]);
+        let parser = RecordParser::new(&header, "in.csv").expect("header");
+        let record = ByteRecord::from(vec!["A-1", "7", "CA", "2020-01-02 03:04:05", "3"]);
+        let (year, row) = parser.parse(&record).expect("accepted");
+        assert_eq!(year, 2020);
+        assert_eq!(row[0], Value::Str(Some("A-1")));
+        assert_eq!(row[2], Value::Int(Some(3)));
+        assert_eq!(row[14], Value::Str(Some("CA")));
+        assert_eq!(row[12], Value::Str(None), "no City column: NULL");
     }
 
     #[test]

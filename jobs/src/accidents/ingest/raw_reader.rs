@@ -82,7 +82,10 @@ mod tests {
         assert_eq!(tee.raw(10, 13), None);
         tee.read_exact(&mut sink).expect("read");
         let (start, end) = (COMPACT_AFTER as u64 + 7, COMPACT_AFTER as u64 + 100);
-        assert_eq!(tee.raw(start, end), Some(&data[start as usize..end as usize]));
+        assert_eq!(
+            tee.raw(start, end),
+            Some(&data[start as usize..end as usize])
+        );
         assert_eq!(tee.bytes_read(), 2 << 20);
     }
 }

@@ -33,7 +33,12 @@ impl RejectsWriter {
         }
         let mut name = path
             .file_name()
-            .ok_or_else(|| Error::invalid("--rejects", format!("{} is not a file path", path.display())))?
+            .ok_or_else(|| {
+                Error::invalid(
+                    "--rejects",
+                    format!("{} is not a file path", path.display()),
+                )
+            })?
             .to_os_string();
         name.push(format!(".tmp-{}", std::process::id()));
         let tmp = path.with_file_name(name);
@@ -71,9 +76,13 @@ impl RejectsWriter {
     /// Flushes the file, moves it to its final path and returns the counts per reason.
     pub fn commit(mut self) -> Result<(PathBuf, BTreeMap<String, u64>)> {
         if let Some(csv) = self.csv.take() {
-            let buffered = csv
-                .into_inner()
-                .map_err(|e| Error::io("writing", &self.tmp, std::io::Error::other(e.error().to_string())))?;
+            let buffered = csv.into_inner().map_err(|e| {
+                Error::io(
+                    "writing",
+                    &self.tmp,
+                    std::io::Error::other(e.error().to_string()),
+                )
+            })?;
             buffered
                 .into_inner()
                 .map_err(|e| Error::io("writing", &self.tmp, e.into_error()))?;

@@ -102,7 +102,12 @@ fn accepts_good_rows_and_rejects_the_others_with_reasons() {
     assert!(report.files[0].ends_with("accidents/year=2016/part-00000.parquet"));
     assert!(report.files[1].ends_with("accidents/year=2018/part-00000.parquet"));
     let batch = read_parquet(&report.files);
-    let ids: Vec<_> = batch.column_by_name("id").expect("id").as_string::<i32>().iter().collect();
+    let ids: Vec<_> = batch
+        .column_by_name("id")
+        .expect("id")
+        .as_string::<i32>()
+        .iter()
+        .collect();
     assert_eq!(ids, [Some("A-1"), Some("A-2"), Some("A-10")]);
     let start = batch
         .column_by_name("start_time")
@@ -122,12 +127,18 @@ fn accepts_good_rows_and_rejects_the_others_with_reasons() {
         .column_by_name("temperature_f")
         .expect("temperature_f")
         .as_primitive::<datafusion::arrow::datatypes::Float64Type>();
-    assert_eq!(temperature.iter().collect::<Vec<_>>(), [Some(36.9), None, None]);
+    assert_eq!(
+        temperature.iter().collect::<Vec<_>>(),
+        [Some(36.9), None, None]
+    );
     let signal = batch
         .column_by_name("traffic_signal")
         .expect("traffic_signal")
         .as_boolean();
-    assert_eq!(signal.iter().collect::<Vec<_>>(), [Some(true), Some(false), Some(true)]);
+    assert_eq!(
+        signal.iter().collect::<Vec<_>>(),
+        [Some(true), Some(false), Some(true)]
+    );
     let description = batch
         .column_by_name("description")
         .expect("description")
@@ -163,17 +174,24 @@ fn a_missing_input_or_required_header_is_an_error() {
     assert!(err.to_string().contains("nope.csv"), "{err}");
 
     let input = dir.path().join("no-state.csv");
-    fs::write(&input, b"ID,Severity,Start_Time\nA-1,2,2016-01-01 00:00:00\n").expect("write");
+    fs::write(
+        &input,
+        b"ID,Severity,Start_Time\nA-1,2,2016-01-01 00:00:00\n",
+    )
+    .expect("write");
     let err = ingest_accidents(&IngestAccidentsArgs::new(&input, dir.path()), false)
         .expect_err("no State");
     assert!(matches!(err, Error::SchemaMismatch { .. }), "{err}");
     let message = err.to_string();
-    assert!(message.contains("no-state.csv") && message.contains("'State'"), "{message}");
+    assert!(
+        message.contains("no-state.csv") && message.contains("'State'"),
+        "{message}"
+    );
 
     let empty = dir.path().join("empty.csv");
     fs::write(&empty, b"").expect("write");
-    let err = ingest_accidents(&IngestAccidentsArgs::new(&empty, dir.path()), false)
-        .expect_err("empty");
+    let err =
+        ingest_accidents(&IngestAccidentsArgs::new(&empty, dir.path()), false).expect_err("empty");
     assert!(matches!(err, Error::SchemaMismatch { .. }), "{err}");
 }
 

@@ -322,18 +322,25 @@ mod tests {
         let lake = tempfile::tempdir().expect("tempdir");
         let stale = lake.path().join(TABLE).join("year=1999");
         fs::create_dir_all(&stale).expect("stale");
-        let mut writer =
-            SilverTableWriter::with_rows_per_file(lake.path(), LakeFormat::Parquet, 3).expect("create");
+        let mut writer = SilverTableWriter::with_rows_per_file(lake.path(), LakeFormat::Parquet, 3)
+            .expect("create");
         writer.write(2020, &batch(&["a", "b"])).expect("write");
         writer.write(2021, &batch(&["c"])).expect("write");
-        writer.write(2020, &batch(&["d", "e", "f", "g"])).expect("write");
+        writer
+            .write(2020, &batch(&["d", "e", "f", "g"]))
+            .expect("write");
         assert!(stale.exists(), "the old table stays until commit");
         let silver = writer.commit().expect("commit");
         assert!(!stale.exists());
         let names: Vec<String> = silver
             .files
             .iter()
-            .map(|p| p.strip_prefix(lake.path()).expect("in lake").display().to_string())
+            .map(|p| {
+                p.strip_prefix(lake.path())
+                    .expect("in lake")
+                    .display()
+                    .to_string()
+            })
             .collect();
         assert_eq!(
             names,

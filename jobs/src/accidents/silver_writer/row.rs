@@ -57,7 +57,9 @@ enum ColumnBuilder {
 impl ColumnBuilder {
     fn new(data_type: &DataType, capacity: usize) -> Result<Self> {
         Ok(match data_type {
-            DataType::Utf8 => ColumnBuilder::Utf8(StringBuilder::with_capacity(capacity, capacity * 8)),
+            DataType::Utf8 => {
+                ColumnBuilder::Utf8(StringBuilder::with_capacity(capacity, capacity * 8))
+            }
             DataType::Int32 => ColumnBuilder::Int32(Int32Builder::with_capacity(capacity)),
             DataType::Float64 => ColumnBuilder::Float64(Float64Builder::with_capacity(capacity)),
             DataType::Timestamp(TimeUnit::Microsecond, None) => {

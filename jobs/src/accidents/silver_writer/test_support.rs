@@ -31,5 +31,7 @@ pub fn orc_row_count(path: &Path) -> usize {
     let reader = orc_rust::ArrowReaderBuilder::try_new(file)
         .expect("orc metadata")
         .build();
-    reader.map(|batch| batch.expect("orc batch").num_rows()).sum()
+    reader
+        .map(|batch| batch.expect("orc batch").num_rows())
+        .sum()
 }

@@ -16,7 +16,8 @@ use datafusion::datasource::listing::{
 use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion_orc::OrcFormat;
+
+use super::OrcFileFormat;
 
 /// A table of ORC files under one or more lake URLs.
 #[derive(Debug)]
@@ -28,7 +29,7 @@ pub struct OrcTable {
 impl OrcTable {
     /// The listing options every ORC table uses: the ORC format and the `.orc` extension.
     pub fn listing_options() -> ListingOptions {
-        ListingOptions::new(Arc::new(OrcFormat)).with_file_extension(".orc")
+        ListingOptions::new(Arc::new(OrcFileFormat)).with_file_extension(".orc")
     }
 
     /// An ORC table over `urls` with a known `schema`.

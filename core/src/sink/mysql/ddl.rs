@@ -1,0 +1,478 @@
+//! `CREATE TABLE` statements from an Arrow schema plus the Gold table's options.
+//!
+//! Column types: Boolean `TINYINT(1)`; Int8..Int64 `TINYINT`..`BIGINT` (UInt* `UNSIGNED`); Float16/32
+//! `FLOAT`, Float64 `DOUBLE`; Decimal `DECIMAL(p,s)`; Date32/64 `DATE`; Timestamp `DATETIME(0|3|6)`
+//! (UTC wall clock, nanoseconds truncated to microseconds); strings `VARCHAR(255)`
+//! when they are part of a key, an index or the partitioning (key strings compare exactly:
+//! `utf8mb4_bin`), `JSON` for JSON columns, `ENUM(...)` for enum columns, `TEXT` otherwise. An
+//! `auto_id` column is an `INT AUTO_INCREMENT` primary key in front of the data columns. Every
+//! table is InnoDB, `utf8mb4`.
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use serde::{Deserialize, Serialize};
+
+use super::names::quote;
+use crate::error::{Error, Result};
+use crate::table_options::TableOptions;
+
+/// The serialisable form of [`TableOptions`] that travels with the sink's plan nodes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableLayout {
+    /// Primary key columns.
+    pub primary_key: Vec<String>,
+    /// A surrogate `AUTO_INCREMENT` key column in front of the data columns.
+    pub auto_id: Option<String>,
+    /// The DATE/DATETIME column whose year partitions the table.
+    pub partition_by_year: Option<String>,
+    /// Secondary indexes: name and columns.
+    pub indexes: Vec<(String, Vec<String>)>,
+    /// JSON columns.
+    pub json_columns: Vec<String>,
+    /// ENUM columns and their values.
+    pub enums: Vec<(String, Vec<String>)>,
+}
+
+impl From<&TableOptions> for TableLayout {
+    fn from(options: &TableOptions) -> Self {
+        Self {
+            primary_key: options.primary_key.clone(),
+            auto_id: options.auto_id.clone(),
+            partition_by_year: options.partition_by_year.clone(),
+            indexes: options
+                .indexes
+                .iter()
+                .map(|i| (i.name.clone(), i.columns.clone()))
+                .collect(),
+            json_columns: options.json_columns.clone(),
+            enums: options
+                .enums
+                .iter()
+                .map(|e| (e.column.clone(), e.values.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// The years a year-partitioned table has rows for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct YearPartitions {
+    /// Years present, ascending.
+    pub years: Vec<i32>,
+    /// Whether some rows have a NULL date (they go to a first partition `p_null`).
+    pub has_null: bool,
+}
+
+impl YearPartitions {
+    /// The partition holding `year` (`None`: NULL dates).
+    pub fn partition_name(year: Option<i32>) -> String {
+        match year {
+            Some(year) => format!("p{year}"),
+            None => "p_null".to_string(),
+        }
+    }
+}
+
+/// A `'...'` SQL string literal (backslash escapes; the sink's sessions never set
+/// `NO_BACKSLASH_ESCAPES`).
+pub fn sql_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for c in text.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\0' => out.push_str("\\0"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\x1a' => out.push_str("\\Z"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// The DDL of one Gold table: its columns, keys and indexes, checked against each other.
+#[derive(Debug, Clone)]
+pub struct TableDdl {
+    columns: Vec<String>,
+    loaded: Vec<String>,
+    primary_key: Vec<String>,
+    indexes: Vec<String>,
+    partition_column: Option<String>,
+}
+
+impl TableDdl {
+    /// Checks `layout` against `schema` and prepares the table's definitions.
+    pub fn new(schema: &Schema, layout: &TableLayout) -> Result<Self> {
+        let invalid = |message: String| Error::invalid("MySQL table layout", message);
+        let has = |name: &str| schema.fields().iter().any(|f| f.name() == name);
+        let mut referenced: Vec<&String> = layout.primary_key.iter().collect();
+        referenced.extend(layout.partition_by_year.iter());
+        referenced.extend(layout.indexes.iter().flat_map(|(_, cols)| cols));
+        referenced.extend(layout.json_columns.iter());
+        referenced.extend(layout.enums.iter().map(|(col, _)| col));
+        if let Some(missing) = referenced.iter().find(|c| !has(c)) {
+            return Err(invalid(format!("column '{missing}' is not in the table")));
+        }
+        if let Some(id) = &layout.auto_id {
+            if has(id) {
+                return Err(invalid(format!(
+                    "auto_id column '{id}' is also a column of the query"
+                )));
+            }
+            if !layout.primary_key.is_empty() {
+                return Err(invalid("auto_id and primary_key exclude each other".into()));
+            }
+            if layout.partition_by_year.is_some() {
+                return Err(invalid(
+                    "auto_id cannot be combined with partition_by_year (the primary key must \
+                     contain the partitioning column)"
+                        .into(),
+                ));
+            }
+        }
+        if let Some(col) = &layout.partition_by_year {
+            if !layout.primary_key.is_empty() && !layout.primary_key.contains(col) {
+                return Err(invalid(format!(
+                    "the primary key must contain the partitioning column '{col}'"
+                )));
+            }
+            let field = schema.field_with_name(col).map_err(|e| invalid(e.to_string()))?;
+            if !matches!(
+                field.data_type(),
+                DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
+            ) {
+                return Err(invalid(format!(
+                    "partition_by_year column '{col}' is {}, not a date or timestamp",
+                    field.data_type()
+                )));
+            }
+        }
+        if let Some((col, _)) = layout.enums.iter().find(|(_, values)| values.is_empty()) {
+            return Err(invalid(format!("enum column '{col}' has no values")));
+        }
+
+        let keyed = |name: &str| {
+            layout.primary_key.iter().any(|c| c == name)
+                || layout.partition_by_year.as_deref() == Some(name)
+                || layout.indexes.iter().any(|(_, cols)| cols.iter().any(|c| c == name))
+        };
+        let mut columns = Vec::with_capacity(schema.fields().len() + 1);
+        if let Some(id) = &layout.auto_id {
+            columns.push(format!("{} INT NOT NULL AUTO_INCREMENT", quote(id)?));
+        }
+        let mut loaded = Vec::with_capacity(schema.fields().len());
+        for field in schema.fields() {
+            let name = quote(field.name())?;
+            let in_key = layout.primary_key.iter().any(|c| c == field.name());
+            let sql_type = column_type(field, layout, keyed(field.name()), in_key)?;
+            let null = if field.is_nullable() && !in_key {
+                "NULL"
+            } else {
+                "NOT NULL"
+            };
+            columns.push(format!("{name} {sql_type} {null}"));
+            loaded.push(name);
+        }
+        let quote_all = |cols: &[String]| -> Result<String> {
+            Ok(cols.iter().map(|c| quote(c)).collect::<Result<Vec<_>>>()?.join(","))
+        };
+        let primary_key = match &layout.auto_id {
+            Some(id) => vec![quote(id)?],
+            None => layout
+                .primary_key
+                .iter()
+                .map(|c| quote(c))
+                .collect::<Result<_>>()?,
+        };
+        let indexes = layout
+            .indexes
+            .iter()
+            .map(|(name, cols)| Ok(format!("INDEX {} ({})", quote(name)?, quote_all(cols)?)))
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            columns,
+            loaded,
+            primary_key,
+            indexes,
+            partition_column: layout
+                .partition_by_year
+                .as_deref()
+                .map(quote)
+                .transpose()?,
+        })
+    }
+
+    /// The quoted columns rows are loaded into, in schema order (the auto id is not one).
+    pub fn loaded_columns(&self) -> &[String] {
+        &self.loaded
+    }
+
+    /// `CREATE TABLE name (...)`; secondary indexes only when `with_indexes` (a bulk load adds
+    /// them afterwards), and `PARTITION BY RANGE (YEAR(col))` when `partitions` is given.
+    pub fn create(
+        &self,
+        qualified_name: &str,
+        with_indexes: bool,
+        partitions: Option<&YearPartitions>,
+    ) -> String {
+        let mut parts = self.columns.clone();
+        if !self.primary_key.is_empty() {
+            parts.push(format!("PRIMARY KEY ({})", self.primary_key.join(",")));
+        }
+        if with_indexes {
+            parts.extend(self.indexes.iter().cloned());
+        }
+        let mut sql = format!(
+            "CREATE TABLE {qualified_name} (\n  {}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+            parts.join(",\n  ")
+        );
+        if let (Some(col), Some(partitions)) = (&self.partition_column, partitions) {
+            let mut defs = Vec::with_capacity(partitions.years.len() + 2);
+            if partitions.has_null {
+                let below = partitions.years.first().copied().unwrap_or(1);
+                defs.push(format!(
+                    "PARTITION {} VALUES LESS THAN ({below})",
+                    YearPartitions::partition_name(None)
+                ));
+            }
+            for year in &partitions.years {
+                defs.push(format!(
+                    "PARTITION {} VALUES LESS THAN ({})",
+                    YearPartitions::partition_name(Some(*year)),
+                    i64::from(*year) + 1
+                ));
+            }
+            defs.push("PARTITION p_future VALUES LESS THAN MAXVALUE".to_string());
+            sql.push_str(&format!(
+                "\nPARTITION BY RANGE (YEAR({col})) (\n  {}\n)",
+                defs.join(",\n  ")
+            ));
+        }
+        sql
+    }
+
+    /// `ALTER TABLE name ADD INDEX ..., ADD INDEX ...`: the secondary indexes in one statement, or
+    /// `None` when the table has none.
+    pub fn add_indexes(&self, qualified_name: &str) -> Option<String> {
+        if self.indexes.is_empty() {
+            return None;
+        }
+        let adds: Vec<String> = self.indexes.iter().map(|i| format!("ADD {i}")).collect();
+        Some(format!("ALTER TABLE {qualified_name} {}", adds.join(", ")))
+    }
+}
+
+/// The MySQL type of `field`.
+fn column_type(field: &Field, layout: &TableLayout, keyed: bool, in_key: bool) -> Result<String> {
+    let name = field.name();
+    let unsupported = || {
+        Error::invalid(
+            "MySQL column type",
+            format!("column '{name}' has type {}, which the MySQL sink cannot store", field.data_type()),
+        )
+    };
+    Ok(match field.data_type() {
+        DataType::Boolean => "TINYINT(1)".into(),
+        DataType::Int8 => "TINYINT".into(),
+        DataType::Int16 => "SMALLINT".into(),
+        DataType::Int32 => "INT".into(),
+        DataType::Int64 => "BIGINT".into(),
+        DataType::UInt8 => "TINYINT UNSIGNED".into(),
+        DataType::UInt16 => "SMALLINT UNSIGNED".into(),
+        DataType::UInt32 => "INT UNSIGNED".into(),
+        DataType::UInt64 => "BIGINT UNSIGNED".into(),
+        DataType::Float16 | DataType::Float32 => "FLOAT".into(),
+        DataType::Float64 => "DOUBLE".into(),
+        DataType::Decimal32(p, s)
+        | DataType::Decimal64(p, s)
+        | DataType::Decimal128(p, s)
+        | DataType::Decimal256(p, s) => {
+            if *p > 65 || *s < 0 || *s > 30 || i16::from(*s) > i16::from(*p) {
+                return Err(unsupported());
+            }
+            format!("DECIMAL({p},{s})")
+        }
+        DataType::Date32 | DataType::Date64 => "DATE".into(),
+        DataType::Timestamp(unit, _) => match unit {
+            TimeUnit::Second => "DATETIME".into(),
+            TimeUnit::Millisecond => "DATETIME(3)".into(),
+            TimeUnit::Microsecond | TimeUnit::Nanosecond => "DATETIME(6)".into(),
+        },
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            if layout.json_columns.iter().any(|c| c == name) {
+                "JSON".into()
+            } else if let Some((_, values)) = layout.enums.iter().find(|(c, _)| c == name) {
+                let values: Vec<String> = values.iter().map(|v| sql_string(v)).collect();
+                format!("ENUM({})", values.join(","))
+            } else if in_key {
+                "VARCHAR(255) COLLATE utf8mb4_bin".into()
+            } else if keyed {
+                "VARCHAR(255)".into()
+            } else {
+                "TEXT".into()
+            }
+        }
+        DataType::Dictionary(_, value) if value.is_string() => {
+            let plain = field.clone().with_data_type(DataType::Utf8);
+            return column_type(&plain, layout, keyed, in_key);
+        }
+        _ => return Err(unsupported()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::datatypes::Field;
+
+    fn options(directives: &[&str]) -> TableLayout {
+        let mut options = TableOptions::default();
+        for d in directives {
+            options.apply_directive(d).unwrap();
+        }
+        TableLayout::from(&options)
+    }
+
+    fn summary_schema() -> Schema {
+        Schema::new(vec![
+            Field::new("id", DataType::Utf8, true),
+            Field::new("state", DataType::Utf8, true),
+            Field::new("city", DataType::Utf8View, true),
+            Field::new("severity", DataType::Int32, true),
+            Field::new("accident_date", DataType::Date32, true),
+            Field::new("accident_hour", DataType::Int32, true),
+            Field::new("weather_category", DataType::Utf8, false),
+            Field::new("temperature_category", DataType::Utf8, false),
+            Field::new("safety_score", DataType::Float64, true),
+        ])
+    }
+
+    fn summary_layout() -> TableLayout {
+        options(&[
+            "primary_key = id, accident_date",
+            "partition_by_year = accident_date",
+            "index idx_state_date = state, accident_date",
+            "index idx_severity_weather = severity, weather_category",
+            "index idx_location = state, city",
+            "index idx_temporal = accident_date, accident_hour",
+        ])
+    }
+
+    #[test]
+    fn accidents_summary_is_keyed_and_partitioned_by_year() {
+        let ddl = TableDdl::new(&summary_schema(), &summary_layout()).unwrap();
+        let partitions = YearPartitions {
+            years: vec![2016, 2017, 2019],
+            has_null: false,
+        };
+        let sql = ddl.create("`db`.`stg`", true, Some(&partitions));
+        assert!(sql.starts_with("CREATE TABLE `db`.`stg` ("), "{sql}");
+        assert!(sql.contains("`id` VARCHAR(255) COLLATE utf8mb4_bin NOT NULL"), "{sql}");
+        assert!(sql.contains("`accident_date` DATE NOT NULL"), "{sql}");
+        assert!(sql.contains("`state` VARCHAR(255) NULL"), "{sql}");
+        assert!(sql.contains("`temperature_category` TEXT NOT NULL"), "{sql}");
+        assert!(sql.contains("`safety_score` DOUBLE NULL"), "{sql}");
+        assert!(sql.contains("PRIMARY KEY (`id`,`accident_date`)"), "{sql}");
+        assert!(sql.contains("INDEX `idx_state_date` (`state`,`accident_date`)"), "{sql}");
+        assert!(sql.contains("INDEX `idx_temporal` (`accident_date`,`accident_hour`)"), "{sql}");
+        assert!(sql.contains("PARTITION BY RANGE (YEAR(`accident_date`))"), "{sql}");
+        assert!(sql.contains("PARTITION p2016 VALUES LESS THAN (2017)"), "{sql}");
+        assert!(sql.contains("PARTITION p2019 VALUES LESS THAN (2020)"), "{sql}");
+        assert!(sql.ends_with("PARTITION p_future VALUES LESS THAN MAXVALUE\n)"), "{sql}");
+        assert!(!sql.contains("p_null"));
+
+        // the bulk-load table: no secondary indexes, no partitions; they are added afterwards
+        let plain = ddl.create("`db`.`y`", false, None);
+        assert!(!plain.contains("INDEX") && !plain.contains("PARTITION"), "{plain}");
+        assert!(plain.contains("PRIMARY KEY (`id`,`accident_date`)"));
+        let alter = ddl.add_indexes("`db`.`y`").unwrap();
+        assert_eq!(
+            alter,
+            "ALTER TABLE `db`.`y` ADD INDEX `idx_state_date` (`state`,`accident_date`), \
+             ADD INDEX `idx_severity_weather` (`severity`,`weather_category`), \
+             ADD INDEX `idx_location` (`state`,`city`), \
+             ADD INDEX `idx_temporal` (`accident_date`,`accident_hour`)"
+        );
+        assert_eq!(ddl.loaded_columns().len(), 9);
+    }
+
+    #[test]
+    fn null_dates_get_a_first_partition() {
+        let ddl = TableDdl::new(&summary_schema(), &options(&["partition_by_year = accident_date"]))
+            .unwrap();
+        let partitions = YearPartitions {
+            years: vec![2020],
+            has_null: true,
+        };
+        let sql = ddl.create("`db`.`t`", true, Some(&partitions));
+        assert!(sql.contains(
+            "PARTITION p_null VALUES LESS THAN (2020),\n  PARTITION p2020 VALUES LESS THAN (2021)"
+        ), "{sql}");
+        assert!(!sql.contains("PRIMARY KEY"));
+    }
+
+    #[test]
+    fn enums_json_and_auto_id() {
+        let schema = Schema::new(vec![
+            Field::new("period_type", DataType::Utf8, false),
+            Field::new("trend_direction", DataType::Utf8, true),
+            Field::new("severity_distribution", DataType::Utf8, true),
+            Field::new("accident_count", DataType::Int64, false),
+            Field::new(
+                "last_updated",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                false,
+            ),
+            Field::new("ok", DataType::Boolean, true),
+        ]);
+        let layout = options(&[
+            "auto_id = id",
+            "enum period_type = hourly, daily, monthly, yearly",
+            "enum trend_direction = up, down, stable",
+            "json = severity_distribution",
+            "index idx_period = period_type",
+        ]);
+        let ddl = TableDdl::new(&schema, &layout).unwrap();
+        let sql = ddl.create("`db`.`t`", true, None);
+        let first_column = sql.lines().nth(1).unwrap();
+        assert_eq!(first_column, "  `id` INT NOT NULL AUTO_INCREMENT,");
+        assert!(sql.contains(
+            "`period_type` ENUM('hourly','daily','monthly','yearly') NOT NULL"
+        ), "{sql}");
+        assert!(sql.contains("`trend_direction` ENUM('up','down','stable') NULL"), "{sql}");
+        assert!(sql.contains("`severity_distribution` JSON NULL"), "{sql}");
+        assert!(sql.contains("`accident_count` BIGINT NOT NULL"), "{sql}");
+        assert!(sql.contains("`last_updated` DATETIME(6) NOT NULL"), "{sql}");
+        assert!(sql.contains("`ok` TINYINT(1) NULL"), "{sql}");
+        assert!(sql.contains("PRIMARY KEY (`id`)"), "{sql}");
+        assert!(sql.contains("INDEX `idx_period` (`period_type`)"), "{sql}");
+        // the auto id is not loaded
+        assert_eq!(ddl.loaded_columns()[0], "`period_type`");
+        assert_eq!(ddl.loaded_columns().len(), 6);
+    }
+
+    #[test]
+    fn inconsistent_layouts_are_refused() {
+        let schema = summary_schema();
+        for bad in [
+            vec!["primary_key = id", "partition_by_year = accident_date"],
+            vec!["partition_by_year = state"],
+            vec!["index i = nope"],
+            vec!["auto_id = id"],
+            vec!["auto_id = rowid", "partition_by_year = accident_date"],
+        ] {
+            assert!(TableDdl::new(&schema, &options(&bad)).is_err(), "{bad:?}");
+        }
+        let odd = Schema::new(vec![Field::new("a b", DataType::Int32, true)]);
+        assert!(TableDdl::new(&odd, &TableLayout::default()).is_err());
+        let binary = Schema::new(vec![Field::new("b", DataType::Binary, true)]);
+        assert!(TableDdl::new(&binary, &TableLayout::default()).is_err());
+    }
+
+    #[test]
+    fn string_literals_are_escaped() {
+        assert_eq!(sql_string("it's a\\b\n"), "'it\\'s a\\\\b\\n'");
+    }
+}

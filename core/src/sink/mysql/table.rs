@@ -1,0 +1,112 @@
+//! [`MySqlTable`]: the staging target of one Gold table as a DataFusion table provider, so that
+//! `INSERT INTO` it plans a [`MySqlSinkExec`] — on the scheduler, after the plan went through
+//! [`crate::codec::MedallionLogicalCodec`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::TableType;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
+use serde::{Deserialize, Serialize};
+
+use super::ddl::{TableDdl, TableLayout};
+use super::exec::MySqlSinkExec;
+use super::names::RunNames;
+use super::url::MySqlUrl;
+
+/// Everything a task needs to load its share of a Gold table: the server, the table and its layout,
+/// and the run (whose key names the staging tables). It travels inside the serialised plans —
+/// password included, as a JDBC URL would — but its `Debug` masks the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SinkTarget {
+    /// Where to load.
+    pub url: MySqlUrl,
+    /// The Gold table's name.
+    pub table: String,
+    /// The run key (see [`super::names::run_key`]).
+    pub run_key: String,
+    /// Keys, partitioning, indexes and column types.
+    pub layout: TableLayout,
+}
+
+impl SinkTarget {
+    /// The names of the run's tables.
+    pub fn names(&self) -> RunNames {
+        RunNames::new(self.run_key.clone())
+    }
+}
+
+/// A Gold table's staging target in MySQL; writable only (`INSERT INTO` appends through
+/// [`MySqlSinkExec`]).
+#[derive(Debug)]
+pub struct MySqlTable {
+    target: Arc<SinkTarget>,
+    schema: SchemaRef,
+}
+
+impl MySqlTable {
+    /// The staging target `target` for rows of `schema`; checks the layout against the schema.
+    pub fn try_new(target: SinkTarget, schema: SchemaRef) -> crate::Result<Self> {
+        TableDdl::new(&schema, &target.layout)?;
+        target.names().check_fits(&target.table)?;
+        Ok(Self {
+            target: Arc::new(target),
+            schema,
+        })
+    }
+
+    /// The target.
+    pub fn target(&self) -> &SinkTarget {
+        &self.target
+    }
+
+    /// The shared target.
+    pub fn target_arc(&self) -> Arc<SinkTarget> {
+        Arc::clone(&self.target)
+    }
+}
+
+#[async_trait]
+impl TableProvider for MySqlTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        _projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Err(DataFusionError::NotImplemented(format!(
+            "MySQL staging table {} can only be written",
+            self.target.table
+        )))
+    }
+
+    async fn insert_into(
+        &self,
+        _state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if insert_op != InsertOp::Append {
+            return Err(DataFusionError::NotImplemented(format!(
+                "MySQL staging tables only support INSERT (append), not {insert_op}"
+            )));
+        }
+        self.schema
+            .logically_equivalent_names_and_types(&input.schema())?;
+        Ok(Arc::new(MySqlSinkExec::try_new(self.target_arc(), input)?))
+    }
+}
