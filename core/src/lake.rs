@@ -15,9 +15,10 @@ use datafusion::datasource::listing::{
 };
 use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
-use object_store::{ObjectMeta, ObjectStore};
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use crate::error::{Error, Result};
+use crate::object_stores;
 use crate::orc::{OrcFileFormat, OrcTable};
 
 /// The file format of a lake table.
@@ -156,22 +157,50 @@ fn is_data_path(relative: &str) -> bool {
         .any(|segment| segment.starts_with('.') || segment.starts_with('_'))
 }
 
+/// Checks a Parquet file's framing (magic bytes, footer length) before any decoder reads it: the
+/// parquet crate overflows on a footer length larger than the file instead of returning an error.
+async fn check_parquet_framing(
+    store: &Arc<dyn ObjectStore>,
+    meta: &ObjectMeta,
+) -> std::result::Result<(), String> {
+    const MAGIC: &[u8] = b"PAR1";
+    if meta.size < 12 {
+        return Err(format!(
+            "{} bytes is too small for a Parquet file",
+            meta.size
+        ));
+    }
+    let head = store
+        .get_range(&meta.location, 0..4)
+        .await
+        .map_err(|e| e.to_string())?;
+    let tail = store
+        .get_range(&meta.location, meta.size - 8..meta.size)
+        .await
+        .map_err(|e| e.to_string())?;
+    if head.as_ref() != MAGIC || tail.get(4..) != Some(MAGIC) {
+        return Err("not a Parquet file (no PAR1 magic bytes)".to_string());
+    }
+    let footer = tail
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_le_bytes)
+        .unwrap_or(u32::MAX);
+    if u64::from(footer) + 12 > meta.size {
+        return Err(format!(
+            "truncated: footer of {footer} bytes in a file of {} bytes",
+            meta.size
+        ));
+    }
+    Ok(())
+}
+
 async fn list_files(
     store: &Arc<dyn ObjectStore>,
     url: &ListingTableUrl,
     table: &str,
 ) -> Result<Vec<ObjectMeta>> {
-    let unreachable = |e: object_store::Error| match e {
-        object_store::Error::NotFound { .. } => Error::LakeNotFound {
-            table: table.to_string(),
-            location: url.to_string(),
-        },
-        other => Error::Unreachable {
-            what: "lake store",
-            location: url.to_string(),
-            message: other.to_string(),
-        },
-    };
+    let unreachable = |e: object_store::Error| object_stores::lake_error(table, url.as_str(), &e);
     let mut files: Vec<ObjectMeta> = store
         .list(Some(url.prefix()))
         .try_collect()
@@ -224,6 +253,14 @@ pub async fn open_table(ctx: &SessionContext, name: &str, url: &str) -> Result<L
                 ),
             });
         }
+        if format == LakeFormat::Parquet {
+            check_parquet_framing(&store, &meta)
+                .await
+                .map_err(|message| Error::CorruptFile {
+                    location: file_url.clone(),
+                    message,
+                })?;
+        }
         let schema = file_format
             .infer_schema(&state, &store, std::slice::from_ref(&meta))
             .await
@@ -237,10 +274,12 @@ pub async fn open_table(ctx: &SessionContext, name: &str, url: &str) -> Result<L
             schema,
         });
     }
-    let schema = Schema::try_merge(files.iter().map(|f| f.schema.as_ref().clone()))
-        .map_err(|e| Error::SchemaMismatch {
-            location: listing_url.to_string(),
-            message: format!("files disagree on the schema: {e}"),
+    let schema =
+        Schema::try_merge(files.iter().map(|f| f.schema.as_ref().clone())).map_err(|e| {
+            Error::SchemaMismatch {
+                location: listing_url.to_string(),
+                message: format!("files disagree on the schema: {e}"),
+            }
         })?;
     Ok(LakeTable {
         name: name.to_string(),
@@ -292,8 +331,8 @@ impl LakeTable {
     pub fn register(&self, ctx: &SessionContext) -> Result<()> {
         let provider: Arc<dyn datafusion::catalog::TableProvider> = match self.format {
             LakeFormat::Parquet => {
-                let options = ListingOptions::new(self.format.file_format())
-                    .with_file_extension(".parquet");
+                let options =
+                    ListingOptions::new(self.format.file_format()).with_file_extension(".parquet");
                 let url = ListingTableUrl::parse(&self.url)
                     .map_err(|e| Error::invalid("lake URL", format!("{}: {e}", self.url)))?;
                 let config = ListingTableConfig::new(url)

@@ -1,9 +1,11 @@
 //! What every medallion process shares: the session state (UDFs, codecs, object stores), lake table
 //! registration, the Gold sinks, table options, the run record and the error type.
 
+pub mod cluster;
 pub mod codec;
 pub mod error;
 pub mod lake;
+pub mod object_stores;
 pub mod orc;
 pub mod run_record;
 pub mod session;

@@ -85,8 +85,9 @@ impl RunRecord {
     pub fn to_batch(&self) -> Result<RecordBatch> {
         let text = |s: &str| Arc::new(StringArray::from(vec![s])) as ArrayRef;
         let ts = |t: &DateTime<Utc>| {
-            Arc::new(TimestampMicrosecondArray::from(vec![t.timestamp_micros()]).with_timezone("UTC"))
-                as ArrayRef
+            Arc::new(
+                TimestampMicrosecondArray::from(vec![t.timestamp_micros()]).with_timezone("UTC"),
+            ) as ArrayRef
         };
         let count = |n: u64| Arc::new(Int64Array::from(vec![n as i64])) as ArrayRef;
         let columns = vec![

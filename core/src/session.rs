@@ -2,6 +2,7 @@
 //! client, the in-process (embedded) cluster, the scheduler and the executors.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use datafusion::execution::SessionStateBuilder;
@@ -9,8 +10,10 @@ use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::{FunctionRegistry, SessionState};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use crate::cluster::{self, JobTracker, SchedulerUrl, TrackingQueryPlanner};
 use crate::codec::{MedallionLogicalCodec, MedallionPhysicalCodec};
 use crate::error::{Error, Result};
+use crate::object_stores;
 
 /// The session configuration: Ballista's defaults plus medallion's plan codecs.
 pub fn session_config() -> SessionConfig {
@@ -20,9 +23,15 @@ pub fn session_config() -> SessionConfig {
         .with_ballista_physical_extension_codec(Arc::new(MedallionPhysicalCodec::default()))
 }
 
+/// A runtime environment builder with the object stores of the lake (local files, S3 buckets and
+/// HDFS namenodes, see [`crate::object_stores`]); callers add a memory pool or spill folder.
+pub fn runtime_env_builder() -> RuntimeEnvBuilder {
+    RuntimeEnvBuilder::new().with_object_store_registry(object_stores::shared_stores())
+}
+
 /// The runtime environment: memory pool, disk manager and the object stores of the lake.
 pub fn runtime_env() -> Result<Arc<RuntimeEnv>> {
-    RuntimeEnvBuilder::new()
+    runtime_env_builder()
         .build_arc()
         .map_err(|e| Error::engine("building the runtime environment", e))
 }
@@ -67,18 +76,35 @@ pub async fn embedded_context(parallelism: usize) -> Result<SessionContext> {
     Ok(ctx)
 }
 
-/// A client context for the Ballista scheduler at `url` (`df://host:port`).
+/// A client context for the Ballista scheduler at `url` (`df://host:port`); fails with
+/// [`Error::Unreachable`] within seconds when no scheduler answers there.
 pub async fn remote_context(url: &str) -> Result<SessionContext> {
-    let state = session_state()?;
-    let ctx = SessionContext::remote_with_state(url, state)
+    Ok(tracked_remote_context(url).await?.0)
+}
+
+/// Like [`remote_context`], plus a [`JobTracker`] that records (and logs) the Ballista job id of
+/// every query the context submits.
+pub async fn tracked_remote_context(url: &str) -> Result<(SessionContext, Arc<JobTracker>)> {
+    let scheduler = SchedulerUrl::parse(url)?;
+    cluster::probe_scheduler(&scheduler, cluster::PROBE_TIMEOUT).await?;
+    let tracker = JobTracker::watched(Duration::from_millis(250));
+    let config = session_config();
+    let planner = TrackingQueryPlanner::new(
+        &scheduler,
+        config.ballista_config(),
+        config.ballista_logical_extension_codec(),
+        tracker.clone(),
+    );
+    let state = session_state_with_config(config.with_ballista_query_planner(Arc::new(planner)))?;
+    let ctx = SessionContext::remote_with_state(&scheduler.df_url(), state)
         .await
         .map_err(|e| Error::Unreachable {
             what: "Ballista scheduler",
-            location: url.to_string(),
+            location: scheduler.df_url(),
             message: e.to_string(),
         })?;
     register_udfs(&ctx);
-    Ok(ctx)
+    Ok((ctx, tracker))
 }
 
 #[cfg(test)]

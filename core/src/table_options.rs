@@ -54,7 +54,10 @@ impl TableOptions {
         let single = || -> Result<String, String> {
             match list().as_slice() {
                 [one] => Ok(one.clone()),
-                _ => Err(format!("'{key}' takes one column, found '{}'", value.trim())),
+                _ => Err(format!(
+                    "'{key}' takes one column, found '{}'",
+                    value.trim()
+                )),
             }
         };
         let mut words = key.split_whitespace();

@@ -147,7 +147,11 @@ fn ensure_sample_lake(progress: bool) -> Result<()> {
     if Path::new(DEFAULT_LAKE).join("accidents").exists() {
         return Ok(());
     }
-    tracing::info!(lake = DEFAULT_LAKE, rows = SAMPLE_ROWS, "no lake found: generating sample data");
+    tracing::info!(
+        lake = DEFAULT_LAKE,
+        rows = SAMPLE_ROWS,
+        "no lake found: generating sample data"
+    );
     #[derive(Parser)]
     struct Sample {
         #[command(flatten)]

@@ -1,6 +1,8 @@
 //! Logging: human-readable by default, one JSON object per line with `--log-format json`.
 //! `RUST_LOG` overrides the level filter.
 
+use std::io::IsTerminal;
+
 use clap::ValueEnum;
 use tracing_subscriber::EnvFilter;
 
@@ -13,17 +15,20 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber, writing to stderr. `verbose` lowers the default level to debug.
+/// Installs the global subscriber, writing to stderr. `verbose` lowers the default level to debug
+/// and shows the embedded scheduler's and executor's own logs, which are off by default because the
+/// client reports every job failure itself.
 pub fn init(format: LogFormat, verbose: bool) {
     let default = if verbose {
         "info,medallion=debug,medallion_core=debug,medallion_jobs=debug"
     } else {
-        "warn,ballista_scheduler::display=off,medallion=info,medallion_core=info,medallion_jobs=info"
+        "warn,ballista_scheduler=off,ballista_executor=off,medallion=info,medallion_core=info,medallion_jobs=info"
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     let _ = match format {
         LogFormat::Human => builder.try_init(),

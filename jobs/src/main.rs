@@ -9,7 +9,10 @@ use medallion_jobs::cli::Cli;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     medallion_jobs::logging::init(cli.log_format, cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

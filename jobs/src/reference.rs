@@ -42,7 +42,11 @@ pub fn values_sql(name: &str, csv: &str) -> Result<String> {
     if rows.is_empty() {
         return Err(bad("no rows".into()));
     }
-    if let Some((i, row)) = rows.iter().enumerate().find(|(_, r)| r.len() != header.len()) {
+    if let Some((i, row)) = rows
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.len() != header.len())
+    {
         return Err(bad(format!(
             "line {}: {} values for {} columns",
             i + 2,
@@ -60,11 +64,7 @@ pub fn values_sql(name: &str, csv: &str) -> Result<String> {
     let values = rows
         .iter()
         .map(|row| {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&types)
-                .map(|(v, t)| literal(v, t))
-                .collect();
+            let cells: Vec<String> = row.iter().zip(&types).map(|(v, t)| literal(v, t)).collect();
             format!("({})", cells.join(", "))
         })
         .collect::<Vec<_>>()
@@ -81,7 +81,10 @@ pub fn values_sql(name: &str, csv: &str) -> Result<String> {
 
 /// Registers the reference table `name` from `csv` as a view in `ctx`.
 pub async fn register_reference(ctx: &SessionContext, name: &str, csv: &str) -> Result<()> {
-    let sql = format!("CREATE OR REPLACE VIEW {name} AS {}", values_sql(name, csv)?);
+    let sql = format!(
+        "CREATE OR REPLACE VIEW {name} AS {}",
+        values_sql(name, csv)?
+    );
     ctx.sql(&sql)
         .await
         .map_err(|e| Error::engine(format!("registering reference table {name}"), e))?;

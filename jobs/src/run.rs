@@ -109,16 +109,43 @@ async fn single_i64(ctx: &SessionContext, sql: &str, what: &str) -> Result<Vec<O
         .collect())
 }
 
-/// Rows read, rows rejected and completeness of the Silver input named by `rule`.
-async fn measure_quality(
-    ctx: &SessionContext,
-    rule: &QualityRule,
-    input: &LakeTable,
-) -> Result<Quality> {
-    let columns = input.schema.fields();
+/// The first column of the first row of `sql`, as a float.
+async fn single_f64(ctx: &SessionContext, sql: &str, what: &str) -> Result<Option<f64>> {
+    let batches = ctx
+        .sql(sql)
+        .await
+        .map_err(|e| Error::engine(what.to_string(), e))?
+        .collect()
+        .await
+        .map_err(|e| Error::engine(what.to_string(), e))?;
+    let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
+        return Ok(None);
+    };
+    let column = datafusion::arrow::compute::cast(
+        batch.column(0),
+        &datafusion::arrow::datatypes::DataType::Float64,
+    )
+    .map_err(|e| Error::engine(what.to_string(), e.into()))?;
+    let column = column.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+    Ok((!column.is_null(0)).then(|| column.value(0)))
+}
+
+/// Rows read, rows rejected and the quality score of the Silver input named by `rule` (a lake
+/// table or a view): the `score` view's value, or else the completeness of the input's columns.
+async fn measure_quality(ctx: &SessionContext, rule: &QualityRule) -> Result<Quality> {
+    let input = ctx
+        .table(rule.input.as_str())
+        .await
+        .map_err(|e| Error::engine(format!("opening quality input {}", rule.input), e))?;
+    let columns = input.schema().fields().clone();
     let non_null = columns
         .iter()
-        .map(|f| format!("CAST(COUNT(\"{}\") AS BIGINT)", f.name().replace('"', "\"\"")))
+        .map(|f| {
+            format!(
+                "CAST(COUNT(\"{}\") AS BIGINT)",
+                f.name().replace('"', "\"\"")
+            )
+        })
         .collect::<Vec<_>>()
         .join(" + ");
     let read = single_i64(
@@ -140,10 +167,21 @@ async fn measure_quality(
     let non_null = read.get(1).copied().flatten().unwrap_or(0).max(0) as f64;
     let accepted = accepted.first().copied().flatten().unwrap_or(0).max(0) as u64;
     let cells = rows_read as f64 * columns.len() as f64;
+    let score = match &rule.score {
+        Some(view) => {
+            single_f64(
+                ctx,
+                &format!("SELECT * FROM {view}"),
+                "measuring the quality score",
+            )
+            .await?
+        }
+        None => (cells > 0.0).then(|| 100.0 * non_null / cells),
+    };
     Ok(Quality {
         rows_read,
         rows_rejected: rows_read.saturating_sub(accepted),
-        completeness_pct: (cells > 0.0).then(|| 100.0 * non_null / cells),
+        completeness_pct: score,
     })
 }
 
@@ -166,14 +204,11 @@ async fn write_gold(
     ctx: &SessionContext,
     job: &JobPlan,
     request: &RunRequest,
-    inputs: &[LakeTable],
     sink: &mut dyn GoldSink,
     record: &mut RunRecord,
 ) -> Result<()> {
-    if let Some(rule) = &job.quality
-        && let Some(input) = inputs.iter().find(|t| t.name == rule.input)
-    {
-        let quality = measure_quality(ctx, rule, input).await?;
+    if let Some(rule) = &job.quality {
+        let quality = measure_quality(ctx, rule).await?;
         record.rows_read = quality.rows_read;
         record.rows_rejected = quality.rows_rejected;
         record.data_quality_score = quality.completeness_pct;
@@ -226,7 +261,7 @@ pub async fn run_job(
     let started_at = Utc::now();
     let run_id = new_run_id();
     info!(run_id = %run_id, job = %job.name, sink = %sink.describe(), "run started");
-    let inputs = prepare_inputs(ctx, job, request).await?;
+    prepare_inputs(ctx, job, request).await?;
     let mut record = RunRecord {
         run_id: run_id.clone(),
         job: job.name.clone(),
@@ -241,7 +276,7 @@ pub async fn run_job(
         error: None,
     };
     sink.prepare(&run_id).await?;
-    let outcome = match write_gold(ctx, job, request, &inputs, sink, &mut record).await {
+    let outcome = match write_gold(ctx, job, request, sink, &mut record).await {
         Ok(()) => sink.publish().await,
         Err(e) => Err(e),
     };
@@ -265,14 +300,16 @@ pub async fn run_job(
             if let Err(abort) = sink.abort().await {
                 warn!(error = %abort, "could not drop the staging area");
             }
-            record.error = Some(e.to_string());
+            record.error = Some(request.params.redact(&e.to_string()));
             if let Err(log) = sink.record_run(&record).await {
                 warn!(error = %log, "could not record the failed run");
             }
             Err(match e {
                 Error::Engine { context, source } => Error::JobFailed {
                     job: job.name.clone(),
-                    message: format!("{context}: {}", first_line(&source.to_string())),
+                    message: request
+                        .params
+                        .redact(&format!("{context}: {}", first_line(&source.to_string()))),
                 },
                 other => other,
             })

@@ -36,6 +36,19 @@ fn small_rows() -> Vec<Accident> {
     ]
 }
 
+/// 4 KiB of fixed pseudo-random bytes (xorshift): not a Parquet file (no PAR1 magic).
+fn random_bytes() -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
 struct Case {
     _root: tempfile::TempDir,
     lake: PathBuf,
@@ -77,8 +90,12 @@ fn assert_error(output: &Output, code: i32, needle: &str, usage_hint_allowed: bo
         "the error line names {needle:?}; {context}"
     );
     if !usage_hint_allowed {
-        let last = stderr.lines().filter(|l| !l.trim().is_empty()).last();
-        assert_eq!(last, Some(errors[0]), "the error line ends stderr; {context}");
+        let last = stderr.lines().rfind(|l| !l.trim().is_empty());
+        assert_eq!(
+            last,
+            Some(errors[0]),
+            "the error line ends stderr; {context}"
+        );
     }
 }
 
@@ -96,12 +113,16 @@ async fn assert_no_gold_written(out: &Path) {
     }
     if !parquet_files(&out.join("pipeline_runs")).is_empty() {
         let gold = Gold::open(out).await;
-        for row in gold
-            .rows("SELECT status, error FROM pipeline_runs")
-            .await
-        {
-            assert_eq!(row[0], s("failed"), "pipeline_runs of a failed run: {row:?}");
-            assert!(!row[1].is_null(), "pipeline_runs.error of a failed run: {row:?}");
+        for row in gold.rows("SELECT status, error FROM pipeline_runs").await {
+            assert_eq!(
+                row[0],
+                s("failed"),
+                "pipeline_runs of a failed run: {row:?}"
+            );
+            assert!(
+                !row[1].is_null(),
+                "pipeline_runs.error of a failed run: {row:?}"
+            );
         }
     }
 }
@@ -112,14 +133,7 @@ async fn missing_lake_path() {
     let out = root.path().join("gold");
     let lake = "/nonexistent/medallion-test-lake";
     let sink = format!("file://{}", out.display());
-    let output = medallion(&[
-        "run",
-        "accidents-datamart",
-        "--lake",
-        lake,
-        "--sink",
-        &sink,
-    ]);
+    let output = medallion(&["run", "accidents-datamart", "--lake", lake, "--sink", &sink]);
     assert_error(&output, 2, lake, false);
     assert_no_gold_written(&out).await;
 }
@@ -156,21 +170,25 @@ async fn corrupt_parquet_file() {
     let root = tempfile::tempdir().unwrap();
     let lake = root.path().join("lake");
     fs::create_dir_all(lake.join("accidents")).unwrap();
-    // Fixed pseudo-random bytes (xorshift), not a Parquet file (no PAR1 magic).
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let bytes: Vec<u8> = (0..4096)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect();
-    fs::write(lake.join("accidents/part-0.parquet"), bytes).unwrap();
+    fs::write(lake.join("accidents/part-0.parquet"), random_bytes()).unwrap();
     let out = root.path().join("gold");
     let output = run_datamart(&lake, &out, &[]);
     assert_error(&output, 2, "part-0.parquet", false);
     assert_no_gold_written(&out).await;
+}
+
+/// A truncated file that still has the `PAR1` magic at both ends (what an interrupted copy can leave).
+#[tokio::test]
+async fn truncated_parquet_file_with_magic() {
+    let case = case_with_lake();
+    fs::write(
+        case.lake.join("accidents/year=2021/part-00001.parquet"),
+        b"PAR1 this is not a parquet file PAR1",
+    )
+    .unwrap();
+    let output = run_datamart(&case.lake, &case.out, &[]);
+    assert_error(&output, 2, "part-00001.parquet", false);
+    assert_no_gold_written(&case.out).await;
 }
 
 #[tokio::test]
@@ -265,7 +283,7 @@ async fn failed_run_keeps_the_previous_gold_tables() {
     }
     fs::write(
         case.lake.join("accidents/year=2021/part-99999.parquet"),
-        b"PAR1 this is not a parquet file PAR1",
+        random_bytes(),
     )
     .unwrap();
     let second = run_datamart(&case.lake, &case.out, &settings);

@@ -80,6 +80,7 @@ fn at(lat: f64, lng: f64) -> (Option<f64>, Option<f64>) {
 ///   San Francisco cell (377, -1225), centre (37.75, -122.45)
 ///   Houston cell (297, -954), centre (29.75, -95.35)
 ///   New York cell (407, -740), centre (40.75, -73.95)
+#[rustfmt::skip]
 fn golden_rows() -> Vec<Accident> {
     vec![
         // ---- CA
@@ -141,6 +142,25 @@ const REJECTED: i64 = 4;
 fn golden_out() -> &'static Path {
     static GOLDEN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let result = GOLDEN.get_or_init(|| {
+        // The output stays for inspection after the run; outputs of runs older than an hour go.
+        if let Ok(entries) = std::fs::read_dir(env!("CARGO_TARGET_TMPDIR")) {
+            for entry in entries.flatten() {
+                let old = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|m| m.elapsed().ok())
+                    .is_some_and(|age| age.as_secs() > 3600);
+                if old
+                    && entry
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with("gold-golden-")
+                {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
         let root = tempfile::Builder::new()
             .prefix("gold-golden-")
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
@@ -181,7 +201,8 @@ async fn accidents_summary_golden() {
     assert!(
         matches!(
             gold.column_type("accidents_summary", "accident_date").await,
-            datafusion::arrow::datatypes::DataType::Date32 | datafusion::arrow::datatypes::DataType::Date64
+            datafusion::arrow::datatypes::DataType::Date32
+                | datafusion::arrow::datatypes::DataType::Date64
         ),
         "accident_date is a DATE"
     );
@@ -291,7 +312,9 @@ async fn kpis_security_golden() {
     // City rows (city NOT NULL), ranked by danger_index = severity_avg · ln(1 + count) desc, count desc,
     // state asc, city asc. rate is NULL on city rows.
     let cities = gold
-        .rows(&format!("{select} WHERE city IS NOT NULL ORDER BY hotspot_rank"))
+        .rows(&format!(
+            "{select} WHERE city IS NOT NULL ORDER BY hotspot_rank"
+        ))
         .await;
     #[rustfmt::skip]
     let expected_cities = vec![
@@ -318,7 +341,9 @@ async fn kpis_security_golden() {
     // State rows (city NULL): all of the state's accepted accidents, including CA's NULL-city c05.
     // rate = count · 100000 / population (data/state_population.csv).
     let states = gold
-        .rows(&format!("{select} WHERE city IS NULL ORDER BY hotspot_rank"))
+        .rows(&format!(
+            "{select} WHERE city IS NULL ORDER BY hotspot_rank"
+        ))
         .await;
     #[rustfmt::skip]
     let expected_states = vec![
@@ -342,9 +367,9 @@ async fn kpis_security_golden() {
     let expected_dists: Vec<(&str, Option<&str>, [u64; 4])> = vec![
         // CA state: sev 1 c04,c09; 2 c02,c06,c07,c10,c11; 3 c01,c05,c08,c12; 4 c03,c13
         ("CA", None, [2, 5, 4, 2]),
-        ("CA", Some("Glendale"), [0, 0, 1, 1]),        // c08 3, c13 4
-        ("CA", Some("Los Angeles"), [1, 3, 2, 1]),     // c04 | c02,c06,c07 | c01,c12 | c03
-        ("CA", Some("San Francisco"), [1, 2, 0, 0]),   // c09 | c10,c11
+        ("CA", Some("Glendale"), [0, 0, 1, 1]), // c08 3, c13 4
+        ("CA", Some("Los Angeles"), [1, 3, 2, 1]), // c04 | c02,c06,c07 | c01,c12 | c03
+        ("CA", Some("San Francisco"), [1, 2, 0, 0]), // c09 | c10,c11
         // NY state: 1 n04,n09; 2 n01,n02,n05,n08; 3 n03,n06,n10; 4 n07,n11,n12
         ("NY", None, [2, 4, 3, 3]),
         ("NY", Some("Albany"), [0, 1, 0, 0]),
@@ -354,9 +379,13 @@ async fn kpis_security_golden() {
         ("TX", None, [1, 3, 1, 1]),
         ("TX", Some("Austin"), [0, 1, 0, 0]),
         ("TX", Some("Dallas"), [0, 0, 0, 1]),
-        ("TX", Some("Houston"), [1, 2, 1, 0]),         // t06 | t01,t03 | t02
+        ("TX", Some("Houston"), [1, 2, 1, 0]), // t06 | t01,t03 | t02
     ];
-    assert_eq!(dists.len(), expected_dists.len(), "kpis_security rows: {dists:?}");
+    assert_eq!(
+        dists.len(),
+        expected_dists.len(),
+        "kpis_security rows: {dists:?}"
+    );
     for (row, (state, city, counts)) in dists.iter().zip(&expected_dists) {
         assert_eq!(row[0], s(state), "{row:?}");
         assert_eq!(row[1], opt_s(*city), "{row:?}");
@@ -524,7 +553,11 @@ async fn kpis_temporal_golden_all_states() {
         vec![s("monthly"), s("CA"), i(7)], vec![s("monthly"), s("NY"), i(8)], vec![s("monthly"), s("TX"), i(5)], vec![s("monthly"), NULL, i(20)],
         vec![s("yearly"), s("CA"), i(3)], vec![s("yearly"), s("NY"), i(2)], vec![s("yearly"), s("TX"), i(3)], vec![s("yearly"), NULL, i(4)],
     ];
-    assert_rows("kpis_temporal rows per (period_type, state)", &counts, &expected_counts);
+    assert_rows(
+        "kpis_temporal rows per (period_type, state)",
+        &counts,
+        &expected_counts,
+    );
 
     // trend_direction is NULL on every hourly and daily row, set on every monthly and yearly row.
     let trends = gold
@@ -540,7 +573,11 @@ async fn kpis_temporal_golden_all_states() {
         vec![s("monthly"), i(40), i(40)], // 7 + 8 + 5 + 20
         vec![s("yearly"), i(12), i(12)],  // 3 + 2 + 3 + 4
     ];
-    assert_rows("kpis_temporal trend_direction set", &trends, &expected_trends);
+    assert_rows(
+        "kpis_temporal trend_direction set",
+        &trends,
+        &expected_trends,
+    );
 
     // Period value formats: hourly '00'..'23', daily 'Mon'..'Sun', monthly 'YYYY-MM', yearly 'YYYY'.
     let values = gold
@@ -555,7 +592,9 @@ async fn kpis_temporal_golden_all_states() {
                 value.len() == 7
                     && value.as_bytes()[4] == b'-'
                     && value[..4].parse::<u32>().is_ok()
-                    && value[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
+                    && value[5..]
+                        .parse::<u32>()
+                        .is_ok_and(|m| (1..=12).contains(&m))
             }
             "yearly" => value.len() == 4 && value.parse::<u32>().is_ok(),
             _ => false,
@@ -715,7 +754,11 @@ async fn hotspots_default_threshold_is_50() {
         out.join("hotspots").display()
     );
     let gold = Gold::open(&out).await;
-    assert_eq!(gold.count("hotspots").await, 0, "no group reaches 50 accidents");
+    assert_eq!(
+        gold.count("hotspots").await,
+        0,
+        "no group reaches 50 accidents"
+    );
     assert_eq!(gold.count("accidents_summary").await, ACCEPTED);
 }
 
@@ -821,7 +864,11 @@ async fn pipeline_runs_golden() {
         "run_id: {row:?}"
     );
     assert_eq!(row[1], s("accidents-datamart"), "job: {row:?}");
-    assert_eq!(row[2], s("full"), "mode (no incremental option given): {row:?}");
+    assert_eq!(
+        row[2],
+        s("full"),
+        "mode (no incremental option given): {row:?}"
+    );
     assert_eq!(row[3], s("succeeded"), "status: {row:?}");
     // 31 accepted + 4 rejected Silver rows.
     assert_eq!(row[4], i(ACCEPTED + REJECTED), "rows_read: {row:?}");
@@ -831,7 +878,11 @@ async fn pipeline_runs_golden() {
         .unwrap_or_else(|| panic!("data_quality_score is a number: {row:?}"));
     assert!((0.0..=100.0).contains(&score), "data_quality_score {score}");
     assert!(row[8].is_null(), "error is NULL on success: {row:?}");
-    assert_eq!(row[9], Val::Bool(true), "started_at <= finished_at: {row:?}");
+    assert_eq!(
+        row[9],
+        Val::Bool(true),
+        "started_at <= finished_at: {row:?}"
+    );
 
     // rows_written: {"table": rows, ...} for each Gold table, equal to what is in the table.
     let text = row[6]
@@ -866,7 +917,12 @@ async fn pipeline_runs_golden() {
 /// its six Gold tables with the Parquet golden run: every column but last_updated, rows sorted.
 async fn assert_orc_lake_matches_parquet(fill_others: bool) {
     let root = tempfile::tempdir().unwrap();
-    let lake = write_lake_full(&root.path().join("lake"), &golden_rows(), Format::Orc, fill_others);
+    let lake = write_lake_full(
+        &root.path().join("lake"),
+        &golden_rows(),
+        Format::Orc,
+        fill_others,
+    );
     let out = root.path().join("gold");
     let output = run_datamart(&lake, &out, &GOLDEN_SETTINGS);
     assert_success(&output, "run over the ORC lake");
@@ -901,7 +957,11 @@ async fn assert_orc_lake_matches_parquet(fill_others: bool) {
         let sql = format!("SELECT {list} FROM {table} ORDER BY {order}");
         let expected = parquet.rows(&sql).await;
         let actual = orc.rows(&sql).await;
-        assert_rows(&format!("{table} (ORC lake vs Parquet lake)"), &actual, &expected);
+        assert_rows(
+            &format!("{table} (ORC lake vs Parquet lake)"),
+            &actual,
+            &expected,
+        );
     }
     let runs = orc
         .rows("SELECT status, CAST(rows_read AS BIGINT) AS rows_read_c, CAST(rows_rejected AS BIGINT) AS rows_rejected_c FROM pipeline_runs")

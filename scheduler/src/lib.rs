@@ -1,1 +1,268 @@
-//! scheduler
+//! `medallion-scheduler`: Ballista's scheduler with medallion's session (UDFs, object stores) and
+//! plan codecs (ORC, MySQL sink), so the plans a `medallion submit` sends can be planned here.
+//!
+//! The command line is Ballista's own scheduler `Config` (every `ballista-scheduler` flag works the
+//! same) plus `--log-format`; the main binary only parses it, sets up logging and calls [`run`].
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+
+use ballista_core::error::BallistaError;
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::{Config, SchedulerConfig};
+use ballista_scheduler::scheduler_process::start_server;
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use datafusion::error::DataFusionError;
+use datafusion::execution::SessionState;
+use datafusion::prelude::SessionConfig;
+use medallion_core::codec::{MedallionLogicalCodec, MedallionPhysicalCodec};
+use medallion_core::session;
+use tracing_subscriber::EnvFilter;
+
+const ABOUT: &str = "medallion's Ballista scheduler: plans the jobs `medallion submit` sends and hands \
+their tasks to `medallion-executor` processes. Carries medallion's UDFs, ORC/MySQL plan codecs and \
+lake object stores (file://, s3://, hdfs://).";
+
+const EXAMPLES: &str = "\
+Examples:
+  medallion-scheduler                                   # gRPC on 0.0.0.0:50050
+  medallion-scheduler --bind-host 127.0.0.1 --bind-port 50050 --log-format json
+  MEDALLION_SCHEDULER_PORT=6000 medallion-scheduler --executor-timeout-seconds 60
+
+Then start executors and submit:
+  medallion-executor --scheduler-host sched.example --scheduler-port 50050 --vcores 4
+  medallion submit accidents-datamart --scheduler df://sched.example:50050 --lake s3://bucket/silver
+
+Environment:
+  MEDALLION_SCHEDULER_BIND_HOST, MEDALLION_SCHEDULER_PORT, MEDALLION_SCHEDULER_EXTERNAL_HOST
+  stand for --bind-host, --bind-port, --external-host. RUST_LOG overrides --log-level-setting.
+  S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL or MEDALLION_S3_ENDPOINT.
+  HDFS: HADOOP_CONF_DIR for name services.";
+
+/// Environment variables standing for Ballista flags: (argument id, variable).
+const ENV_FLAGS: [(&str, &str); 3] = [
+    ("bind_host", "MEDALLION_SCHEDULER_BIND_HOST"),
+    ("bind_port", "MEDALLION_SCHEDULER_PORT"),
+    ("external_host", "MEDALLION_SCHEDULER_EXTERNAL_HOST"),
+];
+
+/// What can stop the scheduler.
+#[derive(Debug, thiserror::Error)]
+pub enum SchedulerError {
+    /// `--bind-host`/`--bind-port` do not name an address to listen on.
+    #[error("cannot listen on {address}: {message}")]
+    InvalidAddress {
+        /// The address given.
+        address: String,
+        /// Why it is unusable.
+        message: String,
+    },
+    /// Ballista refused the configuration or the server stopped with an error.
+    #[error("scheduler: {0}")]
+    Ballista(#[from] BallistaError),
+}
+
+/// The log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Plain text lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The scheduler's command line: Ballista's scheduler flags plus medallion's.
+#[derive(Debug, Parser)]
+#[command(name = "medallion-scheduler")]
+pub struct SchedulerArgs {
+    /// Log line format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub log_format: LogFormat,
+    /// Ballista's scheduler flags.
+    #[command(flatten)]
+    pub ballista: Config,
+}
+
+impl SchedulerArgs {
+    /// The clap command: Ballista's flags with medallion's help text and environment variables.
+    pub fn command_with_env() -> clap::Command {
+        ENV_FLAGS.iter().fold(
+            Self::command()
+                .name("medallion-scheduler")
+                .version(env!("CARGO_PKG_VERSION"))
+                .about(ABOUT)
+                .after_help(EXAMPLES),
+            |command, (id, var)| command.mut_arg(*id, |arg| arg.env(*var)),
+        )
+    }
+
+    /// Parses `args` (the program name first), exiting with clap's message on bad usage.
+    pub fn parse_with_env<I, T>(args: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = Self::command_with_env().get_matches_from(args);
+        match Self::from_arg_matches(&matches) {
+            Ok(parsed) => parsed,
+            Err(e) => e.exit(),
+        }
+    }
+
+    /// The socket address to listen on (`--bind-host`, `--bind-port`; a host name is resolved).
+    pub fn listen_address(&self) -> Result<SocketAddr, SchedulerError> {
+        let address = format!("{}:{}", self.ballista.bind_host, self.ballista.bind_port);
+        let invalid = |message: String| SchedulerError::InvalidAddress {
+            address: address.clone(),
+            message,
+        };
+        (self.ballista.bind_host.as_str(), self.ballista.bind_port)
+            .to_socket_addrs()
+            .map_err(|e| invalid(e.to_string()))?
+            .next()
+            .ok_or_else(|| invalid("the host resolves to no address".to_string()))
+    }
+}
+
+/// Builds each client session's state on the scheduler: medallion's UDFs and object stores over
+/// the configuration the client sent.
+pub fn session_builder(config: SessionConfig) -> datafusion::error::Result<SessionState> {
+    session::session_state_with_config(config).map_err(|e| DataFusionError::External(Box::new(e)))
+}
+
+/// Ballista's scheduler configuration from the flags, with medallion's session configuration,
+/// session builder and plan codecs installed.
+pub fn scheduler_config(flags: Config) -> Result<SchedulerConfig, SchedulerError> {
+    let mut config: SchedulerConfig = flags.try_into()?;
+    config = config
+        .with_override_config_producer(Arc::new(session::session_config))
+        .with_override_session_builder(Arc::new(session_builder));
+    config.override_logical_codec = Some(Arc::new(MedallionLogicalCodec::default()));
+    config.override_physical_codec = Some(Arc::new(MedallionPhysicalCodec::default()));
+    Ok(config)
+}
+
+/// Runs the scheduler until it is stopped.
+pub async fn run(args: SchedulerArgs) -> Result<(), SchedulerError> {
+    let address = args.listen_address()?;
+    let config = scheduler_config(args.ballista)?;
+    tracing::info!(
+        %address,
+        scheduler_id = %config.scheduler_id,
+        policy = ?config.scheduling_policy,
+        "medallion scheduler starting"
+    );
+    let cluster = BallistaCluster::new_from_config(&config).await?;
+    start_server(cluster, address, Arc::new(config)).await?;
+    Ok(())
+}
+
+/// Installs the global log subscriber: `RUST_LOG`, else `--log-level-setting`; to stderr, or to a
+/// rolling file under `--log-dir`. Returns nothing to keep: the file appender is synchronous.
+pub fn init_logging(args: &SchedulerArgs) {
+    let flags = &args.ballista;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(flags.log_level_setting.as_str()));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_thread_names(flags.print_thread_info)
+        .with_thread_ids(flags.print_thread_info);
+    let json = args.log_format == LogFormat::Json;
+    let result = match &flags.log_dir {
+        Some(dir) => {
+            use ballista_core::config::LogRotationPolicy;
+            use tracing_appender::rolling;
+            let prefix = format!(
+                "scheduler_{}_{}_{}",
+                flags.namespace, flags.external_host, flags.bind_port
+            );
+            let file = match flags.log_rotation_policy {
+                LogRotationPolicy::Minutely => rolling::minutely(dir, prefix),
+                LogRotationPolicy::Hourly => rolling::hourly(dir, prefix),
+                LogRotationPolicy::Daily => rolling::daily(dir, prefix),
+                LogRotationPolicy::Never => rolling::never(dir, prefix),
+            };
+            let builder = builder.with_writer(file);
+            if json {
+                builder.json().flatten_event(true).try_init()
+            } else {
+                builder.try_init()
+            }
+        }
+        None => {
+            let builder = builder.with_writer(std::io::stderr);
+            if json {
+                builder.json().flatten_event(true).try_init()
+            } else {
+                builder.try_init()
+            }
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("warning: logging not set up: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ballista_flags_parse_with_medallion_defaults() {
+        let args = SchedulerArgs::parse_with_env(["medallion-scheduler"]);
+        assert_eq!(args.ballista.bind_port, 50050);
+        assert_eq!(args.log_format, LogFormat::Human);
+        let args = SchedulerArgs::parse_with_env([
+            "medallion-scheduler",
+            "--bind-host",
+            "127.0.0.1",
+            "--bind-port",
+            "6123",
+            "--log-format",
+            "json",
+        ]);
+        assert_eq!(
+            args.listen_address().expect("address"),
+            "127.0.0.1:6123".parse::<SocketAddr>().expect("addr")
+        );
+        assert_eq!(args.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn help_names_the_environment_and_examples() {
+        let help = SchedulerArgs::command_with_env()
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("MEDALLION_SCHEDULER_PORT"), "{help}");
+        assert!(
+            help.contains("medallion submit accidents-datamart"),
+            "{help}"
+        );
+        assert!(help.contains("--bind-port"), "{help}");
+    }
+
+    #[test]
+    fn the_config_carries_medallion_codecs_and_session() {
+        let args = SchedulerArgs::parse_with_env(["medallion-scheduler"]);
+        let config = scheduler_config(args.ballista).expect("config");
+        assert!(config.override_logical_codec.is_some());
+        assert!(config.override_physical_codec.is_some());
+        let builder = config.override_session_builder.expect("session builder");
+        let producer = config.override_config_producer.expect("config producer");
+        let state = builder(producer()).expect("state");
+        assert!(state.scalar_functions().contains_key("danger_index"));
+    }
+
+    #[test]
+    fn an_unresolvable_host_is_a_clear_error() {
+        let args =
+            SchedulerArgs::parse_with_env(["medallion-scheduler", "--bind-host", "no such host"]);
+        let err = args.listen_address().expect_err("invalid host");
+        assert!(
+            err.to_string()
+                .starts_with("cannot listen on no such host:50050"),
+            "{err}"
+        );
+    }
+}

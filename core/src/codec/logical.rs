@@ -1,4 +1,5 @@
-//! The logical codec: ORC lake tables, then Ballista's own nodes and file formats.
+//! The logical codec: ORC lake tables and MySQL staging tables, then Ballista's own nodes and file
+//! formats.
 
 use std::sync::Arc;
 
@@ -15,8 +16,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{tagged, untag};
 use crate::orc::OrcTable;
+use crate::sink::MySqlTable;
 
 const ORC_TABLE_TAG: &[u8] = b"medallion.orc_table:";
+const MYSQL_TABLE_TAG: &[u8] = b"medallion.mysql_table:";
 
 /// What an [`OrcTable`] needs on the other side: its URLs (the schema travels beside it).
 #[derive(Serialize, Deserialize)]
@@ -51,6 +54,9 @@ impl LogicalExtensionCodec for MedallionLogicalCodec {
         schema: SchemaRef,
         ctx: &TaskContext,
     ) -> Result<Arc<dyn TableProvider>> {
+        if let Some(payload) = untag(MYSQL_TABLE_TAG, buf) {
+            return Ok(Arc::new(MySqlTable::from_bytes(payload, schema)?));
+        }
         match untag(ORC_TABLE_TAG, buf) {
             Some(payload) => {
                 let spec: OrcTableSpec = serde_json::from_slice(payload).map_err(|e| {
@@ -70,6 +76,10 @@ impl LogicalExtensionCodec for MedallionLogicalCodec {
         node: Arc<dyn TableProvider>,
         buf: &mut Vec<u8>,
     ) -> Result<()> {
+        if let Some(mysql) = node.downcast_ref::<MySqlTable>() {
+            tagged(MYSQL_TABLE_TAG, &mysql.to_bytes()?, buf);
+            return Ok(());
+        }
         match node.downcast_ref::<OrcTable>() {
             Some(orc) => {
                 let spec = OrcTableSpec {

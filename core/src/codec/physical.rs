@@ -1,4 +1,4 @@
-//! The physical codec: ORC scans, then Ballista's own execution plans.
+//! The physical codec: ORC scans and the MySQL sink, then Ballista's own execution plans.
 
 use std::sync::Arc;
 
@@ -21,8 +21,10 @@ use prost::Message;
 
 use super::{tagged, untag};
 use crate::orc::OrcScanSource;
+use crate::sink::MySqlSinkExec;
 
 const ORC_SCAN_TAG: &[u8] = b"medallion.orc_scan:";
+const MYSQL_SINK_TAG: &[u8] = b"medallion.mysql_sink:";
 
 /// Physical extension codec installed in every medallion process.
 #[derive(Debug, Default)]
@@ -52,8 +54,7 @@ impl MedallionPhysicalCodec {
         let table_schema = parse_table_schema_from_proto(&proto)?;
         let source = Arc::new(OrcScanSource::new(table_schema));
         let decode_ctx = PhysicalPlanDecodeContext::new(ctx, self);
-        let config =
-            parse_protobuf_file_scan_config(&proto, &decode_ctx, proto_converter, source)?;
+        let config = parse_protobuf_file_scan_config(&proto, &decode_ctx, proto_converter, source)?;
         Ok(DataSourceExec::from_data_source(config))
     }
 }
@@ -66,11 +67,21 @@ impl PhysicalExtensionCodec for MedallionPhysicalCodec {
         ctx: &TaskContext,
         proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        if let Some(payload) = untag(MYSQL_SINK_TAG, buf) {
+            let [input] = inputs else {
+                return Err(DataFusionError::Internal(format!(
+                    "MySqlSinkExec takes one input, found {}",
+                    inputs.len()
+                )));
+            };
+            return Ok(Arc::new(MySqlSinkExec::from_bytes(
+                payload,
+                Arc::clone(input),
+            )?));
+        }
         match untag(ORC_SCAN_TAG, buf) {
             Some(payload) => self.decode_orc_scan(payload, ctx, proto_converter),
-            None => self
-                .ballista
-                .try_decode(buf, inputs, ctx, proto_converter),
+            None => self.ballista.try_decode(buf, inputs, ctx, proto_converter),
         }
     }
 
@@ -80,6 +91,11 @@ impl PhysicalExtensionCodec for MedallionPhysicalCodec {
         buf: &mut Vec<u8>,
         proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<()> {
+        if let Some(sink) = node.downcast_ref::<MySqlSinkExec>() {
+            // the input is encoded by datafusion-proto as the extension node's child
+            tagged(MYSQL_SINK_TAG, &sink.to_bytes()?, buf);
+            return Ok(());
+        }
         match orc_scan(node.as_ref()) {
             Some(config) => {
                 let proto = serialize_file_scan_config(config, self, proto_converter)?;

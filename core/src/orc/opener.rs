@@ -57,7 +57,7 @@ impl OrcOpener {
                             ))
                         })?;
                     Ok(Transformed::yes(
-                        Arc::new(Column::new(column.name(), index)) as _
+                        Arc::new(Column::new(column.name(), index)) as _,
                     ))
                 }
                 None => Ok(Transformed::no(node)),
@@ -86,8 +86,8 @@ fn align(batch: &RecordBatch, target: &SchemaRef) -> Result<RecordBatch> {
             None => Ok(new_null_array(field.data_type(), batch.num_rows())),
         })
         .collect::<Result<Vec<ArrayRef>>>()?;
-    let options = datafusion::arrow::array::RecordBatchOptions::new()
-        .with_row_count(Some(batch.num_rows()));
+    let options =
+        datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
     Ok(RecordBatch::try_new_with_options(
         Arc::new(Schema::new(target.fields().clone())),
         columns,

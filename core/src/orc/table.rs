@@ -50,9 +50,7 @@ impl OrcTable {
     /// An ORC table over `url` whose schema is read from its files' footers.
     pub async fn infer(state: &dyn Session, url: &str) -> Result<Self> {
         let path = ListingTableUrl::parse(url)?;
-        let schema = Self::listing_options()
-            .infer_schema(state, &path)
-            .await?;
+        let schema = Self::listing_options().infer_schema(state, &path).await?;
         Self::try_new(vec![url.to_string()], schema)
     }
 

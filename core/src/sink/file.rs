@@ -6,10 +6,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::arrow::array::{Array, RecordBatch, UInt64Array};
 use datafusion::dataframe::DataFrameWriteOptions;
-use datafusion::arrow::array::{Array, UInt64Array};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::DataFrame;
 
@@ -62,7 +63,19 @@ impl FileSink {
     }
 }
 
-fn rows_in(batches: &[datafusion::arrow::array::RecordBatch]) -> u64 {
+/// Writes `batch` as one Parquet file at `path`.
+fn write_parquet_file(path: &Path, batch: &RecordBatch) -> Result<()> {
+    let file = fs::File::create(path).map_err(|e| Error::io("creating", path, e))?;
+    let write = || -> datafusion::parquet::errors::Result<()> {
+        let mut writer = ArrowWriter::try_new(file, batch.schema(), None)?;
+        writer.write(batch)?;
+        writer.close()?;
+        Ok(())
+    };
+    write().map_err(|e| Error::io("writing", path, std::io::Error::other(e)))
+}
+
+fn rows_in(batches: &[RecordBatch]) -> u64 {
     batches
         .iter()
         .filter_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>())
@@ -86,14 +99,20 @@ impl GoldSink for FileSink {
     async fn write_table(&mut self, table: GoldTable<'_>, df: DataFrame) -> Result<u64> {
         let dir = self.staging_dir()?.join(table.name);
         let path = format!("{}/", dir.display());
+        let schema = Arc::new(df.schema().as_arrow().clone());
         let batches = df
             .write_parquet(&path, DataFrameWriteOptions::new(), None)
             .await
             .map_err(|e| Error::engine(format!("writing Gold table {}", table.name), e))?;
-        // An empty result writes no file; keep an (empty) folder so the table still exists.
-        fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+        let rows = rows_in(&batches);
+        if rows == 0 {
+            // An empty result writes no file: write one with the schema, so readers see an empty
+            // table rather than a missing one.
+            fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+            write_parquet_file(&dir.join("part-0.parquet"), &RecordBatch::new_empty(schema))?;
+        }
         self.staged.push(table.name.to_string());
-        Ok(rows_in(&batches))
+        Ok(rows)
     }
 
     async fn publish(&mut self) -> Result<()> {
@@ -135,15 +154,7 @@ impl GoldSink for FileSink {
         let dir = self.root.join("pipeline_runs");
         fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
         let path = dir.join(format!("run-{}.parquet", record.run_id));
-        let file = fs::File::create(&path).map_err(|e| Error::io("creating", &path, e))?;
-        let batch = record.to_batch()?;
-        let write = || -> datafusion::parquet::errors::Result<()> {
-            let mut writer = ArrowWriter::try_new(file, batch.schema(), None)?;
-            writer.write(&batch)?;
-            writer.close()?;
-            Ok(())
-        };
-        write().map_err(|e| Error::io("writing", &path, std::io::Error::other(e)))
+        write_parquet_file(&path, &record.to_batch()?)
     }
 }
 

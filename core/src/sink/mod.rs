@@ -3,11 +3,17 @@
 //! leaves half-written Gold tables.
 
 mod file;
+mod mysql;
 
 use async_trait::async_trait;
 use datafusion::prelude::DataFrame;
 
 pub use file::FileSink;
+pub use mysql::{
+    LoadMethod, MySqlSink, MySqlSinkExec, MySqlTable, MySqlUrl, RowEncoder, RowFormat, RunNames,
+    SinkTarget, TableDdl, TableLayout, TaskPart, YearPartitions, count_schema,
+    refuses_local_infile, run_key,
+};
 
 use crate::error::{Error, Result};
 use crate::run_record::RunRecord;
@@ -44,13 +50,17 @@ pub trait GoldSink: Send + Sync {
     async fn record_run(&mut self, record: &RunRecord) -> Result<()>;
 }
 
-/// Opens the sink named by `url`: `file://DIR` or a plain folder path (Parquet).
+/// Opens the sink named by `url`: `file://DIR` or a plain folder path (Parquet), or
+/// `mysql://user:pass@host:port/db` (see [`MySqlUrl`]; nothing is contacted before `prepare`).
 pub fn open_sink(url: &str) -> Result<Box<dyn GoldSink>> {
     match url.split_once("://") {
         Some(("file", path)) => Ok(Box::new(FileSink::new(path))),
+        Some(("mysql", _)) => Ok(Box::new(MySqlSink::open(url)?)),
         Some((scheme, _)) => Err(Error::invalid(
             "--sink",
-            format!("unsupported scheme '{scheme}://' (use file://DIR or mysql://user:pass@host:port/db)"),
+            format!(
+                "unsupported scheme '{scheme}://' (use file://DIR or mysql://user:pass@host:port/db)"
+            ),
         )),
         None if url.is_empty() => Err(Error::invalid("--sink", "empty")),
         None => Ok(Box::new(FileSink::new(url))),
@@ -65,6 +75,9 @@ mod tests {
     fn sinks_open_by_scheme() {
         assert!(open_sink("file:///tmp/gold").is_ok());
         assert!(open_sink("gold").is_ok());
+        let mysql = open_sink("mysql://u:secret@h:3306/gold").unwrap();
+        assert_eq!(mysql.describe(), "mysql://u:***@h:3306/gold");
+        assert!(open_sink("mysql://u@h:x/gold").is_err());
         let err = open_sink("ftp://x").err().unwrap();
         assert!(err.to_string().contains("unsupported scheme 'ftp://'"));
     }

@@ -2,8 +2,12 @@
 //! data, quality rules, parameters), `views/*.sql` (shared intermediate views) and `gold/*.sql` (one
 //! file per Gold table, with its table options in `-- medallion:` comment lines). Adding a Gold table
 //! means adding a file. The folders are compiled into the binary, so every process has the same plans.
+//!
+//! A job may `include` other jobs: their inputs, reference tables, parameters and views come first,
+//! so SQL shared by several jobs (e.g. the medical jobs' cleaned vitals) is written once.
 
 mod params;
+pub mod period;
 mod spec;
 
 use std::collections::BTreeMap;
@@ -13,7 +17,7 @@ use medallion_core::lake::ColumnKind;
 use medallion_core::table_options::TableOptions;
 use medallion_core::{Error, Result};
 
-pub use params::Params;
+pub use params::{Params, parse_date};
 use spec::JobSpec;
 
 static JOB_FOLDERS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/sql");
@@ -46,6 +50,28 @@ pub struct QualityRule {
     pub input: String,
     /// The view holding the accepted rows.
     pub accepted: String,
+    /// A view whose one row and column is the run's quality score in percent; without it the
+    /// score is the completeness (share of non-NULL cells) of `input`.
+    pub score: Option<String>,
+}
+
+/// A secret parameter (e.g. a pseudonymisation key): never in `job.toml` or on the command line,
+/// read from an environment variable or a `--key-file`.
+#[derive(Debug, Clone)]
+pub struct SecretParam {
+    /// The parameter's name in the SQL (`${name}`).
+    pub name: String,
+    /// The environment variable holding it.
+    pub env: String,
+}
+
+/// Files a job writes besides its Gold tables (`[outputs]` of `job.toml`).
+#[derive(Debug, Clone, Default)]
+pub struct Outputs {
+    /// The report renderer run by `--reports DIR`.
+    pub reports: Option<String>,
+    /// The formats (`parquet`, `csv`) `--export DIR` writes every Gold table in.
+    pub export: Vec<String>,
 }
 
 /// A named SQL query (a view or a Gold table).
@@ -85,13 +111,17 @@ pub struct JobPlan {
     pub views: Vec<SqlQuery>,
     /// Gold tables, in the order they are written.
     pub gold: Vec<GoldQuery>,
+    /// Secret parameters the run must be given.
+    pub secrets: Vec<SecretParam>,
+    /// Files written besides the Gold tables.
+    pub outputs: Outputs,
 }
 
 /// Every job plan compiled into this binary, sorted by name.
 pub fn all_jobs() -> Result<Vec<JobPlan>> {
     let mut jobs = JOB_FOLDERS
         .dirs()
-        .map(load_job)
+        .map(|folder| load_job(folder, 0))
         .collect::<Result<Vec<_>>>()?;
     jobs.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(jobs)
@@ -121,12 +151,31 @@ fn plan_error(folder: &Dir<'_>, message: impl std::fmt::Display) -> Error {
     )
 }
 
-fn load_job(folder: &Dir<'static>) -> Result<JobPlan> {
+/// How deep `include`s may nest.
+const MAX_INCLUDE_DEPTH: usize = 3;
+
+fn load_job(folder: &Dir<'static>, depth: usize) -> Result<JobPlan> {
     let spec_text = folder
         .get_file(folder.path().join("job.toml"))
         .and_then(|f| f.contents_utf8())
         .ok_or_else(|| plan_error(folder, "missing job.toml"))?;
     let spec: JobSpec = toml::from_str(spec_text).map_err(|e| plan_error(folder, e))?;
+    let included = spec
+        .include
+        .iter()
+        .map(|name| {
+            if depth >= MAX_INCLUDE_DEPTH {
+                return Err(plan_error(
+                    folder,
+                    format!("include {name}: nested too deep"),
+                ));
+            }
+            let dir = JOB_FOLDERS
+                .get_dir(name)
+                .ok_or_else(|| plan_error(folder, format!("include {name}: no such job folder")))?;
+            load_job(dir, depth + 1)
+        })
+        .collect::<Result<Vec<_>>>()?;
     let inputs = spec
         .inputs
         .into_iter()
@@ -171,7 +220,15 @@ fn load_job(folder: &Dir<'static>) -> Result<JobPlan> {
             Ok(GoldQuery { query, options })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(JobPlan {
+    for format in &spec.outputs.export {
+        if !["parquet", "csv"].contains(&format.as_str()) {
+            return Err(plan_error(
+                folder,
+                format!("outputs.export: unknown format '{format}' (parquet, csv)"),
+            ));
+        }
+    }
+    let own = JobPlan {
         name: spec.name,
         description: spec.description,
         inputs,
@@ -179,11 +236,64 @@ fn load_job(folder: &Dir<'static>) -> Result<JobPlan> {
         quality: spec.quality.map(|q| QualityRule {
             input: q.input,
             accepted: q.accepted,
+            score: q.score,
         }),
         params: Params::from_toml(&spec.params).map_err(|e| plan_error(folder, e))?,
         views: sql_files(folder, "views")?,
         gold,
-    })
+        secrets: spec
+            .secrets
+            .into_iter()
+            .map(|(name, env)| SecretParam { name, env })
+            .collect(),
+        outputs: Outputs {
+            reports: spec.outputs.reports,
+            export: spec.outputs.export,
+        },
+    };
+    Ok(included
+        .into_iter()
+        .rev()
+        .fold(own, |own, base| own.on_top_of(base)))
+}
+
+impl JobPlan {
+    /// This plan with the inputs, references, parameters and views of `base` (an included job)
+    /// added first; where both have one of the same name, this plan's wins (input columns are
+    /// merged).
+    fn on_top_of(mut self, base: JobPlan) -> JobPlan {
+        let mut inputs = base.inputs;
+        for input in self.inputs {
+            match inputs.iter_mut().find(|i| i.name == input.name) {
+                Some(existing) => {
+                    for column in input.columns {
+                        if !existing.columns.iter().any(|(c, _)| *c == column.0) {
+                            existing.columns.push(column);
+                        }
+                    }
+                }
+                None => inputs.push(input),
+            }
+        }
+        self.inputs = inputs;
+        let mut references = base.references;
+        references.retain(|r| !self.references.iter().any(|own| own.name == r.name));
+        references.append(&mut self.references);
+        self.references = references;
+        let mut params = base.params;
+        params.extend(&self.params);
+        self.params = params;
+        for secret in base.secrets {
+            if !self.secrets.iter().any(|own| own.name == secret.name) {
+                self.secrets.push(secret);
+            }
+        }
+        let mut views = base.views;
+        views.retain(|v| !self.views.iter().any(|own| own.name == v.name));
+        views.append(&mut self.views);
+        self.views = views;
+        self
+    }
 }
 
 /// The `.sql` files of `folder/sub`, sorted by file name.
@@ -218,7 +328,9 @@ fn sql_files(folder: &Dir<'static>, sub: &str) -> Result<Vec<SqlQuery>> {
 /// `10_accidents_classified` → `accidents_classified`.
 fn strip_order_prefix(stem: &str) -> &str {
     match stem.split_once('_') {
-        Some((prefix, rest)) if !prefix.is_empty() && prefix.chars().all(|c| c.is_ascii_digit()) => {
+        Some((prefix, rest))
+            if !prefix.is_empty() && prefix.chars().all(|c| c.is_ascii_digit()) =>
+        {
             rest
         }
         _ => stem,

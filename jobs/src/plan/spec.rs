@@ -10,6 +10,9 @@ use serde::Deserialize;
 pub(super) struct JobSpec {
     pub name: String,
     pub description: String,
+    /// Jobs whose inputs, references, parameters and views come first (shared SQL).
+    #[serde(default)]
+    pub include: Vec<String>,
     #[serde(default)]
     pub inputs: Vec<InputSpec>,
     #[serde(default)]
@@ -17,6 +20,23 @@ pub(super) struct JobSpec {
     pub quality: Option<QualitySpec>,
     #[serde(default)]
     pub params: toml::Table,
+    /// `[secrets]`: parameter name = the environment variable holding it.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+    /// `[outputs]`: files written besides the Gold tables.
+    #[serde(default)]
+    pub outputs: OutputsSpec,
+}
+
+/// `[outputs]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct OutputsSpec {
+    /// The report renderer `--reports DIR` runs.
+    pub reports: Option<String>,
+    /// File formats `--export DIR` writes every Gold table in (`parquet`, `csv`).
+    #[serde(default)]
+    pub export: Vec<String>,
 }
 
 /// `[[inputs]]`: a Silver table and the columns the job needs (`name = "kind"`).
@@ -42,4 +62,6 @@ pub(super) struct ReferenceSpec {
 pub(super) struct QualitySpec {
     pub input: String,
     pub accepted: String,
+    /// A view with one numeric row and column: the quality score in percent.
+    pub score: Option<String>,
 }

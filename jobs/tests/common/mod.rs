@@ -129,7 +129,9 @@ pub fn silver_batch_full(rows: &[Accident], schema: SchemaRef, fill_others: bool
                         .collect::<Vec<_>>(),
                 )),
                 _ if !fill_others => new_null_array(field.data_type(), n),
-                "sunrise_sunset" | "civil_twilight" | "nautical_twilight"
+                "sunrise_sunset"
+                | "civil_twilight"
+                | "nautical_twilight"
                 | "astronomical_twilight" => text(&|_| Some("Day")),
                 _ => match field.data_type() {
                     DataType::Utf8 => text(&|_| Some("x")),
@@ -195,7 +197,9 @@ pub fn read_orc_file(path: &Path, schema: SchemaRef) -> RecordBatch {
         .fields()
         .iter()
         .map(|f| {
-            let column = batch.column_by_name(f.name()).unwrap_or_else(|| panic!("{} lost", f.name()));
+            let column = batch
+                .column_by_name(f.name())
+                .unwrap_or_else(|| panic!("{} lost", f.name()));
             cast(column, f.data_type()).unwrap()
         })
         .collect();
@@ -209,7 +213,12 @@ pub fn write_lake(lake: &Path, rows: &[Accident], format: Format) -> PathBuf {
 }
 
 /// [`write_lake`], optionally with the other columns filled (see [`silver_batch_full`]).
-pub fn write_lake_full(lake: &Path, rows: &[Accident], format: Format, fill_others: bool) -> PathBuf {
+pub fn write_lake_full(
+    lake: &Path,
+    rows: &[Accident],
+    format: Format,
+    fill_others: bool,
+) -> PathBuf {
     let mut by_year: BTreeMap<String, Vec<Accident>> = BTreeMap::new();
     for row in rows {
         by_year.entry(row.year()).or_default().push(row.clone());
@@ -223,7 +232,11 @@ pub fn write_lake_full(lake: &Path, rows: &[Accident], format: Format, fill_othe
             .join("accidents")
             .join(year)
             .join(format!("part-00000.{ext}"));
-        write_file(&path, &silver_batch_full(&rows, accidents_schema(), fill_others), format);
+        write_file(
+            &path,
+            &silver_batch_full(&rows, accidents_schema(), fill_others),
+            format,
+        );
     }
     lake.to_path_buf()
 }
@@ -280,8 +293,12 @@ pub fn assert_success(output: &Output, what: &str) {
 /// (`data/state_population.csv`, header `state,population`).
 pub fn population(state: &str) -> f64 {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/state_population.csv");
-    let text = fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("read {}: {e} (the reference file is missing)", path.display()));
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "read {}: {e} (the reference file is missing)",
+            path.display()
+        )
+    });
     let mut lines = text.lines();
     assert_eq!(
         lines.next().map(str::trim),
@@ -485,7 +502,11 @@ impl Gold {
     /// Column names of `table`, in order.
     pub async fn columns(&self, table: &str) -> Vec<String> {
         let df = self.ctx.table(table).await.unwrap();
-        df.schema().fields().iter().map(|f| f.name().clone()).collect()
+        df.schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
     }
 
     pub async fn count(&self, table: &str) -> i64 {

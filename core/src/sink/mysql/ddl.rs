@@ -138,7 +138,9 @@ impl TableDdl {
                     "the primary key must contain the partitioning column '{col}'"
                 )));
             }
-            let field = schema.field_with_name(col).map_err(|e| invalid(e.to_string()))?;
+            let field = schema
+                .field_with_name(col)
+                .map_err(|e| invalid(e.to_string()))?;
             if !matches!(
                 field.data_type(),
                 DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
@@ -156,7 +158,10 @@ impl TableDdl {
         let keyed = |name: &str| {
             layout.primary_key.iter().any(|c| c == name)
                 || layout.partition_by_year.as_deref() == Some(name)
-                || layout.indexes.iter().any(|(_, cols)| cols.iter().any(|c| c == name))
+                || layout
+                    .indexes
+                    .iter()
+                    .any(|(_, cols)| cols.iter().any(|c| c == name))
         };
         let mut columns = Vec::with_capacity(schema.fields().len() + 1);
         if let Some(id) = &layout.auto_id {
@@ -176,7 +181,11 @@ impl TableDdl {
             loaded.push(name);
         }
         let quote_all = |cols: &[String]| -> Result<String> {
-            Ok(cols.iter().map(|c| quote(c)).collect::<Result<Vec<_>>>()?.join(","))
+            Ok(cols
+                .iter()
+                .map(|c| quote(c))
+                .collect::<Result<Vec<_>>>()?
+                .join(","))
         };
         let primary_key = match &layout.auto_id {
             Some(id) => vec![quote(id)?],
@@ -196,11 +205,7 @@ impl TableDdl {
             loaded,
             primary_key,
             indexes,
-            partition_column: layout
-                .partition_by_year
-                .as_deref()
-                .map(quote)
-                .transpose()?,
+            partition_column: layout.partition_by_year.as_deref().map(quote).transpose()?,
         })
     }
 
@@ -270,7 +275,10 @@ fn column_type(field: &Field, layout: &TableLayout, keyed: bool, in_key: bool) -
     let unsupported = || {
         Error::invalid(
             "MySQL column type",
-            format!("column '{name}' has type {}, which the MySQL sink cannot store", field.data_type()),
+            format!(
+                "column '{name}' has type {}, which the MySQL sink cannot store",
+                field.data_type()
+            ),
         )
     };
     Ok(match field.data_type() {
@@ -369,23 +377,50 @@ mod tests {
         };
         let sql = ddl.create("`db`.`stg`", true, Some(&partitions));
         assert!(sql.starts_with("CREATE TABLE `db`.`stg` ("), "{sql}");
-        assert!(sql.contains("`id` VARCHAR(255) COLLATE utf8mb4_bin NOT NULL"), "{sql}");
+        assert!(
+            sql.contains("`id` VARCHAR(255) COLLATE utf8mb4_bin NOT NULL"),
+            "{sql}"
+        );
         assert!(sql.contains("`accident_date` DATE NOT NULL"), "{sql}");
         assert!(sql.contains("`state` VARCHAR(255) NULL"), "{sql}");
-        assert!(sql.contains("`temperature_category` TEXT NOT NULL"), "{sql}");
+        assert!(
+            sql.contains("`temperature_category` TEXT NOT NULL"),
+            "{sql}"
+        );
         assert!(sql.contains("`safety_score` DOUBLE NULL"), "{sql}");
         assert!(sql.contains("PRIMARY KEY (`id`,`accident_date`)"), "{sql}");
-        assert!(sql.contains("INDEX `idx_state_date` (`state`,`accident_date`)"), "{sql}");
-        assert!(sql.contains("INDEX `idx_temporal` (`accident_date`,`accident_hour`)"), "{sql}");
-        assert!(sql.contains("PARTITION BY RANGE (YEAR(`accident_date`))"), "{sql}");
-        assert!(sql.contains("PARTITION p2016 VALUES LESS THAN (2017)"), "{sql}");
-        assert!(sql.contains("PARTITION p2019 VALUES LESS THAN (2020)"), "{sql}");
-        assert!(sql.ends_with("PARTITION p_future VALUES LESS THAN MAXVALUE\n)"), "{sql}");
+        assert!(
+            sql.contains("INDEX `idx_state_date` (`state`,`accident_date`)"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("INDEX `idx_temporal` (`accident_date`,`accident_hour`)"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("PARTITION BY RANGE (YEAR(`accident_date`))"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("PARTITION p2016 VALUES LESS THAN (2017)"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("PARTITION p2019 VALUES LESS THAN (2020)"),
+            "{sql}"
+        );
+        assert!(
+            sql.ends_with("PARTITION p_future VALUES LESS THAN MAXVALUE\n)"),
+            "{sql}"
+        );
         assert!(!sql.contains("p_null"));
 
         // the bulk-load table: no secondary indexes, no partitions; they are added afterwards
         let plain = ddl.create("`db`.`y`", false, None);
-        assert!(!plain.contains("INDEX") && !plain.contains("PARTITION"), "{plain}");
+        assert!(
+            !plain.contains("INDEX") && !plain.contains("PARTITION"),
+            "{plain}"
+        );
         assert!(plain.contains("PRIMARY KEY (`id`,`accident_date`)"));
         let alter = ddl.add_indexes("`db`.`y`").unwrap();
         assert_eq!(
@@ -400,8 +435,11 @@ mod tests {
 
     #[test]
     fn null_dates_get_a_first_partition() {
-        let ddl = TableDdl::new(&summary_schema(), &options(&["partition_by_year = accident_date"]))
-            .unwrap();
+        let ddl = TableDdl::new(
+            &summary_schema(),
+            &options(&["partition_by_year = accident_date"]),
+        )
+        .unwrap();
         let partitions = YearPartitions {
             years: vec![2020],
             has_null: true,
@@ -438,10 +476,14 @@ mod tests {
         let sql = ddl.create("`db`.`t`", true, None);
         let first_column = sql.lines().nth(1).unwrap();
         assert_eq!(first_column, "  `id` INT NOT NULL AUTO_INCREMENT,");
-        assert!(sql.contains(
-            "`period_type` ENUM('hourly','daily','monthly','yearly') NOT NULL"
-        ), "{sql}");
-        assert!(sql.contains("`trend_direction` ENUM('up','down','stable') NULL"), "{sql}");
+        assert!(
+            sql.contains("`period_type` ENUM('hourly','daily','monthly','yearly') NOT NULL"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("`trend_direction` ENUM('up','down','stable') NULL"),
+            "{sql}"
+        );
         assert!(sql.contains("`severity_distribution` JSON NULL"), "{sql}");
         assert!(sql.contains("`accident_count` BIGINT NOT NULL"), "{sql}");
         assert!(sql.contains("`last_updated` DATETIME(6) NOT NULL"), "{sql}");

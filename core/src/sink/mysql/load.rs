@@ -62,7 +62,10 @@ async fn check_warnings(conn: &mut Conn, table: &str) -> Result<(), DataFusionEr
     Err(failed(
         table,
         "loading",
-        format!("the server reported {count} warning(s): {}", messages.join("; ")),
+        format!(
+            "the server reported {count} warning(s): {}",
+            messages.join("; ")
+        ),
     ))
 }
 
@@ -84,7 +87,11 @@ pub struct TableLoad {
 impl TableLoad {
     /// Connects, re-creates `table` in `url`'s database from `ddl` (without secondary indexes) and
     /// starts its loader.
-    pub async fn open(url: &MySqlUrl, ddl: &TableDdl, table: &str) -> Result<Self, DataFusionError> {
+    pub async fn open(
+        url: &MySqlUrl,
+        ddl: &TableDdl,
+        table: &str,
+    ) -> Result<Self, DataFusionError> {
         let name = qualified(&url.database, table).map_err(|e| failed(table, "naming", e))?;
         let mut conn = Conn::new(url.opts(true))
             .await
@@ -135,9 +142,9 @@ impl TableLoad {
         let (sender, receiver) = mpsc::channel::<Bytes>(2);
         let owned = table.to_string();
         let loader = match method {
-            LoadMethod::LocalInfile => SpawnedTask::spawn(load_infile(
-                conn, receiver, load_sql, add_indexes, owned,
-            )),
+            LoadMethod::LocalInfile => {
+                SpawnedTask::spawn(load_infile(conn, receiver, load_sql, add_indexes, owned))
+            }
             LoadMethod::Insert => {
                 SpawnedTask::spawn(load_inserts(conn, receiver, add_indexes, owned))
             }

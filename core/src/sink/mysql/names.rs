@@ -21,7 +21,9 @@ pub fn validate_identifier(name: &str) -> std::result::Result<(), String> {
         return Err("empty name".into());
     }
     if name.len() > MAX_IDENTIFIER {
-        return Err(format!("'{name}' is longer than {MAX_IDENTIFIER} characters"));
+        return Err(format!(
+            "'{name}' is longer than {MAX_IDENTIFIER} characters"
+        ));
     }
     if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(format!("'{name}' may only contain letters, digits and '_'"));
@@ -118,7 +120,9 @@ impl RunNames {
 
     /// Which task table of `table` `name` is, if it is one.
     pub fn parse_task(&self, table: &str, name: &str) -> Option<TaskPart> {
-        let suffix = name.strip_prefix(&self.staging(table))?.strip_prefix("__")?;
+        let suffix = name
+            .strip_prefix(&self.staging(table))?
+            .strip_prefix("__")?;
         if let Some(n) = suffix.strip_prefix('p') {
             return parse_number(n).map(TaskPart::Partition);
         }
@@ -181,8 +185,14 @@ mod tests {
             assert!(name.starts_with("stg_k1__accidents_summary__"));
             assert_eq!(names.parse_task("accidents_summary", &name), Some(part));
         }
-        assert_eq!(names.parse_task("accidents_summary", "stg_k1__accidents_summary"), None);
-        assert_eq!(names.parse_task("accidents", "stg_k1__accidents_summary__p1"), None);
+        assert_eq!(
+            names.parse_task("accidents_summary", "stg_k1__accidents_summary"),
+            None
+        );
+        assert_eq!(
+            names.parse_task("accidents", "stg_k1__accidents_summary__p1"),
+            None
+        );
         assert_eq!(names.parse_task("t", "stg_k1__t__y20x_p1"), None);
         assert_eq!(names.replaced("t"), "old_k1__t");
     }
@@ -194,9 +204,11 @@ mod tests {
         assert!(quote("a b").is_err());
         assert!(quote("").is_err());
         assert!(quote(&"x".repeat(65)).is_err());
-        assert!(RunNames::new(run_key("20240102T030405Z-0a1b2c3d"))
-            .check_fits("kpis_infrastructure")
-            .is_ok());
+        assert!(
+            RunNames::new(run_key("20240102T030405Z-0a1b2c3d"))
+                .check_fits("kpis_infrastructure")
+                .is_ok()
+        );
         assert!(RunNames::new("k").check_fits(&"t".repeat(50)).is_err());
     }
 }

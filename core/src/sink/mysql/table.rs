@@ -9,8 +9,8 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result};
-use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::dml::InsertOp;
 use datafusion::physical_plan::ExecutionPlan;
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +69,20 @@ impl MySqlTable {
     pub fn target_arc(&self) -> Arc<SinkTarget> {
         Arc::clone(&self.target)
     }
+
+    /// The payload for [`crate::codec::MedallionLogicalCodec`]: the target as JSON (the schema
+    /// travels beside it).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        serde_json::to_vec(self.target.as_ref())
+            .map_err(|e| DataFusionError::Internal(format!("encoding MySqlTable: {e}")))
+    }
+
+    /// The table back from [`MySqlTable::to_bytes`] and its schema.
+    pub fn from_bytes(bytes: &[u8], schema: SchemaRef) -> Result<Self> {
+        let target: SinkTarget = serde_json::from_slice(bytes)
+            .map_err(|e| DataFusionError::Internal(format!("decoding MySqlTable: {e}")))?;
+        Self::try_new(target, schema).map_err(|e| DataFusionError::Plan(e.to_string()))
+    }
 }
 
 #[async_trait]
@@ -105,8 +119,10 @@ impl TableProvider for MySqlTable {
                 "MySQL staging tables only support INSERT (append), not {insert_op}"
             )));
         }
-        self.schema
-            .logically_equivalent_names_and_types(&input.schema())?;
-        Ok(Arc::new(MySqlSinkExec::try_new(self.target_arc(), input)?))
+        Ok(Arc::new(MySqlSinkExec::try_new(
+            self.target_arc(),
+            Arc::clone(&self.schema),
+            input,
+        )?))
     }
 }

@@ -92,7 +92,9 @@ impl Column {
             DataType::UInt16 => Column::U16(array.as_primitive().clone()),
             DataType::UInt32 => Column::U32(array.as_primitive().clone()),
             DataType::UInt64 => Column::U64(array.as_primitive().clone()),
-            DataType::Float16 => Column::F32(cast(array, &DataType::Float32)?.as_primitive().clone()),
+            DataType::Float16 => {
+                Column::F32(cast(array, &DataType::Float32)?.as_primitive().clone())
+            }
             DataType::Float32 => Column::F32(array.as_primitive().clone()),
             DataType::Float64 => Column::F64(array.as_primitive().clone()),
             DataType::Utf8 => Column::Utf8(array.as_string().clone()),
@@ -439,7 +441,11 @@ mod tests {
             // 2016-02-29 is day 16860; -1 is 1969-12-31
             Arc::new(Date32Array::from(vec![16_860, -1])),
             Arc::new(Date64Array::from(vec![16_860 * 86_400_000, 0])),
-            Arc::new(Decimal128Array::from(vec![12_345, -5]).with_precision_and_scale(10, 2).unwrap()),
+            Arc::new(
+                Decimal128Array::from(vec![12_345, -5])
+                    .with_precision_and_scale(10, 2)
+                    .unwrap(),
+            ),
         ];
         assert_eq!(
             encode(columns, RowFormat::Tsv),
@@ -455,8 +461,12 @@ mod tests {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(TimestampSecondArray::from(vec![s])),
             Arc::new(TimestampMillisecondArray::from(vec![s * 1_000 + 7])),
-            Arc::new(TimestampMicrosecondArray::from(vec![s * 1_000_000 + 123_456]).with_timezone("UTC")),
-            Arc::new(TimestampNanosecondArray::from(vec![s * 1_000_000_000 + 987_654_321])),
+            Arc::new(
+                TimestampMicrosecondArray::from(vec![s * 1_000_000 + 123_456]).with_timezone("UTC"),
+            ),
+            Arc::new(TimestampNanosecondArray::from(vec![
+                s * 1_000_000_000 + 987_654_321,
+            ])),
             // one microsecond before the epoch
             Arc::new(TimestampMicrosecondArray::from(vec![-1])),
         ];
@@ -497,8 +507,8 @@ mod tests {
     fn civil_dates_match_chrono() {
         for days in [-719_468_i64, -1, 0, 59, 16_860, 19_723, 2_932_896] {
             let (y, m, d) = civil_from_days(days);
-            let expected = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()
-                + chrono::Duration::days(days);
+            let expected =
+                chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days(days);
             assert_eq!(
                 format!("{y:04}-{m:02}-{d:02}"),
                 expected.format("%Y-%m-%d").to_string()

@@ -106,7 +106,11 @@ impl MySqlUrl {
         validate_identifier(&database).map_err(|e| invalid(format!("database name: {e}")))?;
 
         let mut load = LoadMethod::LocalInfile;
-        for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+        for pair in query
+            .unwrap_or_default()
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
             match pair.split_once('=') {
                 Some(("load", "insert")) => load = LoadMethod::Insert,
                 Some(("load", "infile")) => load = LoadMethod::LocalInfile,
@@ -247,13 +251,23 @@ mod tests {
         };
         let url = MySqlUrl::parse_with_env("mysql://", env).unwrap();
         assert_eq!(
-            (url.host.as_str(), url.port, url.user.as_str(), url.database.as_str()),
+            (
+                url.host.as_str(),
+                url.port,
+                url.user.as_str(),
+                url.database.as_str()
+            ),
             ("envhost", 3310, "envuser", "envdb")
         );
         assert_eq!(url.password.as_deref(), Some("envpass"));
         let url = MySqlUrl::parse_with_env("mysql://me:mine@here:3306/mydb", env).unwrap();
         assert_eq!(
-            (url.host.as_str(), url.port, url.user.as_str(), url.database.as_str()),
+            (
+                url.host.as_str(),
+                url.port,
+                url.user.as_str(),
+                url.database.as_str()
+            ),
             ("here", 3306, "me", "mydb")
         );
         assert_eq!(url.password.as_deref(), Some("mine"));

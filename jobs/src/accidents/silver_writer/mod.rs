@@ -1,9 +1,11 @@
-//! Writes Silver `accidents` files, partitioned by year, shared by the generator and the Bronze
-//! ingest: `LAKE/accidents/year=YYYY/part-NNNNN.parquet` (or `.orc`).
+//! Writes Silver table files, shared by the accidents generator and Bronze ingest
+//! (`LAKE/accidents/year=YYYY/part-NNNNN.parquet`, or `.orc`) and the medical generator
+//! (`LAKE/vitals/date=YYYY-MM-DD/...`, unpartitioned `LAKE/patients/part-00000.parquet`, ...).
 //!
-//! Files are written into a temporary folder next to the table (`LAKE/.accidents.tmp-<pid>`) and the
+//! Files are written into a temporary folder next to the table (`LAKE/.<table>.tmp-<pid>`) and the
 //! table folder is replaced only by [`SilverTableWriter::commit`], so a failed run leaves the previous
-//! table untouched.
+//! table untouched. Partitions are keyed by an `i32` (a year, a day number, ...) that a
+//! [`PartitionNaming`] turns into a folder name.
 
 pub mod row;
 #[cfg(test)]
@@ -63,12 +65,26 @@ impl std::fmt::Display for LakeFormat {
     }
 }
 
+/// Turns a partition key into the partition's folder name (`year=2021`); an empty name writes the
+/// files directly into the table folder (an unpartitioned table).
+pub type PartitionNaming = fn(i32) -> String;
+
+/// `year=YYYY` folders, the accidents layout.
+pub fn year_partition(year: i32) -> String {
+    format!("year={year}")
+}
+
+/// No partition folders: every key writes into the table folder itself.
+pub fn unpartitioned(_key: i32) -> String {
+    String::new()
+}
+
 /// What a committed Silver table holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SilverFiles {
     /// The data files, at their final location, sorted.
     pub files: Vec<PathBuf>,
-    /// Rows written per year partition.
+    /// Rows written per partition key (the year, for `accidents`).
     pub rows_per_year: BTreeMap<i32, u64>,
 }
 
@@ -128,8 +144,10 @@ struct OpenFile {
     rows: u64,
 }
 
-/// Writes the year partitions of Silver `accidents` into a temporary folder, then swaps it in.
+/// Writes the partitions of a Silver table into a temporary folder, then swaps it in.
 pub struct SilverTableWriter {
+    table: String,
+    partition_naming: PartitionNaming,
     schema: SchemaRef,
     format: LakeFormat,
     rows_per_file: u64,
@@ -150,20 +168,42 @@ impl SilverTableWriter {
 
     /// Like [`create`](Self::create), rolling to a new file every `rows_per_file` rows of a year.
     pub fn with_rows_per_file(lake: &Path, format: LakeFormat, rows_per_file: u64) -> Result<Self> {
+        Self::for_table(
+            lake,
+            TABLE,
+            accidents_schema(),
+            year_partition,
+            format,
+            rows_per_file,
+        )
+    }
+
+    /// Starts a new version of the Silver table `LAKE/<table>` with `schema`, its partitions named
+    /// by `partition_naming`, rolling to a new file every `rows_per_file` rows of a partition.
+    pub fn for_table(
+        lake: &Path,
+        table: &str,
+        schema: SchemaRef,
+        partition_naming: PartitionNaming,
+        format: LakeFormat,
+        rows_per_file: u64,
+    ) -> Result<Self> {
         if rows_per_file == 0 {
             return Err(Error::invalid("rows per file", "must be at least 1"));
         }
         fs::create_dir_all(lake).map_err(|e| Error::io("creating", lake, e))?;
-        let tmp_dir = lake.join(format!(".{TABLE}.tmp-{}", std::process::id()));
+        let tmp_dir = lake.join(format!(".{table}.tmp-{}", std::process::id()));
         if tmp_dir.exists() {
             fs::remove_dir_all(&tmp_dir).map_err(|e| Error::io("removing", &tmp_dir, e))?;
         }
         fs::create_dir(&tmp_dir).map_err(|e| Error::io("creating", &tmp_dir, e))?;
         Ok(Self {
-            schema: accidents_schema(),
+            table: table.to_string(),
+            partition_naming,
+            schema,
             format,
             rows_per_file,
-            table_dir: lake.join(TABLE),
+            table_dir: lake.join(table),
             tmp_dir,
             open: BTreeMap::new(),
             next_part: BTreeMap::new(),
@@ -214,15 +254,15 @@ impl SilverTableWriter {
         Ok(())
     }
 
-    /// Closes every file and replaces `LAKE/accidents` with what was written.
+    /// Closes every file and replaces `LAKE/<table>` with what was written.
     pub fn commit(mut self) -> Result<SilverFiles> {
         let years: Vec<i32> = self.open.keys().copied().collect();
         for year in years {
             self.close_year(year)?;
         }
-        let old = self
-            .tmp_dir
-            .with_file_name(format!(".{TABLE}.old-{}", std::process::id()));
+        let old =
+            self.tmp_dir
+                .with_file_name(format!(".{}.old-{}", self.table, std::process::id()));
         let had_table = self.table_dir.exists();
         if had_table {
             if old.exists() {
@@ -257,7 +297,7 @@ impl SilverTableWriter {
 
     fn file_for(&mut self, year: i32) -> Result<&mut OpenFile> {
         if !self.open.contains_key(&year) {
-            let dir = self.tmp_dir.join(format!("year={year}"));
+            let dir = self.tmp_dir.join((self.partition_naming)(year));
             fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
             let part = self.next_part.entry(year).or_default();
             let path = dir.join(format!("part-{part:05}.{}", self.format.extension()));

@@ -1,0 +1,360 @@
+//! The client side of a Ballista cluster: the scheduler's address, a fast reachability probe, job
+//! status queries, and a query planner that records the Ballista job id of every query a client
+//! context submits.
+
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use ballista_core::config::BallistaConfig;
+use ballista_core::execution_plans::DistributedQueryExec;
+use ballista_core::planner::BallistaQueryPlanner;
+use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
+use ballista_core::serde::protobuf::{GetJobStatusParams, job_status};
+use datafusion::catalog::Session;
+use datafusion::error::Result as DfResult;
+use datafusion::execution::context::QueryPlanner;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion_proto::logical_plan::LogicalExtensionCodec;
+use datafusion_proto::protobuf::LogicalPlanNode;
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// The scheduler's default gRPC port.
+pub const DEFAULT_SCHEDULER_PORT: u16 = 50050;
+
+/// How long [`probe_scheduler`] waits for the scheduler to answer.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A scheduler address given as `df://host[:port]` (the port defaults to 50050).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchedulerUrl {
+    /// The host name or IP address.
+    pub host: String,
+    /// The gRPC port.
+    pub port: u16,
+}
+
+impl SchedulerUrl {
+    /// Parses `df://host[:port]` (also accepts `http://host:port` and a bare `host:port`).
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = |message: &str| Error::invalid("--scheduler", format!("{text}: {message}"));
+        let with_scheme = if text.contains("://") {
+            text.to_string()
+        } else {
+            format!("df://{text}")
+        };
+        let url = Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(url.scheme(), "df" | "http") {
+            return Err(bad("expected df://HOST:PORT"));
+        }
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| bad("no host (expected df://HOST:PORT)"))?;
+        Ok(Self {
+            host: host.trim_matches(['[', ']']).to_string(),
+            port: url.port().unwrap_or(DEFAULT_SCHEDULER_PORT),
+        })
+    }
+
+    /// The `df://host:port` form Ballista's client takes.
+    pub fn df_url(&self) -> String {
+        format!("df://{}:{}", self.host, self.port)
+    }
+
+    /// The `http://host:port` gRPC endpoint.
+    pub fn grpc_url(&self) -> String {
+        format!("http://{}:{}", self.host, self.port)
+    }
+}
+
+impl std::fmt::Display for SchedulerUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.df_url())
+    }
+}
+
+fn unreachable(url: &SchedulerUrl, message: impl Into<String>) -> Error {
+    Error::Unreachable {
+        what: "Ballista scheduler",
+        location: url.df_url(),
+        message: message.into(),
+    }
+}
+
+/// A gRPC client to the scheduler, or [`Error::Unreachable`] within `timeout`.
+async fn connect(
+    url: &SchedulerUrl,
+    timeout: Duration,
+) -> Result<SchedulerGrpcClient<tonic::transport::Channel>> {
+    match tokio::time::timeout(timeout, SchedulerGrpcClient::connect(url.grpc_url())).await {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(e)) => Err(unreachable(url, first_line(&e.to_string()))),
+        Err(_) => Err(unreachable(
+            url,
+            format!("no answer within {} s", timeout.as_secs()),
+        )),
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+/// Checks that a Ballista scheduler answers at `url` within `timeout`: Ballista's client only
+/// connects at the first query, so without this an unreachable cluster is reported late.
+pub async fn probe_scheduler(url: &SchedulerUrl, timeout: Duration) -> Result<()> {
+    let mut client = connect(url, timeout).await?;
+    let probe = GetJobStatusParams {
+        job_id: "medallion-probe".to_string(),
+    };
+    match tokio::time::timeout(timeout, client.get_job_status(probe)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(status)) => Err(unreachable(
+            url,
+            format!("not a Ballista scheduler? {}", first_line(status.message())),
+        )),
+        Err(_) => Err(unreachable(
+            url,
+            format!("no answer within {} s", timeout.as_secs()),
+        )),
+    }
+}
+
+/// The state of a Ballista job as the scheduler reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobState {
+    /// Accepted, waiting for executors.
+    Queued,
+    /// Tasks are running.
+    Running,
+    /// Finished; `seconds` from start to end.
+    Succeeded {
+        /// Run time in seconds.
+        seconds: f64,
+    },
+    /// Failed with `error`.
+    Failed {
+        /// The scheduler's error text.
+        error: String,
+    },
+}
+
+impl std::fmt::Display for JobState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobState::Queued => f.write_str("queued"),
+            JobState::Running => f.write_str("running"),
+            JobState::Succeeded { seconds } => write!(f, "succeeded in {seconds:.1} s"),
+            JobState::Failed { error } => write!(f, "failed: {}", first_line(error)),
+        }
+    }
+}
+
+/// A job's name and state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobReport {
+    /// The Ballista job id.
+    pub job_id: String,
+    /// The job name (Ballista's `ballista.job.name`, often empty).
+    pub job_name: String,
+    /// Its state.
+    pub state: JobState,
+}
+
+/// The state of job `job_id` on the scheduler at `url`; `None` when the scheduler does not know
+/// it (never submitted, or cleaned up after `--finished-job-state-clean-up-interval-seconds`).
+pub async fn job_status(url: &SchedulerUrl, job_id: &str) -> Result<Option<JobReport>> {
+    let mut client = connect(url, PROBE_TIMEOUT).await?;
+    let params = GetJobStatusParams {
+        job_id: job_id.to_string(),
+    };
+    let result = tokio::time::timeout(PROBE_TIMEOUT, client.get_job_status(params))
+        .await
+        .map_err(|_| unreachable(url, "no answer to GetJobStatus"))?
+        .map_err(|status| unreachable(url, first_line(status.message())))?
+        .into_inner();
+    let Some(status) = result.status else {
+        return Ok(None);
+    };
+    let state = match status.status {
+        None | Some(job_status::Status::Queued(_)) => JobState::Queued,
+        Some(job_status::Status::Running(_)) => JobState::Running,
+        Some(job_status::Status::Successful(done)) => JobState::Succeeded {
+            seconds: done.ended_at.saturating_sub(done.started_at) as f64 / 1000.0,
+        },
+        Some(job_status::Status::Failed(failed)) => JobState::Failed {
+            error: failed.error,
+        },
+    };
+    Ok(Some(JobReport {
+        job_id: status.job_id,
+        job_name: status.job_name,
+        state,
+    }))
+}
+
+/// The Ballista job ids of the queries a client context submitted, in submission order.
+#[derive(Debug, Default)]
+pub struct JobTracker {
+    inner: Mutex<TrackerState>,
+}
+
+#[derive(Debug, Default)]
+struct TrackerState {
+    /// Submitted plans whose job id is not known yet.
+    pending: Vec<Arc<dyn ExecutionPlan>>,
+    /// Job ids seen so far.
+    job_ids: Vec<String>,
+}
+
+impl JobTracker {
+    /// A tracker whose job ids are also logged as they appear, checked every `interval`.
+    pub fn watched(interval: Duration) -> Arc<Self> {
+        let tracker = Arc::new(Self::default());
+        let weak: Weak<Self> = Arc::downgrade(&tracker);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                loop {
+                    tokio::time::sleep(interval).await;
+                    match weak.upgrade() {
+                        Some(tracker) => {
+                            tracker.poll();
+                        }
+                        None => break,
+                    }
+                }
+            });
+        }
+        tracker
+    }
+
+    fn track(&self, plan: &Arc<dyn ExecutionPlan>) {
+        if plan.is::<DistributedQueryExec<LogicalPlanNode>>()
+            && let Ok(mut state) = self.inner.lock()
+        {
+            state.pending.push(plan.clone());
+        }
+    }
+
+    /// Moves plans whose job id became known to the list, logging each new id.
+    fn poll(&self) {
+        let Ok(mut state) = self.inner.lock() else {
+            return;
+        };
+        let mut found = Vec::new();
+        state.pending.retain(|plan| {
+            match plan
+                .downcast_ref::<DistributedQueryExec<LogicalPlanNode>>()
+                .and_then(|exec| exec.job_id())
+            {
+                Some(id) => {
+                    found.push(id.into_inner());
+                    false
+                }
+                None => true,
+            }
+        });
+        for id in found {
+            tracing::info!(job_id = %id, "Ballista job submitted");
+            state.job_ids.push(id);
+        }
+    }
+
+    /// The job ids known so far.
+    pub fn job_ids(&self) -> Vec<String> {
+        self.poll();
+        self.inner
+            .lock()
+            .map(|state| state.job_ids.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Ballista's distributed query planner, recording every submitted plan in a [`JobTracker`].
+#[derive(Debug)]
+pub struct TrackingQueryPlanner {
+    inner: BallistaQueryPlanner<LogicalPlanNode>,
+    tracker: Arc<JobTracker>,
+}
+
+impl TrackingQueryPlanner {
+    /// A planner sending queries to `url` with Ballista settings `config` and plan codec `codec`.
+    pub fn new(
+        url: &SchedulerUrl,
+        config: BallistaConfig,
+        codec: Arc<dyn LogicalExtensionCodec>,
+        tracker: Arc<JobTracker>,
+    ) -> Self {
+        Self {
+            inner: BallistaQueryPlanner::with_extension(url.grpc_url(), config, codec),
+            tracker,
+        }
+    }
+}
+
+#[async_trait]
+impl QueryPlanner for TrackingQueryPlanner {
+    async fn create_physical_plan(
+        &self,
+        logical_plan: &LogicalPlan,
+        session: &dyn Session,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let plan = self
+            .inner
+            .create_physical_plan(logical_plan, session)
+            .await?;
+        self.tracker.track(&plan);
+        Ok(plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheduler_urls_default_the_port() {
+        let url = SchedulerUrl::parse("df://sched.example").expect("url");
+        assert_eq!(url.port, 50050);
+        assert_eq!(url.grpc_url(), "http://sched.example:50050");
+        let url = SchedulerUrl::parse("127.0.0.1:6000").expect("url");
+        assert_eq!(url.df_url(), "df://127.0.0.1:6000");
+        assert!(SchedulerUrl::parse("mysql://x:1").is_err());
+        assert!(SchedulerUrl::parse("df://").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_unreachable_at_once() {
+        let url = SchedulerUrl::parse("df://127.0.0.1:1").expect("url");
+        let started = std::time::Instant::now();
+        let err = probe_scheduler(&url, PROBE_TIMEOUT)
+            .await
+            .expect_err("nothing listens on port 1");
+        assert_eq!(err.exit_code(), 3);
+        assert!(
+            err.to_string()
+                .starts_with("cannot reach Ballista scheduler at df://127.0.0.1:1"),
+            "{err}"
+        );
+        assert!(started.elapsed() < PROBE_TIMEOUT + Duration::from_secs(1));
+    }
+
+    #[test]
+    fn job_states_read_as_words() {
+        assert_eq!(
+            JobState::Succeeded { seconds: 2.25 }.to_string(),
+            "succeeded in 2.2 s"
+        );
+        assert_eq!(
+            JobState::Failed {
+                error: "boom\ntrace".into()
+            }
+            .to_string(),
+            "failed: boom"
+        );
+    }
+}

@@ -1,0 +1,431 @@
+//! [`MySqlSinkExec`]: the physical operator that loads its input into MySQL, one task per input
+//! partition, each on the executor that runs it.
+//!
+//! Each partition's task writes its own plain tables, named from (run, table, partition) — see
+//! [`super::names`] — dropping and re-creating them first, so a task Ballista retries starts over
+//! instead of duplicating rows. For a table partitioned by year the operator asks the planner for
+//! its input hash-partitioned on `date_part('year', col)`, so a task owns whole years; it writes one
+//! table per year it sees, and the client exchanges them into the partitioned staging table. Other
+//! tables ask for a single input partition (they are the small aggregates). Each task emits one row,
+//! `count: UInt64`, the rows it wrote.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt64Array};
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, Date64Type, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+};
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{ScalarValue, SchemaExt};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::{EquivalenceProperties, ScalarFunctionExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::expressions::{Column, Literal};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    ChildrenPropertiesMode, DisplayAs, DisplayFormatType, Distribution, ExecutionPlan,
+    ExecutionPlanProperties, InputDistributionRequirements, Partitioning, PhysicalExpr,
+    PlanProperties, ReplaceChildrenOptions,
+};
+use futures::StreamExt;
+use futures::future::try_join_all;
+use prost::Message;
+
+use super::ddl::TableDdl;
+use super::load::{TableLoad, encoding_failed};
+use super::names::TaskPart;
+use super::table::SinkTarget;
+use super::tsv::{RowEncoder, RowFormat, civil_from_days, days_of_timestamp};
+
+/// Loads each input partition into MySQL task tables; emits one `count` row per partition.
+pub struct MySqlSinkExec {
+    target: Arc<SinkTarget>,
+    /// The Gold table's schema (the DDL's source, identical on every task and on the client).
+    table_schema: SchemaRef,
+    input: Arc<dyn ExecutionPlan>,
+    /// `date_part('year', col)` for a year-partitioned table.
+    year_key: Option<Arc<dyn PhysicalExpr>>,
+    properties: Arc<PlanProperties>,
+}
+
+impl fmt::Debug for MySqlSinkExec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MySqlSinkExec")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The schema of the operator's output: one `count` column.
+pub fn count_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![Field::new(
+        "count",
+        DataType::UInt64,
+        false,
+    )]))
+}
+
+impl MySqlSinkExec {
+    /// Loads `input` into `target`'s task tables, created from `table_schema`.
+    pub fn try_new(
+        target: Arc<SinkTarget>,
+        table_schema: SchemaRef,
+        input: Arc<dyn ExecutionPlan>,
+    ) -> Result<Self> {
+        let schema = input.schema();
+        table_schema.logically_equivalent_names_and_types(&schema)?;
+        TableDdl::new(&table_schema, &target.layout)
+            .map_err(|e| DataFusionError::Plan(e.to_string()))?;
+        let year_key = match &target.layout.partition_by_year {
+            Some(column) => {
+                let column: Arc<dyn PhysicalExpr> =
+                    Arc::new(Column::new_with_schema(column, &schema)?);
+                let part: Arc<dyn PhysicalExpr> =
+                    Arc::new(Literal::new(ScalarValue::Utf8(Some("year".into()))));
+                Some(Arc::new(ScalarFunctionExpr::try_new(
+                    datafusion::functions::datetime::date_part(),
+                    vec![part, column],
+                    &schema,
+                    Arc::new(ConfigOptions::default()),
+                )?) as Arc<dyn PhysicalExpr>)
+            }
+            None => None,
+        };
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(count_schema()),
+            Partitioning::UnknownPartitioning(input.output_partitioning().partition_count()),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        );
+        Ok(Self {
+            target,
+            table_schema,
+            input,
+            year_key,
+            properties: Arc::new(properties),
+        })
+    }
+
+    /// Where the rows go.
+    pub fn target(&self) -> &SinkTarget {
+        &self.target
+    }
+
+    /// The shared target.
+    pub fn target_arc(&self) -> Arc<SinkTarget> {
+        Arc::clone(&self.target)
+    }
+
+    /// The plan producing the rows.
+    pub fn input(&self) -> &Arc<dyn ExecutionPlan> {
+        &self.input
+    }
+
+    /// The Gold table's schema.
+    pub fn table_schema(&self) -> &SchemaRef {
+        &self.table_schema
+    }
+
+    /// The node's payload for [`crate::codec::MedallionPhysicalCodec`]: the target as JSON and the
+    /// table schema as protobuf (the input travels as the node's child).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let target = serde_json::to_vec(self.target.as_ref())
+            .map_err(|e| DataFusionError::Internal(format!("encoding MySqlSinkExec: {e}")))?;
+        let schema = datafusion_proto::protobuf::Schema::try_from(self.table_schema.as_ref())?;
+        let length = u32::try_from(target.len())
+            .map_err(|_| DataFusionError::Internal("MySqlSinkExec target too large".into()))?;
+        let mut bytes = length.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&target);
+        bytes.extend_from_slice(&schema.encode_to_vec());
+        Ok(bytes)
+    }
+
+    /// The node back from [`MySqlSinkExec::to_bytes`] and its decoded input.
+    pub fn from_bytes(bytes: &[u8], input: Arc<dyn ExecutionPlan>) -> Result<Self> {
+        let bad = |what: &str| DataFusionError::Internal(format!("decoding MySqlSinkExec: {what}"));
+        let (length, rest) = bytes
+            .split_first_chunk::<4>()
+            .ok_or_else(|| bad("truncated"))?;
+        let length = u32::from_be_bytes(*length) as usize;
+        if rest.len() < length {
+            return Err(bad("truncated"));
+        }
+        let (target, schema) = rest.split_at(length);
+        let target: SinkTarget = serde_json::from_slice(target).map_err(|e| bad(&e.to_string()))?;
+        let schema =
+            datafusion_proto::protobuf::Schema::decode(schema).map_err(|e| bad(&e.to_string()))?;
+        let schema = Schema::try_from(&schema)?;
+        Self::try_new(Arc::new(target), Arc::new(schema), input)
+    }
+
+    fn distribution(&self) -> Distribution {
+        match &self.year_key {
+            Some(key) => Distribution::KeyPartitioned(vec![Arc::clone(key)]),
+            None => Distribution::SinglePartition,
+        }
+    }
+}
+
+impl DisplayAs for MySqlSinkExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "MySqlSinkExec: table={}, target={}, run={}",
+            self.target.table, self.target.url, self.target.run_key
+        )?;
+        if let Some(column) = &self.target.layout.partition_by_year {
+            write!(f, ", partition_by_year={column}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ExecutionPlan for MySqlSinkExec {
+    fn name(&self) -> &'static str {
+        "MySqlSinkExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn required_input_distribution(&self) -> Vec<Distribution> {
+        vec![self.distribution()]
+    }
+
+    fn input_distribution_requirements(&self) -> InputDistributionRequirements {
+        InputDistributionRequirements::new(vec![self.distribution()])
+    }
+
+    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
+        vec![self.year_key.is_some()]
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn replace_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        _options: ReplaceChildrenOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if children.len() != 1 {
+            return Err(DataFusionError::Internal(
+                "MySqlSinkExec takes one input".into(),
+            ));
+        }
+        Ok(Arc::new(Self::try_new(
+            Arc::clone(&self.target),
+            Arc::clone(&self.table_schema),
+            children.swap_remove(0),
+        )?))
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.replace_children(
+            children,
+            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+        )
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        // the year key only describes the required input distribution; nothing is evaluated
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let input = self.input.execute(partition, context)?;
+        let target = Arc::clone(&self.target);
+        let schema = Arc::clone(&self.table_schema);
+        let stream = futures::stream::once(async move {
+            let rows = write_partition(&target, &schema, partition, input).await?;
+            RecordBatch::try_new(
+                count_schema(),
+                vec![Arc::new(UInt64Array::from(vec![rows])) as ArrayRef],
+            )
+            .map_err(DataFusionError::from)
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            count_schema(),
+            stream,
+        )))
+    }
+}
+
+/// Loads one input partition; returns the rows written.
+async fn write_partition(
+    target: &SinkTarget,
+    schema: &SchemaRef,
+    partition: usize,
+    mut input: SendableRecordBatchStream,
+) -> Result<u64> {
+    let ddl = TableDdl::new(schema, &target.layout)
+        .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+    let names = target.names();
+    let year_column = match &target.layout.partition_by_year {
+        Some(column) => Some(schema.index_of(column)?),
+        None => None,
+    };
+    let mut loads: BTreeMap<TaskPart, TableLoad> = BTreeMap::new();
+    if year_column.is_none() {
+        // the table exists even when the partition is empty
+        let part = TaskPart::Partition(partition);
+        let load = TableLoad::open(&target.url, &ddl, &names.task(&target.table, part)).await?;
+        loads.insert(part, load);
+    }
+    let mut encoders: Vec<(RowFormat, RowEncoder)> = Vec::with_capacity(2);
+    while let Some(batch) = input.next().await {
+        let batch = batch?;
+        if batch.num_rows() == 0 {
+            continue;
+        }
+        encoders.clear();
+        let groups: Vec<(TaskPart, Vec<usize>)> = match year_column {
+            None => vec![(
+                TaskPart::Partition(partition),
+                (0..batch.num_rows()).collect(),
+            )],
+            Some(column) => group_by_year(batch.column(column))?
+                .into_iter()
+                .map(|(year, rows)| (TaskPart::Year(year, partition), rows))
+                .collect(),
+        };
+        for (part, rows) in groups {
+            let table = names.task(&target.table, part);
+            if !loads.contains_key(&part) {
+                let load = TableLoad::open(&target.url, &ddl, &table).await?;
+                loads.insert(part, load);
+            }
+            let Some(load) = loads.get_mut(&part) else {
+                continue;
+            };
+            let format = load.format();
+            if !encoders.iter().any(|(f, _)| *f == format) {
+                let encoder =
+                    RowEncoder::new(&batch, format).map_err(|e| encoding_failed(&table, e))?;
+                encoders.push((format, encoder));
+            }
+            if let Some((_, encoder)) = encoders.iter().find(|(f, _)| *f == format) {
+                load.push_rows(encoder, rows)?;
+            }
+            load.send_ready().await?;
+        }
+    }
+    let counts = try_join_all(loads.into_values().map(TableLoad::finish)).await?;
+    Ok(counts.into_iter().sum())
+}
+
+/// The rows of `dates` grouped by year (`None`: NULL), in year order.
+fn group_by_year(dates: &ArrayRef) -> Result<BTreeMap<Option<i32>, Vec<usize>>> {
+    let days: Vec<Option<i64>> = match dates.data_type() {
+        DataType::Date32 => dates
+            .as_primitive::<Date32Type>()
+            .iter()
+            .map(|d| d.map(i64::from))
+            .collect(),
+        DataType::Date64 => dates
+            .as_primitive::<Date64Type>()
+            .iter()
+            .map(|d| d.map(|ms| ms.div_euclid(86_400_000)))
+            .collect(),
+        DataType::Timestamp(unit, _) => {
+            let values: Vec<Option<i64>> = match unit {
+                TimeUnit::Second => dates.as_primitive::<TimestampSecondType>().iter().collect(),
+                TimeUnit::Millisecond => dates
+                    .as_primitive::<TimestampMillisecondType>()
+                    .iter()
+                    .collect(),
+                TimeUnit::Microsecond => dates
+                    .as_primitive::<TimestampMicrosecondType>()
+                    .iter()
+                    .collect(),
+                TimeUnit::Nanosecond => dates
+                    .as_primitive::<TimestampNanosecondType>()
+                    .iter()
+                    .collect(),
+            };
+            let per_second = match unit {
+                TimeUnit::Second => 1,
+                TimeUnit::Millisecond => 1_000,
+                TimeUnit::Microsecond => 1_000_000,
+                TimeUnit::Nanosecond => 1_000_000_000,
+            };
+            values
+                .into_iter()
+                .map(|v| v.map(|v| days_of_timestamp(v, per_second)))
+                .collect()
+        }
+        other => {
+            return Err(DataFusionError::Execution(format!(
+                "MySQL sink: cannot partition by year on a {other} column"
+            )));
+        }
+    };
+    let mut groups: BTreeMap<Option<i32>, Vec<usize>> = BTreeMap::new();
+    let mut last: Option<(i64, i32)> = None;
+    for (row, day) in days.into_iter().enumerate() {
+        let year = match day {
+            None => None,
+            Some(day) => Some(match last {
+                Some((d, y)) if d == day => y,
+                _ => {
+                    let year = civil_from_days(day).0;
+                    let year = i32::try_from(year)
+                        .ok()
+                        .filter(|y| (1..=9999).contains(y))
+                        .ok_or_else(|| {
+                            DataFusionError::Execution(format!(
+                                "MySQL sink: year {year} is outside MySQL's DATE range"
+                            ))
+                        })?;
+                    last = Some((day, year));
+                    year
+                }
+            }),
+        };
+        groups.entry(year).or_default().push(row);
+    }
+    debug_assert!(dates.len() == groups.values().map(Vec::len).sum::<usize>());
+    Ok(groups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Date32Array, TimestampMicrosecondArray};
+
+    #[test]
+    fn rows_are_grouped_by_year() {
+        // 16801 = 2016-01-01, 17166 = 2016-12-31, 17167 = 2017-01-01
+        let dates: ArrayRef = Arc::new(Date32Array::from(vec![
+            Some(16_801),
+            Some(17_167),
+            None,
+            Some(17_166),
+        ]));
+        let groups = group_by_year(&dates).unwrap();
+        assert_eq!(groups[&Some(2016)], vec![0, 3]);
+        assert_eq!(groups[&Some(2017)], vec![1]);
+        assert_eq!(groups[&None], vec![2]);
+        let micros: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![
+            17_167 * 86_400_000_000 - 1,
+        ]));
+        assert_eq!(group_by_year(&micros).unwrap()[&Some(2016)], vec![0]);
+    }
+}

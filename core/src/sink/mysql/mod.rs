@@ -1,0 +1,35 @@
+//! The MySQL sink: Gold tables bulk-loaded from the executors, in parallel, into partitioned MySQL
+//! tables, and published atomically.
+//!
+//! How a run goes (see [`MySqlSink`]):
+//! 1. `prepare` checks the server and creates the database and `pipeline_runs`.
+//! 2. `write_table` plans `INSERT INTO` a [`MySqlTable`]; the scheduler turns it into a
+//!    [`MySqlSinkExec`] whose tasks each stream their partition into their own task table with
+//!    `LOAD DATA LOCAL INFILE` fed from memory (or multi-row `INSERT`s where LOCAL INFILE is
+//!    refused), secondary indexes added after the load. The client then builds the table's staging
+//!    table: for `partition_by_year` tables, one partition per year present plus `p_future`, each
+//!    filled by `EXCHANGE PARTITION` with a task's year table.
+//! 3. `publish` renames all staging tables over the Gold tables in one `RENAME TABLE` and drops the
+//!    replaced tables; `abort` drops everything the run created.
+//!
+//! Names are derived from the run id ([`names`]), so a retried task replaces its own table.
+
+mod ddl;
+mod exec;
+mod load;
+mod names;
+mod publish;
+mod runs;
+mod sink;
+mod table;
+mod tsv;
+mod url;
+
+pub use ddl::{TableDdl, TableLayout, YearPartitions};
+pub use exec::{MySqlSinkExec, count_schema};
+pub use load::refuses_local_infile;
+pub use names::{RunNames, TaskPart, run_key};
+pub use sink::MySqlSink;
+pub use table::{MySqlTable, SinkTarget};
+pub use tsv::{RowEncoder, RowFormat};
+pub use url::{LoadMethod, MySqlUrl};

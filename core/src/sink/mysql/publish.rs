@@ -1,0 +1,275 @@
+//! The client's phases around the tasks: turning a Gold table's task tables into its staging table,
+//! publishing every staged table at once, and dropping what a run left behind.
+//!
+//! Publishing is one `RENAME TABLE` statement, which MySQL and MariaDB apply atomically: each
+//! published Gold table `t` becomes `old_<run>__t` and each staging table `stg_<run>__t` becomes
+//! `t`, all or none. **The replaced tables are then dropped**: once the rename succeeded they are
+//! no longer needed; should that drop fail, they stay as `old_<run>__<table>` (logged) for an
+//! operator to drop, and readers are not affected.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::datatypes::Schema;
+use datafusion::error::DataFusionError;
+use mysql_async::Conn;
+use mysql_async::prelude::Queryable;
+use tracing::{info, warn};
+
+use super::ddl::{TableDdl, YearPartitions};
+use super::load::SESSION_SETUP;
+use super::names::{RunNames, TaskPart, qualified};
+use super::table::SinkTarget;
+use super::url::MySqlUrl;
+use crate::error::{Error, Result};
+
+/// How long the client waits for the server to accept a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A client connection; any failure is [`Error::Unreachable`] with the password masked.
+pub async fn connect(url: &MySqlUrl, with_database: bool) -> Result<Conn> {
+    let unreachable = |message: String| Error::Unreachable {
+        what: "MySQL",
+        location: url.masked(),
+        message,
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(url.opts(with_database))).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable(format!(
+            "no answer within {} s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// A server error while doing `context`.
+pub fn server_error(context: impl Into<String>, error: mysql_async::Error) -> Error {
+    Error::engine(context, DataFusionError::External(Box::new(error)))
+}
+
+/// Runs `sql`, naming `context` on failure.
+async fn run(conn: &mut Conn, sql: String, context: &str) -> Result<()> {
+    conn.query_drop(sql)
+        .await
+        .map_err(|e| server_error(context, e))
+}
+
+/// The tables of database `db` whose names start with `prefix`.
+pub async fn tables_with_prefix(conn: &mut Conn, db: &str, prefix: &str) -> Result<Vec<String>> {
+    let mut pattern = String::with_capacity(prefix.len() + 8);
+    for c in prefix.chars() {
+        if matches!(c, '\\' | '_' | '%') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    let names: Vec<String> = conn
+        .exec(
+            "SELECT TABLE_NAME FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ? ORDER BY TABLE_NAME",
+            (db, pattern),
+        )
+        .await
+        .map_err(|e| server_error("listing MySQL tables", e))?;
+    // LIKE may be case-insensitive; keep exact matches only
+    Ok(names
+        .into_iter()
+        .filter(|n| n.starts_with(prefix))
+        .collect())
+}
+
+/// Builds `target`'s staging table from the task tables the run's tasks left: renames the only
+/// one, or merges several, for a plain table; for a year-partitioned table, creates the staging
+/// table with one partition per year present plus `p_future` and exchanges each year's table into
+/// its partition. Rebuilding from the task tables is idempotent.
+pub async fn assemble(conn: &mut Conn, target: &SinkTarget, schema: &Schema) -> Result<()> {
+    let started = Instant::now();
+    let db = target.url.database.as_str();
+    let table = target.table.as_str();
+    let names = target.names();
+    let ddl = TableDdl::new(schema, &target.layout)?;
+    let staging = qualified(db, &names.staging(table))?;
+    let context = format!("staging Gold table {table} in MySQL");
+
+    let prefix = format!("{}__", names.staging(table));
+    let mut tasks: Vec<(TaskPart, String)> = tables_with_prefix(conn, db, &prefix)
+        .await?
+        .into_iter()
+        .filter_map(|name| names.parse_task(table, &name).map(|part| (part, name)))
+        .collect();
+    tasks.sort();
+
+    run(conn, SESSION_SETUP.to_string(), &context).await?;
+    run(conn, format!("DROP TABLE IF EXISTS {staging}"), &context).await?;
+    let columns = ddl.loaded_columns().join(",");
+
+    if target.layout.partition_by_year.is_none() {
+        let mut tasks = tasks.into_iter().map(|(_, name)| name);
+        match tasks.next() {
+            None => run(conn, ddl.create(&staging, true, None), &context).await?,
+            Some(first) => {
+                let first = qualified(db, &first)?;
+                run(conn, format!("RENAME TABLE {first} TO {staging}"), &context).await?;
+                for other in tasks {
+                    let other = qualified(db, &other)?;
+                    merge(conn, &staging, &other, &columns, &context).await?;
+                }
+            }
+        }
+        info!(
+            table,
+            seconds = started.elapsed().as_secs_f64(),
+            "MySQL staging table ready"
+        );
+        return Ok(());
+    }
+
+    // one table per year: merge when several tasks saw the same year
+    let mut years: BTreeMap<Option<i32>, Vec<String>> = BTreeMap::new();
+    for (part, name) in tasks {
+        if let TaskPart::Year(year, _) = part {
+            years.entry(year).or_default().push(name);
+        }
+    }
+    let mut year_tables = Vec::with_capacity(years.len());
+    for (year, tables) in years {
+        let mut tables = tables.into_iter();
+        let Some(first) = tables.next() else {
+            continue;
+        };
+        let first = qualified(db, &first)?;
+        for other in tables {
+            let other = qualified(db, &other)?;
+            merge(conn, &first, &other, &columns, &context).await?;
+        }
+        year_tables.push((year, first));
+    }
+    let partitions = YearPartitions {
+        years: year_tables.iter().filter_map(|(y, _)| *y).collect(),
+        has_null: year_tables.iter().any(|(y, _)| y.is_none()),
+    };
+    run(
+        conn,
+        ddl.create(&staging, true, Some(&partitions)),
+        &context,
+    )
+    .await?;
+    let mut without_validation = true;
+    for (year, year_table) in &year_tables {
+        let partition = YearPartitions::partition_name(*year);
+        let exchange =
+            format!("ALTER TABLE {staging} EXCHANGE PARTITION {partition} WITH TABLE {year_table}");
+        if without_validation {
+            // MySQL 8 and MariaDB 11.4+ can skip re-checking rows the tasks already split by year
+            match conn
+                .query_drop(format!("{exchange} WITHOUT VALIDATION"))
+                .await
+            {
+                Ok(()) => {
+                    run(conn, format!("DROP TABLE {year_table}"), &context).await?;
+                    continue;
+                }
+                Err(mysql_async::Error::Server(e)) if e.code == 1064 => without_validation = false,
+                Err(e) => return Err(server_error(context, e)),
+            }
+        }
+        run(conn, exchange, &context).await?;
+        run(conn, format!("DROP TABLE {year_table}"), &context).await?;
+    }
+    info!(
+        table,
+        partitions = year_tables.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "MySQL partitioned staging table ready"
+    );
+    Ok(())
+}
+
+/// Moves the rows of `from` into `into` and drops `from`.
+async fn merge(
+    conn: &mut Conn,
+    into: &str,
+    from: &str,
+    columns: &str,
+    context: &str,
+) -> Result<()> {
+    run(
+        conn,
+        format!("INSERT INTO {into} ({columns}) SELECT {columns} FROM {from}"),
+        context,
+    )
+    .await?;
+    run(conn, format!("DROP TABLE {from}"), context).await
+}
+
+/// Publishes the staged tables `staged` of the run `names` in one atomic `RENAME TABLE`, then
+/// drops the tables they replaced.
+pub async fn publish(conn: &mut Conn, db: &str, names: &RunNames, staged: &[String]) -> Result<()> {
+    if staged.is_empty() {
+        return Ok(());
+    }
+    let existing: BTreeSet<String> = tables_with_prefix(conn, db, "")
+        .await?
+        .into_iter()
+        .collect();
+    let mut renames = Vec::with_capacity(staged.len() * 2);
+    let mut replaced = Vec::new();
+    for table in staged {
+        let staging = names.staging(table);
+        if !existing.contains(&staging) {
+            return Err(Error::JobFailed {
+                job: "publish".into(),
+                message: format!("staging table {db}.{staging} is missing"),
+            });
+        }
+        if existing.contains(table) {
+            let old = qualified(db, &names.replaced(table))?;
+            renames.push(format!("{} TO {old}", qualified(db, table)?));
+            replaced.push(old);
+        }
+        renames.push(format!(
+            "{} TO {}",
+            qualified(db, &staging)?,
+            qualified(db, table)?
+        ));
+    }
+    run(
+        conn,
+        format!("RENAME TABLE {}", renames.join(", ")),
+        "publishing the Gold tables in MySQL",
+    )
+    .await?;
+    info!(
+        tables = staged.len(),
+        replaced = replaced.len(),
+        "MySQL Gold tables published"
+    );
+    if !replaced.is_empty() {
+        let drop = format!("DROP TABLE IF EXISTS {}", replaced.join(", "));
+        if let Err(e) = conn.query_drop(drop).await {
+            warn!(error = %e, tables = %replaced.join(", "), "could not drop the replaced Gold tables; drop them by hand");
+        }
+    }
+    Ok(())
+}
+
+/// Drops every staging, task and replaced table of the run `names`; returns how many.
+pub async fn drop_run_tables(conn: &mut Conn, db: &str, names: &RunNames) -> Result<usize> {
+    let mut tables = tables_with_prefix(conn, db, &names.staging_prefix()).await?;
+    tables.extend(tables_with_prefix(conn, db, &names.replaced_prefix()).await?);
+    for chunk in tables.chunks(100) {
+        let list = chunk
+            .iter()
+            .map(|t| qualified(db, t))
+            .collect::<Result<Vec<_>>>()?;
+        run(
+            conn,
+            format!("DROP TABLE IF EXISTS {}", list.join(", ")),
+            "dropping the MySQL staging tables",
+        )
+        .await?;
+    }
+    Ok(tables.len())
+}

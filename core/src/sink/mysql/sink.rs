@@ -1,0 +1,199 @@
+//! [`MySqlSink`]: the [`GoldSink`] state machine for MySQL — prepare, write tables into staging
+//! (loaded in parallel by the executors), publish all of them in one `RENAME TABLE`, or abort.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, UInt64Array};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::TableReference;
+use datafusion::datasource::provider_as_source;
+use datafusion::logical_expr::LogicalPlanBuilder;
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::prelude::DataFrame;
+use mysql_async::prelude::Queryable;
+use tracing::info;
+
+use super::ddl::TableLayout;
+use super::names::{RunNames, quote, run_key};
+use super::publish::{assemble, connect, drop_run_tables, publish, server_error};
+use super::runs;
+use super::table::{MySqlTable, SinkTarget};
+use super::url::MySqlUrl;
+use crate::error::{Error, Result};
+use crate::run_record::RunRecord;
+use crate::sink::{GoldSink, GoldTable};
+
+/// Writes Gold tables into a MySQL database.
+///
+/// - [`prepare`](GoldSink::prepare) connects (an unreachable server or refused login is
+///   [`Error::Unreachable`]), creates the database and `pipeline_runs` if missing.
+/// - [`write_table`](GoldSink::write_table) plans `INSERT INTO` a [`MySqlTable`]: on the cluster,
+///   every task of the Gold table's plan loads its partition into its own task table; then the
+///   client builds the table's staging table `stg_<run>__<table>` from them.
+/// - [`publish`](GoldSink::publish) renames every staging table over its Gold table in one
+///   atomic `RENAME TABLE`, then drops the replaced tables.
+/// - [`abort`](GoldSink::abort) drops every table of the run; published tables are untouched.
+#[derive(Debug)]
+pub struct MySqlSink {
+    url: MySqlUrl,
+    run: Option<RunNames>,
+    staged: Vec<String>,
+}
+
+impl MySqlSink {
+    /// A sink for `url`.
+    pub fn new(url: MySqlUrl) -> Self {
+        Self {
+            url,
+            run: None,
+            staged: Vec::new(),
+        }
+    }
+
+    /// A sink for the `mysql://` URL `url` (see [`MySqlUrl::parse`]).
+    pub fn open(url: &str) -> Result<Self> {
+        MySqlUrl::parse(url).map(Self::new)
+    }
+
+    /// The server and database.
+    pub fn url(&self) -> &MySqlUrl {
+        &self.url
+    }
+
+    /// The names of the current run's tables.
+    pub fn run_names(&self) -> Result<&RunNames> {
+        self.run
+            .as_ref()
+            .ok_or_else(|| Error::invalid("sink", "prepare() was not called"))
+    }
+
+    /// The Gold tables staged so far in this run.
+    pub fn staged(&self) -> &[String] {
+        &self.staged
+    }
+
+    /// The staging target of Gold table `table` with rows of `schema`, for `INSERT INTO`.
+    pub fn staging_table(&self, table: GoldTable<'_>, schema: SchemaRef) -> Result<MySqlTable> {
+        let target = SinkTarget {
+            url: self.url.clone(),
+            table: table.name.to_string(),
+            run_key: self.run_names()?.key().to_string(),
+            layout: TableLayout::from(table.options),
+        };
+        MySqlTable::try_new(target, schema)
+    }
+
+    /// Builds `table`'s staging table from the task tables its tasks wrote, and marks it staged.
+    pub async fn stage(&mut self, table: &MySqlTable) -> Result<()> {
+        let mut conn = connect(&self.url, true).await?;
+        assemble(
+            &mut conn,
+            table.target(),
+            &datafusion::catalog::TableProvider::schema(table),
+        )
+        .await?;
+        let _ = conn.disconnect().await;
+        let name = table.target().table.clone();
+        if !self.staged.contains(&name) {
+            self.staged.push(name);
+        }
+        Ok(())
+    }
+}
+
+/// Sum of the `count` column of the sink operator's output.
+fn rows_in(batches: &[datafusion::arrow::array::RecordBatch]) -> u64 {
+    batches
+        .iter()
+        .filter_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>())
+        .flat_map(|counts| (0..counts.len()).map(move |i| counts.value(i)))
+        .sum()
+}
+
+#[async_trait]
+impl GoldSink for MySqlSink {
+    fn describe(&self) -> String {
+        self.url.masked()
+    }
+
+    async fn prepare(&mut self, run_id: &str) -> Result<()> {
+        let mut conn = connect(&self.url, false).await?;
+        let db = self.url.database.as_str();
+        let exists: Option<String> = conn
+            .exec_first(
+                "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+                (db,),
+            )
+            .await
+            .map_err(|e| server_error("looking up the MySQL database", e))?;
+        if exists.is_none() {
+            conn.query_drop(format!(
+                "CREATE DATABASE IF NOT EXISTS {} CHARACTER SET utf8mb4",
+                quote(db)?
+            ))
+            .await
+            .map_err(|e| server_error(format!("creating MySQL database {db}"), e))?;
+        }
+        conn.query_drop(runs::create_sql(db)?)
+            .await
+            .map_err(|e| server_error("creating pipeline_runs", e))?;
+        let _ = conn.disconnect().await;
+        self.run = Some(RunNames::new(run_key(run_id)));
+        self.staged.clear();
+        Ok(())
+    }
+
+    async fn write_table(&mut self, table: GoldTable<'_>, df: DataFrame) -> Result<u64> {
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let provider = Arc::new(self.staging_table(table, schema)?);
+        let context = format!("writing Gold table {} to MySQL", table.name);
+        let (state, plan) = df.into_parts();
+        let plan = LogicalPlanBuilder::insert_into(
+            plan,
+            TableReference::bare(format!("mysql_{}", table.name)),
+            provider_as_source(provider.clone()),
+            InsertOp::Append,
+        )
+        .and_then(|builder| builder.build())
+        .map_err(|e| Error::engine(context.clone(), e))?;
+        let batches = DataFrame::new(state, plan)
+            .collect()
+            .await
+            .map_err(|e| Error::engine(context, e))?;
+        let rows = rows_in(&batches);
+        self.stage(&provider).await?;
+        info!(table = table.name, rows, "Gold table staged in MySQL");
+        Ok(rows)
+    }
+
+    async fn publish(&mut self) -> Result<()> {
+        let names = self.run_names()?.clone();
+        let mut conn = connect(&self.url, true).await?;
+        publish(&mut conn, &self.url.database, &names, &self.staged).await?;
+        let _ = conn.disconnect().await;
+        self.staged.clear();
+        Ok(())
+    }
+
+    async fn abort(&mut self) -> Result<()> {
+        let names = self.run_names()?.clone();
+        let mut conn = connect(&self.url, true).await?;
+        let dropped = drop_run_tables(&mut conn, &self.url.database, &names).await?;
+        let _ = conn.disconnect().await;
+        info!(
+            run = names.key(),
+            tables = dropped,
+            "MySQL staging tables dropped"
+        );
+        self.staged.clear();
+        Ok(())
+    }
+
+    async fn record_run(&mut self, record: &RunRecord) -> Result<()> {
+        let mut conn = connect(&self.url, true).await?;
+        runs::record(&mut conn, &self.url.database, record).await?;
+        let _ = conn.disconnect().await;
+        Ok(())
+    }
+}
