@@ -4,21 +4,29 @@ use std::path::Path;
 
 use clap::{Args, Parser, Subcommand};
 use medallion_core::sink::open_sink;
-use medallion_core::{Error, Result, session};
+use medallion_core::{Error, Result, cluster, session};
 
 use crate::accidents::generate::{GenerateAccidentsArgs, generate_accidents};
 use crate::accidents::ingest::{IngestAccidentsArgs, ingest_accidents};
 use crate::logging::LogFormat;
+use crate::medical::generate::{GenerateMedicalArgs, generate_medical};
 use crate::plan::{all_jobs, find_job};
 use crate::run::{RunRequest, run_job};
+use crate::run_options::{RunOptions, write_outputs};
 
 const EXAMPLES: &str = "\
 Examples:
   medallion run accidents-datamart                       # embedded; generates ./lake if missing, Gold to ./gold
   medallion run accidents-datamart --lake /data/silver --sink file:///data/gold
+  medallion submit accidents-datamart --scheduler df://sched:50050 --lake s3://bucket/silver --sink file:///shared/gold
+  medallion status 3f9aZk1 --scheduler df://sched:50050
   medallion generate accidents --rows 1000000 --format orc --out /data/silver
   medallion ingest accidents --input US_Accidents_March23.csv --out /data/silver
   medallion jobs
+  medallion sql \"SELECT state, COUNT(*) FROM accidents GROUP BY state\" --lake ./lake
+  medallion tables --lake ./lake
+  medallion explain accidents-datamart
+  medallion runs --sink file://gold
 
 Exit codes: 0 ok, 1 job failed, 2 bad usage or input, 3 infrastructure unreachable.";
 
@@ -46,6 +54,22 @@ pub enum Command {
   medallion run accidents-datamart
   medallion run accidents-datamart --lake ./lake --sink file://./gold --set hotspot_min_accidents=20")]
     Run(RunArgs),
+    /// Run a job on a Ballista cluster (a medallion-scheduler and medallion-executor processes).
+    #[command(
+        after_help = "Examples:
+  medallion submit accidents-datamart --scheduler df://127.0.0.1:50050 --lake /shared/silver --sink file:///shared/gold
+  medallion submit accidents-datamart --scheduler df://sched:50050 --lake s3://bucket/silver --sink mysql://u:p@db:3306/gold
+
+The lake and a file:// sink must be reachable at the same path or URL from every executor. Each Gold
+table is one Ballista job; their ids are logged as they start and listed at the end (see `medallion
+status`). An unreachable scheduler ends the command within seconds with exit code 3.",
+        mut_arg("parallelism", |arg| arg.hide(true))
+    )]
+    Submit(SubmitArgs),
+    /// Show the state of a Ballista job: queued, running, succeeded or failed (exit 1), unknown (exit 2).
+    #[command(after_help = "Example:
+  medallion status Zk3f9aQ --scheduler df://sched:50050")]
+    Status(StatusArgs),
     /// Generate deterministic synthetic Silver data.
     #[command(subcommand)]
     Generate(GenerateCommand),
@@ -53,7 +77,35 @@ pub enum Command {
     #[command(subcommand)]
     Ingest(IngestCommand),
     /// List the job plans with their descriptions and parameters.
+    #[command(after_help = "Example:
+  medallion jobs")]
     Jobs,
+    /// Run ad-hoc SQL over the lake tables, with medallion's UDFs; an interactive shell without SQL.
+    #[command(after_help = crate::commands::sql::EXAMPLES)]
+    Sql(crate::commands::sql::SqlArgs),
+    /// List the lake tables: name, format, files, bytes, columns.
+    #[command(after_help = "Examples:
+  medallion tables                                   # ./medallion.toml, else ./lake
+  medallion tables --lake s3://bucket/silver
+  medallion tables --catalog medallion.toml --format csv")]
+    Tables(crate::commands::catalog::TablesArgs),
+    /// Show a lake table's columns: name, type, nullable.
+    #[command(after_help = "Examples:
+  medallion describe accidents
+  medallion describe accidents --lake /data/silver --format json")]
+    Describe(crate::commands::catalog::DescribeArgs),
+    /// Show the logical, physical and distributed (stage) plans of a job's Gold tables or of SQL.
+    #[command(after_help = "Examples:
+  medallion explain accidents-datamart --lake ./lake
+  medallion explain accidents-datamart --table hotspots --set hotspot_min_accidents=20
+  medallion explain \"SELECT state, COUNT(*) FROM accidents GROUP BY state\"")]
+    Explain(crate::commands::explain::ExplainArgs),
+    /// Show the latest runs recorded in a sink's pipeline_runs, newest first.
+    #[command(after_help = "Examples:
+  medallion runs                                     # file://gold
+  medallion runs --sink mysql://root:secret@127.0.0.1:3306/gold --limit 5
+  medallion runs --job accidents-datamart --format json")]
+    Runs(crate::commands::runs::RunsArgs),
 }
 
 /// What `medallion generate` can generate.
@@ -63,6 +115,10 @@ pub enum GenerateCommand {
     #[command(after_help = "Example:
   medallion generate accidents --rows 1000000 --seed 7 --format orc --out ./lake --bronze-csv bronze.csv")]
     Accidents(GenerateAccidentsArgs),
+    /// Synthetic medical IoT Silver data (vitals every 5 minutes, crises, treatments, patients).
+    #[command(after_help = "Example:
+  medallion generate medical --patients 100 --days 30 --seed 7 --out ./lake --start-date 2024-01-01")]
+    Medical(GenerateMedicalArgs),
 }
 
 /// What `medallion ingest` can ingest.
@@ -95,6 +151,37 @@ pub struct RunArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Check without writing anything: open and check every input, plan every Gold table, check
+    /// the sink (and scheduler) answer, and print what a run would write.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Period, secret and extra-output options.
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+/// The scheduler `submit` and `status` use when `--scheduler` is not given.
+const DEFAULT_SCHEDULER: &str = "df://localhost:50050";
+
+/// Arguments of `medallion submit`: those of `run` plus the scheduler.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The Ballista scheduler, df://HOST:PORT.
+    #[arg(long, env = "MEDALLION_SCHEDULER", default_value = DEFAULT_SCHEDULER)]
+    pub scheduler: String,
+    /// The job, lake, sink and parameters, as for `run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Arguments of `medallion status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The Ballista job id (printed by `medallion submit`).
+    pub job_id: String,
+    /// The Ballista scheduler, df://HOST:PORT.
+    #[arg(long, env = "MEDALLION_SCHEDULER", default_value = DEFAULT_SCHEDULER)]
+    pub scheduler: String,
 }
 
 /// Rows of generated sample data when `run` finds no lake.
@@ -106,13 +193,27 @@ impl Command {
     /// Runs the command.
     pub async fn execute(self) -> Result<()> {
         match self {
-            Command::Run(args) => run(args).await,
+            Command::Run(args) => run(args, None).await,
+            Command::Submit(args) => run(args.run, Some(&args.scheduler)).await,
+            Command::Status(args) => status(&args).await,
             Command::Generate(GenerateCommand::Accidents(args)) => {
                 let report = generate_accidents(&args, true)?;
                 println!(
                     "generated {} rows in {} files under {}",
                     report.rows,
                     report.files.len(),
+                    Path::new(&args.out).display()
+                );
+                Ok(())
+            }
+            Command::Generate(GenerateCommand::Medical(args)) => {
+                let report = generate_medical(&args, true)?;
+                println!(
+                    "generated {} patients, {} vitals, {} crises, {} treatments under {}",
+                    report.patients,
+                    report.vitals,
+                    report.crises,
+                    report.treatments,
                     Path::new(&args.out).display()
                 );
                 Ok(())
@@ -138,6 +239,11 @@ impl Command {
                 }
                 Ok(())
             }
+            Command::Sql(args) => crate::commands::sql::execute(args).await,
+            Command::Tables(args) => crate::commands::catalog::tables(args).await,
+            Command::Describe(args) => crate::commands::catalog::describe(args).await,
+            Command::Explain(args) => crate::commands::explain::execute(args).await,
+            Command::Runs(args) => crate::commands::runs::execute(args).await,
         }
     }
 }
@@ -163,7 +269,51 @@ fn ensure_sample_lake(progress: bool) -> Result<()> {
     Ok(())
 }
 
-async fn run(args: RunArgs) -> Result<()> {
+/// `path` made absolute against the current folder when it is a relative local path (executors
+/// of a cluster do not share the client's current folder); URLs are returned as they are.
+fn absolute_location(path: &str) -> Result<String> {
+    let local = match path.split_once("://") {
+        Some(("file", rest)) => rest,
+        Some(_) => return Ok(path.to_string()),
+        None => path,
+    };
+    if Path::new(local).is_absolute() {
+        return Ok(path.to_string());
+    }
+    let cwd = std::env::current_dir().map_err(|e| Error::io("reading", ".", e))?;
+    let absolute = cwd.join(local.trim_start_matches("./"));
+    Ok(match path.split_once("://") {
+        Some(_) => format!("file://{}", absolute.display()),
+        None => absolute.display().to_string(),
+    })
+}
+
+/// The state of a Ballista job; failed jobs end with exit code 1, unknown ids with 2.
+async fn status(args: &StatusArgs) -> Result<()> {
+    let scheduler = cluster::SchedulerUrl::parse(&args.scheduler)?;
+    match cluster::job_status(&scheduler, &args.job_id).await? {
+        None => Err(Error::invalid(
+            "JOB_ID",
+            format!(
+                "the scheduler at {scheduler} knows no job '{}' (finished jobs are forgotten after its --finished-job-state-clean-up-interval-seconds)",
+                args.job_id
+            ),
+        )),
+        Some(report) => match report.state {
+            cluster::JobState::Failed { error } => Err(Error::JobFailed {
+                job: report.job_id,
+                message: error.lines().next().unwrap_or_default().to_string(),
+            }),
+            state => {
+                println!("{} {state}", report.job_id);
+                Ok(())
+            }
+        },
+    }
+}
+
+/// Runs a job embedded (`scheduler` is `None`) or on the cluster of `scheduler`.
+async fn run(args: RunArgs, scheduler: Option<&str>) -> Result<()> {
     let job = find_job(&args.job)?;
     let mut params = job.params.clone();
     for assignment in &args.set {
@@ -171,7 +321,17 @@ async fn run(args: RunArgs) -> Result<()> {
             .set(assignment)
             .map_err(|message| Error::invalid("--set", message))?;
     }
-    let mut sink = open_sink(&args.sink)?;
+    let period = args.options.apply(&job, &mut params)?;
+    if let Some(period) = period {
+        tracing::info!(period = %period, periods = period.periods(), "period selected");
+    }
+    if args.dry_run {
+        return crate::commands::dry_run::execute_run(&job, &params, &args, scheduler).await;
+    }
+    let mut sink = match scheduler {
+        Some(_) => open_sink(&absolute_location(&args.sink)?)?,
+        None => open_sink(&args.sink)?,
+    };
     let progress = !args.no_progress;
     let lake = match args.lake {
         Some(lake) => lake,
@@ -183,14 +343,26 @@ async fn run(args: RunArgs) -> Result<()> {
     let parallelism = args
         .parallelism
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let ctx = session::embedded_context(parallelism).await?;
+    let (ctx, tracker, lake) = match scheduler {
+        None => (session::embedded_context(parallelism).await?, None, lake),
+        Some(url) => {
+            let (ctx, tracker) = session::tracked_remote_context(url).await?;
+            (ctx, Some(tracker), absolute_location(&lake)?)
+        }
+    };
     let request = RunRequest {
         lake,
         params,
         mode: "full".to_string(),
         progress,
     };
-    let record = run_job(&ctx, &job, &request, sink.as_mut()).await?;
+    let outcome = run_job(&ctx, &job, &request, sink.as_mut()).await;
+    let job_ids = tracker.map(|t| t.job_ids()).unwrap_or_default();
+    if outcome.is_err() && !job_ids.is_empty() {
+        tracing::info!(jobs = %job_ids.join(" "), "Ballista jobs of the failed run");
+    }
+    let record = outcome?;
+    let extra_files = write_outputs(&ctx, &job, &request.params, &args.options).await?;
     println!(
         "run {} of {} published to {} in {:.1} s",
         record.run_id,
@@ -209,5 +381,15 @@ async fn run(args: RunArgs) -> Result<()> {
             .data_quality_score
             .map_or("n/a".to_string(), |q| format!("{q:.2}%"))
     );
+    if !job_ids.is_empty() {
+        println!("  Ballista jobs: {}", job_ids.join(" "));
+    }
+    if let Some(first) = extra_files.first() {
+        println!(
+            "  {} report/export files written (first: {})",
+            extra_files.len(),
+            first.display()
+        );
+    }
     Ok(())
 }

@@ -3,7 +3,10 @@
 
 pub mod accidents;
 pub mod cli;
+pub mod commands;
 pub mod logging;
+pub mod medical;
 pub mod plan;
 pub mod reference;
 pub mod run;
+pub mod run_options;

@@ -1846,7 +1846,12 @@ fn batch_config_map_holds_the_config_files() {
         "resource_limits.yaml",
         "retention_policies.yaml",
     ] {
-        let in_cm = s(&cm.doc, &format!("data.{file}"));
+        // (not `at`: the key contains a dot)
+        let in_cm = cm
+            .doc
+            .get("data")
+            .and_then(|d| d.get(file))
+            .and_then(Value::as_str);
         match in_cm {
             None => p.push(format!("ConfigMap medallion-batch-config has no {file}")),
             Some(text) => {
@@ -1855,7 +1860,7 @@ fn batch_config_map_holds_the_config_files() {
                 p.check(embedded == original, || {
                     format!(
                         "k8s/configmap.yaml medallion-batch-config/{file} differs from config/{file}: \
-                         copy the file into the ConfigMap again"
+                         run deploy/sync-configmap.sh"
                     )
                 });
             }

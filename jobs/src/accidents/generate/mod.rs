@@ -6,7 +6,7 @@
 //! the output depends only on the arguments.
 
 mod bronze_csv;
-mod distributions;
+pub(crate) mod distributions;
 mod places;
 mod rows;
 mod weather;

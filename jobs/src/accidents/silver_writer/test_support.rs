@@ -9,7 +9,8 @@ use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::accidents::schema::accidents_schema;
 
-/// Every batch of the Parquet files `files`, concatenated into one batch in file order.
+/// Every batch of the Parquet files `files`, concatenated into one batch in file order (schema of
+/// the first file; `accidents` when there is none).
 pub fn read_parquet(files: &[PathBuf]) -> RecordBatch {
     let mut batches = Vec::new();
     for path in files {
@@ -22,7 +23,10 @@ pub fn read_parquet(files: &[PathBuf]) -> RecordBatch {
             batches.push(batch.expect("parquet batch"));
         }
     }
-    concat_batches(&accidents_schema(), &batches).expect("concat")
+    let schema = batches
+        .first()
+        .map_or_else(accidents_schema, |b| b.schema());
+    concat_batches(&schema, &batches).expect("concat")
 }
 
 /// Row count of one ORC file, read with orc-rust's reader.
