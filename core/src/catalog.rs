@@ -227,7 +227,10 @@ impl LakeCatalog {
     /// Parses the text of a catalog file; relative paths are resolved against `base`.
     pub fn parse(text: &str, base: &Path) -> Result<Self> {
         let file: CatalogFile = toml::from_str(text).map_err(|e| {
-            Error::invalid("catalog", e.to_string().lines().collect::<Vec<_>>().join(" "))
+            Error::invalid(
+                "catalog",
+                e.to_string().lines().collect::<Vec<_>>().join(" "),
+            )
         })?;
         let entries = file
             .tables
@@ -342,8 +345,7 @@ pub async fn discover(ctx: &SessionContext, root: &str) -> Result<Vec<CatalogEnt
         let mut files = store.list(Some(&prefix));
         let mut has_data = false;
         while let Some(meta) = files.next().await {
-            let meta =
-                meta.map_err(|e| object_stores::lake_error(folder, url.as_str(), &e))?;
+            let meta = meta.map_err(|e| object_stores::lake_error(folder, url.as_str(), &e))?;
             let relative = meta
                 .location
                 .prefix_match(&prefix)
@@ -434,8 +436,18 @@ fn hive_levels(relative: &str) -> Vec<(&str, &str)> {
 fn infer_partition_columns(table: &LakeTable) -> Vec<PartitionColumn> {
     let mut keys: Option<Vec<String>> = None;
     let mut values: Vec<Vec<String>> = Vec::new();
+    // File URLs and the table URL may spell the scheme differently (`file:/x` and `file:///x`):
+    // the file's path relative to the table is what follows the table folder's path.
+    let Ok(table_url) = ListingTableUrl::parse(&table.url) else {
+        return Vec::new();
+    };
+    let folder = format!("/{}/", table_url.prefix().as_ref());
     for file in &table.files {
-        let Some(relative) = file.url.strip_prefix(table.url.as_str()) else {
+        let Some(relative) = file
+            .url
+            .find(folder.as_str())
+            .map(|at| &file.url[at + folder.len()..])
+        else {
             return Vec::new();
         };
         let levels = hive_levels(relative);
@@ -598,5 +610,72 @@ partition_columns = ["year:int", "region"]
         );
         assert!(hive_levels("part-0.parquet").is_empty());
         assert!(hive_levels("x/year=2021/p.parquet").is_empty());
+    }
+}
+
+#[cfg(test)]
+mod lake_tests {
+    use super::*;
+    use datafusion::arrow::array::{Int64Array, RecordBatch};
+    use datafusion::arrow::datatypes::Schema;
+    use datafusion::parquet::arrow::ArrowWriter;
+
+    fn write_parquet(path: &Path, values: &[i64]) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Int64, false)]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(Int64Array::from(values.to_vec()))],
+        )
+        .unwrap();
+        let mut writer =
+            ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+    }
+
+    #[tokio::test]
+    async fn discovered_tables_get_their_hive_partitions() {
+        let lake = tempfile::tempdir().unwrap();
+        write_parquet(&lake.path().join("t/year=2021/part-0.parquet"), &[1, 2]);
+        write_parquet(&lake.path().join("t/year=2022/part-0.parquet"), &[3]);
+        write_parquet(&lake.path().join("Flat-Table/part-0.parquet"), &[4]);
+        std::fs::create_dir_all(lake.path().join("empty")).unwrap();
+        write_parquet(&lake.path().join("_hidden/part-0.parquet"), &[5]);
+        let ctx = SessionContext::new();
+        let root = lake.path().display().to_string();
+        let tables = LakeCatalog::of_lake(root).register(&ctx).await.unwrap();
+        let names: Vec<_> = tables.iter().map(|t| t.name().to_string()).collect();
+        assert_eq!(names, ["flat_table", "t"]);
+        assert_eq!(
+            tables[1].partition_columns,
+            [PartitionColumn {
+                name: "year".into(),
+                data_type: DataType::Int32
+            }]
+        );
+        let batches = ctx
+            .sql("SELECT CAST(SUM(v * year) AS BIGINT) FROM t")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        // 1·2021 + 2·2021 + 3·2022 = 6063 + 6066
+        let total = batches[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap()
+            .value(0);
+        assert_eq!(total, 12129);
+    }
+
+    #[tokio::test]
+    async fn a_missing_lake_root_is_bad_input() {
+        let ctx = SessionContext::new();
+        let err = discover(&ctx, "/no/such/lake").await.unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("no such folder"), "{err}");
     }
 }

@@ -148,7 +148,7 @@ impl std::fmt::Display for JobState {
         match self {
             JobState::Queued => f.write_str("queued"),
             JobState::Running => f.write_str("running"),
-            JobState::Succeeded { seconds } => write!(f, "succeeded in {seconds:.1} s"),
+            JobState::Succeeded { seconds } => write!(f, "succeeded in {seconds:.2} s"),
             JobState::Failed { error } => write!(f, "failed: {}", first_line(error)),
         }
     }
@@ -347,7 +347,7 @@ mod tests {
     fn job_states_read_as_words() {
         assert_eq!(
             JobState::Succeeded { seconds: 2.25 }.to_string(),
-            "succeeded in 2.2 s"
+            "succeeded in 2.25 s"
         );
         assert_eq!(
             JobState::Failed {

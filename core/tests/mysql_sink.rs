@@ -583,6 +583,89 @@ async fn auto_id_enum_and_json_tables() {
     )
     .await;
     assert_eq!(three, 2);
+    // an empty year-partitioned table: only p_future
+    let mut sink = MySqlSink::open(&db.url()).unwrap();
+    sink.prepare("empty").await.unwrap();
+    let lake = tempfile::tempdir().unwrap();
+    write_parquet(&lake.path().join("e"), &summary_rows(10), 2);
+    let empty = summary_df(&ctx, &lake.path().join("e"))
+        .await
+        .filter(datafusion::prelude::col("severity").gt(datafusion::prelude::lit(100)))
+        .unwrap();
+    let summary_options = summary_options();
+    let n = sink
+        .write_table(
+            GoldTable {
+                name: "accidents_summary",
+                options: &summary_options,
+            },
+            empty,
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    sink.publish().await.unwrap();
+    let partitions: Vec<String> = conn
+        .exec(
+            "SELECT PARTITION_NAME FROM information_schema.PARTITIONS \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'accidents_summary'",
+            (db.name.as_str(),),
+        )
+        .await
+        .unwrap();
+    assert_eq!(partitions, vec!["p_future"]);
+    let count: u64 = query_one(&mut conn, "SELECT COUNT(*) FROM accidents_summary").await;
+    assert_eq!(count, 0);
+}
+
+/// Sums the `count` column of the sink operator's output.
+fn count(batches: Vec<RecordBatch>) -> u64 {
+    batches
+        .iter()
+        .map(|b| {
+            b.column(0)
+                .as_any()
+                .downcast_ref::<UInt64Array>()
+                .unwrap()
+                .value(0)
+        })
+        .sum()
+}
+
+/// Runs the sink operator's task for `partition` by hand, as an executor would.
+async fn run_task(exec: &MySqlSinkExec, ctx: &SessionContext, partition: usize) -> u64 {
+    let stream = exec.execute(partition, ctx.task_ctx()).unwrap();
+    count(
+        datafusion::physical_plan::common::collect(stream)
+            .await
+            .unwrap(),
+    )
+}
+
+/// The sink operator over `partitions` (one batch each), as the scheduler plans it.
+async fn sink_exec(
+    sink: &MySqlSink,
+    ctx: &SessionContext,
+    options: &TableOptions,
+    partitions: Vec<Vec<SummaryRow>>,
+) -> (medallion_core::sink::MySqlTable, Arc<dyn ExecutionPlan>) {
+    let table = sink
+        .staging_table(
+            GoldTable {
+                name: "accidents_summary",
+                options,
+            },
+            summary_schema(),
+        )
+        .unwrap();
+    let batches: Vec<Vec<RecordBatch>> =
+        partitions.iter().map(|p| vec![summary_batch(p)]).collect();
+    let input = MemorySourceConfig::try_new_exec(&batches, summary_schema(), None).unwrap();
+    let plan = table
+        .insert_into(&ctx.state(), input, InsertOp::Append)
+        .await
+        .unwrap();
+    (table, plan)
 }
 
 /// A task Ballista retries starts over: running the same partition twice leaves its rows once.
@@ -590,81 +673,66 @@ async fn auto_id_enum_and_json_tables() {
 async fn a_retried_task_does_not_duplicate_rows() {
     let db = TestDb::new("retry");
     let rows = summary_rows(120);
-    // two input partitions of 60 rows each, every year in both; a plain (non-Ballista) context
-    // runs the operator's tasks by hand
-    let ctx = SessionContext::new();
-    let input = || {
-        MemorySourceConfig::try_new_exec(
-            &[vec![summary_batch(&rows[..60])], vec![summary_batch(&rows[60..])]],
-            summary_schema(),
-            None,
-        )
-        .unwrap()
-    };
-
-    let mut sink = MySqlSink::open(&db.url()).unwrap();
-    sink.prepare("retry-run").await.unwrap();
-    let options = summary_options();
-    let table = sink
-        .staging_table(
-            GoldTable {
-                name: "accidents_summary",
-                options: &options,
-            },
-            summary_schema(),
-        )
-        .unwrap();
-    let plan = table
-        .insert_into(&ctx.state(), input(), InsertOp::Append)
-        .await
-        .unwrap();
-    let exec = plan.downcast_ref::<MySqlSinkExec>().unwrap();
-    let count = |batches: Vec<RecordBatch>| -> u64 {
-        batches
+    let year_of = |r: &SummaryRow| {
+        YEAR_STARTS
             .iter()
-            .map(|b| {
-                b.column(0)
-                    .as_any()
-                    .downcast_ref::<UInt64Array>()
-                    .unwrap()
-                    .value(0)
-            })
-            .sum()
+            .rev()
+            .find(|(_, s)| r.accident_date >= *s)
+            .unwrap()
+            .0
     };
-    let task = |partition: usize| {
-        let stream = exec.execute(partition, ctx.task_ctx()).unwrap();
-        async move {
-            datafusion::physical_plan::common::collect(stream)
-                .await
-                .unwrap()
-        }
+    // two input partitions owning whole years, as the hash repartition by year delivers them:
+    // 2019 and 2020 (80 rows), and 2021 (40 rows); a plain (non-Ballista) context runs the tasks
+    let by_years = |years: &[i32]| -> Vec<SummaryRow> {
+        rows.iter()
+            .filter(|r| years.contains(&year_of(r)))
+            .cloned()
+            .collect()
     };
-    assert_eq!(count(task(0).await), 60);
-    assert_eq!(count(task(0).await), 60);
-    assert_eq!(count(task(1).await), 60);
-    sink.stage(&table).await.unwrap();
+    let partitions = vec![by_years(&[2019, 2020]), by_years(&[2021])];
+    let ctx = SessionContext::new();
+    let options = summary_options();
+    let mut sink = MySqlSink::open(&db.url()).unwrap();
+
+    sink.prepare("retry-run").await.unwrap();
+    let (table, plan) = sink_exec(&sink, &ctx, &options, partitions.clone()).await;
+    let exec = plan.downcast_ref::<MySqlSinkExec>().unwrap();
+    assert_eq!(run_task(exec, &ctx, 0).await, 80);
+    assert_eq!(run_task(exec, &ctx, 0).await, 80, "the retried task");
+    assert_eq!(run_task(exec, &ctx, 1).await, 40);
+    sink.stage(&table, Some(120)).await.unwrap();
     sink.publish().await.unwrap();
     let mut conn = db.conn().await;
     check_summary(&mut conn, &db.name, &rows).await;
 
     // the same through `collect`, which runs every partition once more, into a new run
     sink.prepare("retry-run-2").await.unwrap();
-    let table = sink
-        .staging_table(
-            GoldTable {
-                name: "accidents_summary",
-                options: &options,
-            },
-            summary_schema(),
-        )
-        .unwrap();
-    let plan = table
-        .insert_into(&ctx.state(), input(), InsertOp::Append)
-        .await
-        .unwrap();
+    let (table, plan) = sink_exec(&sink, &ctx, &options, partitions).await;
     assert_eq!(count(collect(plan, ctx.task_ctx()).await.unwrap()), 120);
-    sink.stage(&table).await.unwrap();
+    sink.stage(&table, Some(120)).await.unwrap();
     sink.publish().await.unwrap();
+    check_summary(&mut conn, &db.name, &rows).await;
+
+    // two tasks that both hold 2019 rows (which the hash repartition by year rules out) would
+    // overwrite each other's year table: staging refuses instead of losing rows
+    sink.prepare("retry-run-3").await.unwrap();
+    let (table, plan) = sink_exec(
+        &sink,
+        &ctx,
+        &options,
+        vec![rows[..60].to_vec(), rows[60..].to_vec()],
+    )
+    .await;
+    let exec = plan.downcast_ref::<MySqlSinkExec>().unwrap();
+    let reported = run_task(exec, &ctx, 0).await + run_task(exec, &ctx, 1).await;
+    assert_eq!(reported, 120);
+    let err = sink.stage(&table, Some(reported)).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the tasks wrote 120 rows but their MySQL tables hold 60"),
+        "{err}"
+    );
+    sink.abort().await.unwrap();
     check_summary(&mut conn, &db.name, &rows).await;
 }
 

@@ -268,7 +268,9 @@ mod tests {
 
     #[test]
     fn help_names_the_environment_and_examples() {
-        let help = ExecutorArgs::command_with_env().render_long_help().to_string();
+        let help = ExecutorArgs::command_with_env()
+            .render_long_help()
+            .to_string();
         assert!(help.contains("MEDALLION_EXECUTOR_VCORES"), "{help}");
         assert!(help.contains("--scheduler-host"), "{help}");
         assert!(help.contains("--memory-pool-size"), "{help}");
@@ -294,6 +296,9 @@ mod tests {
         let runtime = producer(&session::session_config()).expect("runtime env");
         let s3 = datafusion::execution::object_store::ObjectStoreUrl::parse("s3://some-bucket")
             .expect("url");
-        assert!(runtime.object_store(&s3).is_ok(), "S3 stores resolve lazily");
+        assert!(
+            runtime.object_store(&s3).is_ok(),
+            "S3 stores resolve lazily"
+        );
     }
 }

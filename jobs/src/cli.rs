@@ -80,6 +80,12 @@ status`). An unreachable scheduler ends the command within seconds with exit cod
     #[command(after_help = "Example:
   medallion jobs")]
     Jobs,
+    /// Move Silver day partitions older than the retention policy to the archive (zstd Parquet,
+    /// row counts verified before the source is deleted).
+    #[command(after_help = "Examples:
+  medallion archive --lake ./lake --table vitals --retention-months 6 --dry-run
+  medallion archive --lake /data/silver --archive /data/archive --as-of 2024-07-01")]
+    Archive(crate::medical::archive::ArchiveArgs),
     /// Run ad-hoc SQL over the lake tables, with medallion's UDFs; an interactive shell without SQL.
     #[command(after_help = crate::commands::sql::EXAMPLES)]
     Sql(crate::commands::sql::SqlArgs),
@@ -157,7 +163,7 @@ pub struct RunArgs {
     pub dry_run: bool,
     /// Period, secret and extra-output options.
     #[command(flatten)]
-    pub options: RunOptions,
+    pub options: Box<RunOptions>,
 }
 
 /// The scheduler `submit` and `status` use when `--scheduler` is not given.
@@ -230,6 +236,21 @@ impl Command {
                 for (reason, count) in &report.rejects_by_reason {
                     println!("  {count:>10}  {reason}");
                 }
+                Ok(())
+            }
+            Command::Archive(args) => {
+                let partitions = crate::medical::archive::archive(&args)?;
+                let verb = if args.dry_run { "would move" } else { "moved" };
+                for p in &partitions {
+                    println!(
+                        "{verb} {} ({} rows, {} bytes) -> {}",
+                        p.source.display(),
+                        p.rows,
+                        p.bytes,
+                        p.target.display()
+                    );
+                }
+                println!("{} partition(s) {verb}", partitions.len());
                 Ok(())
             }
             Command::Jobs => {

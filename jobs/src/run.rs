@@ -285,10 +285,15 @@ pub async fn run_job(
         Ok(()) => {
             record.status = RunStatus::Succeeded;
             sink.record_run(&record).await?;
+            // The end-of-run event, with the field names of the datamart's log example (seed 002).
             info!(
+                application = "medallion",
                 run_id = %run_id,
                 job = %job.name,
-                seconds = record.duration_secs(),
+                status = record.status.as_str(),
+                pipeline_duration_seconds = record.duration_secs(),
+                tables_exported = record.rows_written.len(),
+                total_rows_exported = record.rows_written.values().sum::<u64>(),
                 rows_read = record.rows_read,
                 rows_rejected = record.rows_rejected,
                 data_quality_score = record.data_quality_score,
@@ -304,6 +309,19 @@ pub async fn run_job(
             if let Err(log) = sink.record_run(&record).await {
                 warn!(error = %log, "could not record the failed run");
             }
+            warn!(
+                application = "medallion",
+                run_id = %run_id,
+                job = %job.name,
+                status = record.status.as_str(),
+                pipeline_duration_seconds = record.duration_secs(),
+                tables_exported = 0,
+                total_rows_exported = 0,
+                rows_read = record.rows_read,
+                rows_rejected = record.rows_rejected,
+                data_quality_score = record.data_quality_score,
+                "run failed: nothing published"
+            );
             Err(match e {
                 Error::Engine { context, source } => Error::JobFailed {
                     job: job.name.clone(),

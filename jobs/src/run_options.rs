@@ -56,15 +56,17 @@ impl RunOptions {
         fn bad(flag: &'static str) -> impl Fn(String) -> Error {
             move |message| Error::invalid(flag, message)
         }
-        Ok(match (&self.date, &self.week, &self.month, &self.from, &self.to) {
-            (Some(day), ..) => Some(Period::day(day).map_err(bad("--date"))?),
-            (_, Some(week), ..) => Some(Period::week(week).map_err(bad("--week"))?),
-            (_, _, Some(month), ..) => Some(Period::month(month).map_err(bad("--month"))?),
-            (_, _, _, Some(from), Some(to)) => {
-                Some(Period::range(from, to).map_err(bad("--from/--to"))?)
-            }
-            _ => None,
-        })
+        Ok(
+            match (&self.date, &self.week, &self.month, &self.from, &self.to) {
+                (Some(day), ..) => Some(Period::day(day).map_err(bad("--date"))?),
+                (_, Some(week), ..) => Some(Period::week(week).map_err(bad("--week"))?),
+                (_, _, Some(month), ..) => Some(Period::month(month).map_err(bad("--month"))?),
+                (_, _, _, Some(from), Some(to)) => {
+                    Some(Period::range(from, to).map_err(bad("--from/--to"))?)
+                }
+                _ => None,
+            },
+        )
     }
 
     /// Applies the period, the secrets and the output checks to `params` of `job`: everything that
@@ -294,4 +296,60 @@ pub async fn export_gold(
         drop(csv_writer);
     }
     staged.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::find_job;
+
+    #[test]
+    fn a_period_sets_the_period_parameters() {
+        let job = find_job("daily-aggregations").unwrap();
+        let mut params = job.params.clone();
+        let options = RunOptions {
+            week: Some("2024-W10".into()),
+            ..RunOptions::default()
+        };
+        let period = options.apply(&job, &mut params).unwrap().unwrap();
+        assert_eq!(period.to_string(), "2024-W10");
+        assert_eq!(
+            params.substitute("${period_start} ${period_end}").unwrap(),
+            "DATE '2024-03-04' DATE '2024-03-11'"
+        );
+        let datamart = find_job("accidents-datamart").unwrap();
+        let mut params = datamart.params.clone();
+        let err = options.apply(&datamart, &mut params).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn secrets_come_from_a_key_file_and_must_be_long_enough() {
+        let job = find_job("research-export").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key");
+        std::fs::write(&key, "short\n").unwrap();
+        let mut params = job.params.clone();
+        let err = resolve_secrets(&job, &mut params, Some(&key)).unwrap_err();
+        assert!(err.to_string().contains("at least 16"), "{err}");
+        std::fs::write(&key, "a key that is long enough\n").unwrap();
+        resolve_secrets(&job, &mut params, Some(&key)).unwrap();
+        assert_eq!(
+            params.substitute("${pseudonym_key}").unwrap(),
+            "'a key that is long enough'"
+        );
+        let datamart = find_job("accidents-datamart").unwrap();
+        assert!(resolve_secrets(&datamart, &mut params, Some(&key)).is_err());
+    }
+
+    #[test]
+    fn outputs_must_exist_for_the_job() {
+        let job = find_job("daily-aggregations").unwrap();
+        let mut params = job.params.clone();
+        let options = RunOptions {
+            reports: Some("r".into()),
+            ..RunOptions::default()
+        };
+        assert!(options.apply(&job, &mut params).is_err());
+    }
 }

@@ -62,7 +62,13 @@ fn cluster_bin(name: &str) -> PathBuf {
         let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         cargo
             .current_dir(workspace)
-            .args(["build", "-p", "medallion-scheduler", "-p", "medallion-executor"])
+            .args([
+                "build",
+                "-p",
+                "medallion-scheduler",
+                "-p",
+                "medallion-executor",
+            ])
             .arg("--target-dir")
             .arg(target_dir);
         if dir.file_name().is_some_and(|n| n == "release") {
@@ -291,9 +297,28 @@ impl Finished {
         );
     }
 
-    /// The non-empty stderr lines.
-    fn stderr_lines(&self) -> Vec<&str> {
-        self.stderr.lines().filter(|l| !l.trim().is_empty()).collect()
+    /// Exit `code`, no panic, and exactly one stderr line starting with `error: `, the last one,
+    /// which starts with `error: {start}`.
+    fn assert_one_error_line(&self, code: i32, start: &str) {
+        assert_eq!(self.code, Some(code), "exit code\n{}", self.stderr);
+        assert!(!self.stderr.contains("panicked"), "panic\n{}", self.stderr);
+        let errors: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "one error line\n{}", self.stderr);
+        assert_eq!(
+            self.stderr.lines().rfind(|l| !l.trim().is_empty()),
+            Some(errors[0]),
+            "the error line ends stderr\n{}",
+            self.stderr
+        );
+        assert!(
+            errors[0].starts_with(&format!("error: {start}")),
+            "expected `error: {start}…`, got\n{}",
+            self.stderr
+        );
     }
 }
 
@@ -447,10 +472,7 @@ async fn gold_table(gold: &Path, table: &str) -> (Vec<String>, Vec<String>) {
     let ctx = SessionContext::new();
     let dir = gold.join(table);
     let df = ctx
-        .read_parquet(
-            format!("{}/", dir.display()),
-            ParquetReadOptions::default(),
-        )
+        .read_parquet(format!("{}/", dir.display()), ParquetReadOptions::default())
         .await
         .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()));
     let batches = df.collect().await.expect("collect the Gold table");
@@ -495,7 +517,10 @@ async fn assert_same_gold(expected: &Path, actual: &Path) {
         let (names_e, rows_e) = gold_table(expected, table).await;
         let (names_a, rows_a) = gold_table(actual, table).await;
         assert_eq!(names_e, names_a, "{table}: columns differ");
-        assert!(!rows_e.is_empty(), "{table}: the embedded run wrote no rows");
+        assert!(
+            !rows_e.is_empty(),
+            "{table}: the embedded run wrote no rows"
+        );
         assert_eq!(rows_e.len(), rows_a.len(), "{table}: row counts differ");
         if let Some((e, a)) = rows_e.iter().zip(&rows_a).find(|(e, a)| e != a) {
             panic!("{table}: first differing row\nembedded: {e}\ncluster:  {a}");
@@ -576,8 +601,7 @@ async fn submit_gives_the_embedded_gold_for_parquet_and_orc_lakes() {
         &["status", "no-such-job", "--scheduler", &cluster.url()],
         &[],
     );
-    assert_eq!(unknown.code, Some(2), "{}", unknown.stderr);
-    assert_eq!(unknown.stderr_lines().len(), 1, "{}", unknown.stderr);
+    unknown.assert_one_error_line(2, "invalid JOB_ID: the scheduler at");
     assert!(unknown.stderr.contains("knows no job 'no-such-job'"));
 }
 
@@ -603,28 +627,18 @@ fn an_unreachable_scheduler_is_exit_code_3_and_one_line() {
         ],
         &[],
     );
-    assert_eq!(submitted.code, Some(3), "{}", submitted.stderr);
-    assert_eq!(
-        submitted.stderr_lines(),
-        vec![submitted.stderr.trim()],
-        "one line"
-    );
-    assert!(
-        submitted
-            .stderr
-            .starts_with("error: cannot reach Ballista scheduler at df://127.0.0.1:1"),
-        "{}",
-        submitted.stderr
-    );
+    submitted.assert_one_error_line(3, "cannot reach Ballista scheduler at df://127.0.0.1:1");
     let status = medallion(
         work.path(),
         &["status", "abc", "--scheduler", "df://127.0.0.1:1"],
         &[],
     );
-    assert_eq!(status.code, Some(3), "{}", status.stderr);
-    assert_eq!(status.stderr_lines().len(), 1, "{}", status.stderr);
+    status.assert_one_error_line(3, "cannot reach Ballista scheduler at df://127.0.0.1:1");
     assert!(started.elapsed() < Duration::from_secs(30));
-    assert!(!gold.exists(), "nothing is written for a run that cannot start");
+    assert!(
+        !gold.exists(),
+        "nothing is written for a run that cannot start"
+    );
 }
 
 /// An executor killed with SIGKILL while a job runs: the run either completes with the embedded
@@ -667,22 +681,17 @@ async fn a_killed_executor_never_leaves_half_published_gold() {
     cluster.executors[0].kill();
     let second = second.wait(COMMAND_TIMEOUT);
 
+    eprintln!(
+        "the run that lost an executor ended with {:?}: {}",
+        second.code,
+        second.stderr.lines().last().unwrap_or_default()
+    );
     if second.code == Some(0) {
         let embedded = work.path().join("gold-embedded");
         run_embedded(work.path(), lake, &embedded, &[]).assert_ok("embedded run");
         assert_same_gold(&embedded, &gold).await;
     } else {
-        let errors: Vec<&str> = second
-            .stderr_lines()
-            .into_iter()
-            .filter(|l| l.starts_with("error:"))
-            .collect();
-        assert_eq!(errors.len(), 1, "one error line\n{}", second.stderr);
-        assert!(
-            !second.stderr.contains("panicked"),
-            "no panic\n{}",
-            second.stderr
-        );
+        second.assert_one_error_line(1, "job 'accidents-datamart' failed");
         assert_eq!(
             snapshot(&gold),
             published,
@@ -714,7 +723,9 @@ impl Moto {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_ports(1)[0];
         if let Err(e) = Command::new("moto_server").arg("--help").output() {
-            panic!("moto_server cannot be started ({e}): install it with `pip install 'moto[server]'`");
+            panic!(
+                "moto_server cannot be started ({e}): install it with `pip install 'moto[server]'`"
+            );
         }
         let mut command = Command::new("moto_server");
         command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
@@ -811,8 +822,7 @@ async fn an_s3_lake_gives_the_local_gold_and_clear_errors() {
     )
     .assert_ok("local run");
     let s3_gold = work.path().join("gold-s3");
-    run_embedded(work.path(), "s3://medallion-lake/silver", &s3_gold, &env)
-        .assert_ok("S3 run");
+    run_embedded(work.path(), "s3://medallion-lake/silver", &s3_gold, &env).assert_ok("S3 run");
     assert_same_gold(&local_gold, &s3_gold).await;
 
     let cluster = Cluster::start(2, &env);
@@ -835,14 +845,9 @@ async fn an_s3_lake_gives_the_local_gold_and_clear_errors() {
         &work.path().join("gold-missing"),
         &env,
     );
-    assert_eq!(missing.code, Some(3), "{}", missing.stderr);
-    assert_eq!(missing.stderr_lines().len(), 1, "{}", missing.stderr);
-    assert!(
-        missing
-            .stderr
-            .contains("cannot reach S3 at s3://no-such-bucket/silver/accidents/: bucket 'no-such-bucket' does not exist"),
-        "{}",
-        missing.stderr
+    missing.assert_one_error_line(
+        3,
+        "cannot reach S3 at s3://no-such-bucket/silver/accidents/: bucket 'no-such-bucket' does not exist",
     );
 
     let mut unreachable_env = env.clone();
@@ -854,14 +859,9 @@ async fn an_s3_lake_gives_the_local_gold_and_clear_errors() {
         &work.path().join("gold-unreachable"),
         &unreachable_env,
     );
-    assert_eq!(unreachable.code, Some(3), "{}", unreachable.stderr);
-    assert_eq!(unreachable.stderr_lines().len(), 1, "{}", unreachable.stderr);
-    assert!(
-        unreachable
-            .stderr
-            .starts_with("error: cannot reach S3 at s3://medallion-lake/silver/accidents/"),
-        "{}",
-        unreachable.stderr
+    unreachable.assert_one_error_line(
+        3,
+        "cannot reach S3 at s3://medallion-lake/silver/accidents/",
     );
 }
 
@@ -875,13 +875,5 @@ fn an_unreachable_namenode_is_exit_code_3_and_one_line() {
         &work.path().join("gold"),
         &[],
     );
-    assert_eq!(finished.code, Some(3), "{}", finished.stderr);
-    assert_eq!(finished.stderr_lines().len(), 1, "{}", finished.stderr);
-    assert!(
-        finished
-            .stderr
-            .starts_with("error: cannot reach HDFS at hdfs://127.0.0.1:1/lake/accidents/"),
-        "{}",
-        finished.stderr
-    );
+    finished.assert_one_error_line(3, "cannot reach HDFS at hdfs://127.0.0.1:1/lake/accidents/");
 }

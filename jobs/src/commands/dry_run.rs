@@ -69,7 +69,12 @@ pub async fn plan_gold(
 }
 
 /// Checks inputs, plans and sink of `job` without writing anything.
-pub async fn dry_run(job: &JobPlan, params: &Params, lake: &str, sink: &str) -> Result<DryRunReport> {
+pub async fn dry_run(
+    job: &JobPlan,
+    params: &Params,
+    lake: &str,
+    sink: &str,
+) -> Result<DryRunReport> {
     // The sink URL is checked for syntax before anything is opened.
     sink_check::SinkUrl::parse(sink)?;
     let ctx = local_context()?;
@@ -108,7 +113,10 @@ pub async fn execute(
     outputs: &[String],
 ) -> Result<()> {
     let report = dry_run(job, params, lake, sink).await?;
-    println!("dry run of {}: inputs checked, plans built, nothing written", job.name);
+    println!(
+        "dry run of {}: inputs checked, plans built, nothing written",
+        job.name
+    );
     println!("lake inputs ({lake}):");
     for line in &report.inputs {
         println!("  {line}");
@@ -120,7 +128,11 @@ pub async fn execute(
         sink_check::SinkUrl::parse(sink)?.describe()
     );
     for (table, columns) in &report.gold {
-        println!("  {table:<24} {} columns: {}", columns.len(), columns.join(", "));
+        println!(
+            "  {table:<24} {} columns: {}",
+            columns.len(),
+            columns.join(", ")
+        );
     }
     for output in outputs {
         println!("would also write {output}");

@@ -79,11 +79,8 @@ pub async fn print_plans(
         })?;
     println!("--- distributed stages (Ballista): {}", stages.len());
     for stage in &stages {
-        let partitioning = stage
-            .shuffle_output_partitioning()
-            .map_or("the input partitioning".to_string(), |p| p.to_string());
         println!(
-            "stage {}: {} input partition(s), output {partitioning}",
+            "stage {} ({} input partition(s)):",
             stage.stage_id(),
             stage.input_partition_count()
         );
@@ -115,7 +112,10 @@ async fn explain_job(args: &ExplainArgs, job: JobPlan) -> Result<()> {
             .join(", ");
         return Err(Error::invalid(
             "--table",
-            format!("job {} has no Gold table '{table}' (tables: {known})", job.name),
+            format!(
+                "job {} has no Gold table '{table}' (tables: {known})",
+                job.name
+            ),
         ));
     }
     let lake = args
@@ -143,7 +143,13 @@ async fn explain_job(args: &ExplainArgs, job: JobPlan) -> Result<()> {
             .sql(&sql)
             .await
             .map_err(|e| sql_error(&format!("planning Gold table {name}"), e))?;
-        print_plans(&ctx, &format!("{} / {name}", job.name), df, args.unoptimized).await?;
+        print_plans(
+            &ctx,
+            &format!("{} / {name}", job.name),
+            df,
+            args.unoptimized,
+        )
+        .await?;
         println!();
     }
     Ok(())

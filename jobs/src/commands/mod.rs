@@ -80,18 +80,47 @@ pub fn local_context() -> Result<SessionContext> {
 }
 
 /// An error of the SQL text or its plan (syntax, unknown table or column, type mismatch) is bad
-/// input (exit 2); anything else is an engine failure (exit 1).
+/// input (exit 2); anything else is an engine failure (exit 1). Either way the message is the root
+/// cause, on one line.
 pub fn sql_error(context: &str, error: DataFusionError) -> Error {
-    let root = error.find_root();
+    let root = into_root(error);
+    let message = one_line(&match &root {
+        DataFusionError::SQL(parser, _) => parser.to_string(),
+        other => other.to_string(),
+    });
     match root {
         DataFusionError::SQL(..)
         | DataFusionError::Plan(..)
         | DataFusionError::SchemaError(..)
-        | DataFusionError::NotImplemented(..) => {
-            Error::invalid("SQL", first_line(&root.to_string()))
+        | DataFusionError::NotImplemented(..) => Error::invalid("SQL", message),
+        root if root.to_string().contains('\n') => {
+            Error::engine(context.to_string(), DataFusionError::Execution(message))
         }
-        _ => Error::engine(context.to_string(), error),
+        root => Error::engine(context.to_string(), root),
     }
+}
+
+/// The innermost error of `error`'s context and diagnostic wrappers.
+fn into_root(error: DataFusionError) -> DataFusionError {
+    match error {
+        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => {
+            into_root(*inner)
+        }
+        DataFusionError::External(boxed) => match boxed.downcast::<DataFusionError>() {
+            Ok(inner) => into_root(*inner),
+            Err(boxed) => DataFusionError::External(boxed),
+        },
+        other => other,
+    }
+}
+
+/// `text` on one line: its non-empty lines joined by spaces.
+pub fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The first line of `text`.

@@ -132,8 +132,13 @@ impl ResultWriter {
     }
 
     /// Writes a whole result held in memory.
-    pub async fn write_batches(&mut self, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64> {
-        let stream = futures::stream::iter(batches.to_vec().into_iter().map(Ok));
+    pub async fn write_batches(
+        &mut self,
+        schema: SchemaRef,
+        batches: &[RecordBatch],
+    ) -> Result<u64> {
+        let owned: Vec<RecordBatch> = batches.to_vec();
+        let stream = futures::stream::iter(owned.into_iter().map(Ok));
         let stream: SendableRecordBatchStream = Box::pin(
             datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(schema, stream),
         );
@@ -150,7 +155,7 @@ impl ResultWriter {
     ) -> Result<u64> {
         let started = Instant::now();
         let schema = stream.schema();
-        let engine = |e: DataFusionError| Error::engine(context.to_string(), e);
+        let engine = |e: DataFusionError| super::sql_error(context, e);
         if schema.fields().is_empty() {
             while let Some(batch) = stream.next().await {
                 batch.map_err(engine)?;
@@ -236,9 +241,11 @@ impl ResultWriter {
         if let Sink::File { path, tmp, writer } = &mut self.sink
             && let Some(mut w) = writer.take()
         {
-            w.flush().map_err(|e| Error::io("writing", tmp.as_path(), e))?;
+            w.flush()
+                .map_err(|e| Error::io("writing", tmp.as_path(), e))?;
             drop(w);
-            fs::rename(&*tmp, &*path).map_err(|e| Error::io("moving into place", tmp.as_path(), e))?;
+            fs::rename(&*tmp, &*path)
+                .map_err(|e| Error::io("moving into place", tmp.as_path(), e))?;
         }
         Ok(())
     }

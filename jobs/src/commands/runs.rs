@@ -164,7 +164,12 @@ async fn mysql_runs(url: &MySqlUrl, args: &RunsArgs) -> Result<Vec<RecordBatch>>
     let rows: Vec<MySqlRun> = conn
         .exec(sql, (args.job.as_deref(), args.job.as_deref(), args.limit))
         .await
-        .map_err(|e| Error::engine("reading pipeline_runs", datafusion::error::DataFusionError::External(Box::new(e))))?;
+        .map_err(|e| {
+            Error::engine(
+                "reading pipeline_runs",
+                datafusion::error::DataFusionError::External(Box::new(e)),
+            )
+        })?;
     let _ = conn.disconnect().await;
     let text = |f: &dyn Fn(&MySqlRun) -> String| -> ArrayRef {
         Arc::new(StringArray::from_iter_values(rows.iter().map(f)))

@@ -79,7 +79,10 @@ fn existing_ancestor(path: &Path) -> Option<&Path> {
 fn check_folder(dir: &Path) -> Result<String> {
     let not_writable = |message: String| Error::invalid("--sink", message);
     let Some(existing) = existing_ancestor(dir) else {
-        return Err(not_writable(format!("{}: no existing parent folder", dir.display())));
+        return Err(not_writable(format!(
+            "{}: no existing parent folder",
+            dir.display()
+        )));
     };
     let meta = std::fs::metadata(existing).map_err(|e| Error::io("checking", existing, e))?;
     if !meta.is_dir() {
@@ -144,7 +147,9 @@ mod tests {
 
     #[test]
     fn sink_urls_parse_like_open_sink() {
-        assert!(matches!(SinkUrl::parse("file:///tmp/g").unwrap(), SinkUrl::File(p) if p == Path::new("/tmp/g")));
+        assert!(
+            matches!(SinkUrl::parse("file:///tmp/g").unwrap(), SinkUrl::File(p) if p == Path::new("/tmp/g"))
+        );
         assert!(matches!(SinkUrl::parse("gold").unwrap(), SinkUrl::File(_)));
         assert!(matches!(
             SinkUrl::parse("mysql://u:p@h:3306/db").unwrap(),

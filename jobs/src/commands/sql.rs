@@ -53,7 +53,10 @@ pub struct SqlArgs {
 }
 
 /// A client context: connected to `scheduler`, or an embedded cluster with `parallelism` slots.
-pub async fn connect(scheduler: Option<&str>, parallelism: Option<usize>) -> Result<SessionContext> {
+pub async fn connect(
+    scheduler: Option<&str>,
+    parallelism: Option<usize>,
+) -> Result<SessionContext> {
     match scheduler {
         Some(url) => session::remote_context(url).await,
         None => {

@@ -68,13 +68,23 @@ fn params(job: &str) -> Params {
 #[tokio::test]
 async fn every_medical_job_plans_and_runs() {
     let lake = lake();
-    let daily = run_plan("daily-aggregations", lake.path(), params("daily-aggregations")).await;
+    let daily = run_plan(
+        "daily-aggregations",
+        lake.path(),
+        params("daily-aggregations"),
+    )
+    .await;
     // 6 patients x 9 days (a device may miss a whole day, rarely)
     assert!(daily[0].1 > 45 && daily[0].1 <= 54, "{daily:?}");
     let weekly = run_plan("weekly-reports", lake.path(), params("weekly-reports")).await;
     // 2024-01-01 is a Monday: 9 days are two ISO weeks
     assert!(weekly[0].1 > 8 && weekly[0].1 <= 12, "{weekly:?}");
-    let monthly = run_plan("monthly-analytics", lake.path(), params("monthly-analytics")).await;
+    let monthly = run_plan(
+        "monthly-analytics",
+        lake.path(),
+        params("monthly-analytics"),
+    )
+    .await;
     assert_eq!(monthly[1], ("crisis_seasonality".to_string(), 1));
     assert!(monthly[0].1 >= 4, "{monthly:?}");
     let research = run_plan("research-export", lake.path(), params("research-export")).await;

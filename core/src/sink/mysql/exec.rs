@@ -1,15 +1,17 @@
 //! [`MySqlSinkExec`]: the physical operator that loads its input into MySQL, one task per input
 //! partition, each on the executor that runs it.
 //!
-//! Each partition's task writes its own plain tables, named from (run, table, partition) — see
-//! [`super::names`] — dropping and re-creating them first, so a task Ballista retries starts over
-//! instead of duplicating rows. For a table partitioned by year the operator asks the planner for
-//! its input hash-partitioned on `date_part('year', col)`, so a task owns whole years; it writes one
-//! table per year it sees, and the client exchanges them into the partitioned staging table. Other
-//! tables ask for a single input partition (they are the small aggregates). Each task emits one row,
-//! `count: UInt64`, the rows it wrote.
+//! Each task writes its own plain tables, named from the run, the table and what the task owns —
+//! see [`super::names`] — dropping and re-creating them first, so a task Ballista retries starts
+//! over instead of duplicating rows. For a table partitioned by year the operator asks the planner
+//! for its input hash-partitioned on `date_part('year', col)`, so one task owns each year; it
+//! writes one table per year it sees, and the client exchanges them into the partitioned staging
+//! table. Other tables ask for a single input partition (they are the small aggregates). Each
+//! loaded table records its row count in its comment, which the client checks against the tasks'
+//! totals; each task emits one row, `count: UInt64`, the rows it wrote.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::fmt;
 use std::sync::Arc;
 
@@ -303,17 +305,16 @@ async fn write_partition(
             )],
             Some(column) => group_by_year(batch.column(column))?
                 .into_iter()
-                .map(|(year, rows)| (TaskPart::Year(year, partition), rows))
+                .map(|(year, rows)| (TaskPart::Year(year), rows))
                 .collect(),
         };
         for (part, rows) in groups {
             let table = names.task(&target.table, part);
-            if !loads.contains_key(&part) {
-                let load = TableLoad::open(&target.url, &ddl, &table).await?;
-                loads.insert(part, load);
-            }
-            let Some(load) = loads.get_mut(&part) else {
-                continue;
+            let load = match loads.entry(part) {
+                Entry::Occupied(entry) => entry.into_mut(),
+                Entry::Vacant(entry) => {
+                    entry.insert(TableLoad::open(&target.url, &ddl, &table).await?)
+                }
             };
             let format = load.format();
             if !encoders.iter().any(|(f, _)| *f == format) {

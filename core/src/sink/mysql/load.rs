@@ -9,7 +9,8 @@
 //!
 //! With LOCAL, the server turns bad values and duplicate keys into warnings instead of errors, so
 //! every load checks the warning count and the number of rows the server took; any difference
-//! fails the task.
+//! fails the task. The count is then written into the table's comment (with the index `ALTER`), so
+//! the client can check that no rows went missing between tasks.
 
 use bytes::Bytes;
 use datafusion::arrow::error::ArrowError;
@@ -25,6 +26,17 @@ use super::ddl::TableDdl;
 use super::names::qualified;
 use super::tsv::{RowEncoder, RowFormat};
 use super::url::{LoadMethod, MySqlUrl};
+
+/// Prefix of the comment a loaded task table carries: `medallion:rows=<rows loaded>`.
+pub const ROWS_COMMENT: &str = "medallion:rows=";
+
+/// The row count recorded in a task table's comment by [`TableLoad::finish`].
+pub fn rows_from_comment(comment: &str) -> Option<u64> {
+    comment.strip_prefix(ROWS_COMMENT)?.parse().ok()
+}
+
+/// How long a task waits for the server to accept a connection.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Size of the chunks sent to the server (and the most an `INSERT` statement may be).
 pub const CHUNK_BYTES: usize = 4 << 20;
@@ -93,9 +105,12 @@ impl TableLoad {
         table: &str,
     ) -> Result<Self, DataFusionError> {
         let name = qualified(&url.database, table).map_err(|e| failed(table, "naming", e))?;
-        let mut conn = Conn::new(url.opts(true))
-            .await
-            .map_err(|e| failed(table, &format!("connecting to {url} for"), e))?;
+        let connecting = format!("connecting to {url} for");
+        let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(url.opts(true))).await
+        {
+            Ok(conn) => conn.map_err(|e| failed(table, &connecting, e))?,
+            Err(_) => return Err(failed(table, &connecting, "no answer within 20 s")),
+        };
         conn.query_drop(SESSION_SETUP)
             .await
             .map_err(|e| failed(table, "setting up the session for", e))?;
@@ -138,16 +153,17 @@ impl TableLoad {
         };
         info!(table, path, "loading MySQL table");
 
-        let add_indexes = ddl.add_indexes(&name);
         let (sender, receiver) = mpsc::channel::<Bytes>(2);
-        let owned = table.to_string();
+        let finish = Finish {
+            table: table.to_string(),
+            name: name.clone(),
+            add_indexes: ddl.add_indexes(&name),
+        };
         let loader = match method {
             LoadMethod::LocalInfile => {
-                SpawnedTask::spawn(load_infile(conn, receiver, load_sql, add_indexes, owned))
+                SpawnedTask::spawn(load_infile(conn, receiver, load_sql, finish))
             }
-            LoadMethod::Insert => {
-                SpawnedTask::spawn(load_inserts(conn, receiver, add_indexes, owned))
-            }
+            LoadMethod::Insert => SpawnedTask::spawn(load_inserts(conn, receiver, finish)),
         };
         let format = match method {
             LoadMethod::LocalInfile => RowFormat::Tsv,
@@ -287,55 +303,63 @@ fn channel_stream(receiver: mpsc::Receiver<Bytes>) -> mysql_async::InfileData {
     .boxed()
 }
 
-async fn add_indexes_and_close(
-    mut conn: Conn,
+/// What a loader does after the rows are in.
+struct Finish {
+    /// The table, for messages.
+    table: String,
+    /// Its qualified, quoted name.
+    name: String,
+    /// `ALTER TABLE ... ADD INDEX ...`, if the table has secondary indexes.
     add_indexes: Option<String>,
-    table: &str,
-) -> Result<(), DataFusionError> {
-    if let Some(sql) = add_indexes {
+}
+
+impl Finish {
+    /// Adds the secondary indexes and records `rows` in the table comment, in one `ALTER`.
+    async fn run(self, mut conn: Conn, rows: u64) -> Result<u64, DataFusionError> {
+        let comment = format!("COMMENT = '{ROWS_COMMENT}{rows}'");
+        let sql = match self.add_indexes {
+            Some(add) => format!("{add}, {comment}"),
+            None => format!("ALTER TABLE {} {comment}", self.name),
+        };
         conn.query_drop(sql)
             .await
-            .map_err(|e| failed(table, "indexing", e))?;
+            .map_err(|e| failed(&self.table, "indexing", e))?;
+        if let Err(e) = conn.disconnect().await {
+            debug!(table = %self.table, error = %e, "closing the MySQL connection");
+        }
+        Ok(rows)
     }
-    if let Err(e) = conn.disconnect().await {
-        debug!(table, error = %e, "closing the MySQL connection");
-    }
-    Ok(())
 }
 
 async fn load_infile(
     mut conn: Conn,
     receiver: mpsc::Receiver<Bytes>,
     sql: String,
-    add_indexes: Option<String>,
-    table: String,
+    finish: Finish,
 ) -> Result<u64, DataFusionError> {
     conn.set_infile_handler(async move { Ok(channel_stream(receiver)) });
     conn.query_drop(sql)
         .await
-        .map_err(|e| failed(&table, "loading", e))?;
+        .map_err(|e| failed(&finish.table, "loading", e))?;
     let rows = conn.affected_rows();
-    check_warnings(&mut conn, &table).await?;
-    add_indexes_and_close(conn, add_indexes, &table).await?;
-    Ok(rows)
+    check_warnings(&mut conn, &finish.table).await?;
+    finish.run(conn, rows).await
 }
 
 async fn load_inserts(
     mut conn: Conn,
     mut receiver: mpsc::Receiver<Bytes>,
-    add_indexes: Option<String>,
-    table: String,
+    finish: Finish,
 ) -> Result<u64, DataFusionError> {
     let mut rows = 0;
     while let Some(statement) = receiver.recv().await {
         conn.query_drop(statement.as_ref())
             .await
-            .map_err(|e| failed(&table, "inserting into", e))?;
+            .map_err(|e| failed(&finish.table, "inserting into", e))?;
         rows += conn.affected_rows();
-        check_warnings(&mut conn, &table).await?;
+        check_warnings(&mut conn, &finish.table).await?;
     }
-    add_indexes_and_close(conn, add_indexes, &table).await?;
-    Ok(rows)
+    finish.run(conn, rows).await
 }
 
 /// Converts an encoder error into the sink's error for `table`.
@@ -354,6 +378,15 @@ mod tests {
             message: "refused".into(),
             state: "42000".into(),
         })
+    }
+
+    #[test]
+    fn row_counts_round_trip_through_the_comment() {
+        assert_eq!(
+            rows_from_comment(&format!("{ROWS_COMMENT}1234")),
+            Some(1234)
+        );
+        assert_eq!(rows_from_comment("something else"), None);
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //!
 //! For run key `K` and Gold table `t`:
 //! - `stg_K__t` — the staging table, renamed to `t` at publish;
-//! - `stg_K__t__p<n>` — what task (input partition) `n` wrote, for an unpartitioned table;
-//! - `stg_K__t__y<year>_p<n>` — the rows of one year written by task `n`, for a table partitioned
-//!   by year (`ynull` for rows whose date is NULL); exchanged into partition `p<year>`;
+//! - `stg_K__t__p<n>` — what the task of input partition `n` wrote, for an unpartitioned table
+//!   (whose input is one partition);
+//! - `stg_K__t__y<year>` — the rows of one year, for a table partitioned by year (`ynull` for rows
+//!   whose date is NULL); the input is hash-partitioned by year, so one task owns each year (a
+//!   Ballista task only knows its task-local partition index, so the year is the stable key);
+//!   exchanged into partition `p<year>` of the staging table;
 //! - `old_K__t` — the replaced Gold table, between the publishing `RENAME` and its `DROP`.
 
 use std::fmt::Write as _;
@@ -68,8 +71,8 @@ pub fn run_key(run_id: &str) -> String {
 pub enum TaskPart {
     /// All rows of input partition `n`.
     Partition(usize),
-    /// The rows of input partition `n` whose date falls in `year` (`None`: NULL dates).
-    Year(Option<i32>, usize),
+    /// The rows whose date falls in `year` (`None`: NULL dates).
+    Year(Option<i32>),
 }
 
 /// The names of one run's tables.
@@ -113,8 +116,8 @@ impl RunNames {
     pub fn task(&self, table: &str, part: TaskPart) -> String {
         match part {
             TaskPart::Partition(n) => format!("{}__p{n}", self.staging(table)),
-            TaskPart::Year(Some(year), n) => format!("{}__y{year}_p{n}", self.staging(table)),
-            TaskPart::Year(None, n) => format!("{}__ynull_p{n}", self.staging(table)),
+            TaskPart::Year(Some(year)) => format!("{}__y{year}", self.staging(table)),
+            TaskPart::Year(None) => format!("{}__ynull", self.staging(table)),
         }
     }
 
@@ -126,18 +129,18 @@ impl RunNames {
         if let Some(n) = suffix.strip_prefix('p') {
             return parse_number(n).map(TaskPart::Partition);
         }
-        let (year, n) = suffix.strip_prefix('y')?.split_once("_p")?;
-        let year = match year {
-            "null" => None,
-            digits => Some(i32::try_from(parse_number(digits)?).ok()?),
-        };
-        Some(TaskPart::Year(year, parse_number(n)?))
+        match suffix.strip_prefix('y')? {
+            "null" => Some(TaskPart::Year(None)),
+            digits => Some(TaskPart::Year(Some(
+                i32::try_from(parse_number(digits)?).ok()?,
+            ))),
+        }
     }
 
     /// Checks that every name the run would give Gold table `table` is a valid identifier.
     pub fn check_fits(&self, table: &str) -> Result<()> {
         validate_identifier(table).map_err(|e| Error::invalid("Gold table name", e))?;
-        let longest = self.task(table, TaskPart::Year(Some(9999), 9999));
+        let longest = self.task(table, TaskPart::Partition(99_999));
         validate_identifier(&longest).map_err(|_| {
             Error::invalid(
                 "Gold table name",
@@ -178,8 +181,8 @@ mod tests {
         for part in [
             TaskPart::Partition(0),
             TaskPart::Partition(12),
-            TaskPart::Year(Some(2016), 3),
-            TaskPart::Year(None, 0),
+            TaskPart::Year(Some(2016)),
+            TaskPart::Year(None),
         ] {
             let name = names.task("accidents_summary", part);
             assert!(name.starts_with("stg_k1__accidents_summary__"));
@@ -193,7 +196,8 @@ mod tests {
             names.parse_task("accidents", "stg_k1__accidents_summary__p1"),
             None
         );
-        assert_eq!(names.parse_task("t", "stg_k1__t__y20x_p1"), None);
+        assert_eq!(names.parse_task("t", "stg_k1__t__y20x"), None);
+        assert_eq!(names.parse_task("t", "stg_k1__t__y2016_p1"), None);
         assert_eq!(names.replaced("t"), "old_k1__t");
     }
 

@@ -7,7 +7,7 @@
 //! no longer needed; should that drop fail, they stay as `old_<run>__<table>` (logged) for an
 //! operator to drop, and readers are not affected.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::datatypes::Schema;
@@ -17,7 +17,7 @@ use mysql_async::prelude::Queryable;
 use tracing::{info, warn};
 
 use super::ddl::{TableDdl, YearPartitions};
-use super::load::SESSION_SETUP;
+use super::load::{SESSION_SETUP, rows_from_comment};
 use super::names::{RunNames, TaskPart, qualified};
 use super::table::SinkTarget;
 use super::url::MySqlUrl;
@@ -55,8 +55,8 @@ async fn run(conn: &mut Conn, sql: String, context: &str) -> Result<()> {
         .map_err(|e| server_error(context, e))
 }
 
-/// The tables of database `db` whose names start with `prefix`.
-pub async fn tables_with_prefix(conn: &mut Conn, db: &str, prefix: &str) -> Result<Vec<String>> {
+/// A `LIKE` pattern matching the names that start with `prefix`.
+fn like_prefix(prefix: &str) -> String {
     let mut pattern = String::with_capacity(prefix.len() + 8);
     for c in prefix.chars() {
         if matches!(c, '\\' | '_' | '%') {
@@ -65,11 +65,16 @@ pub async fn tables_with_prefix(conn: &mut Conn, db: &str, prefix: &str) -> Resu
         pattern.push(c);
     }
     pattern.push('%');
+    pattern
+}
+
+/// The tables of database `db` whose names start with `prefix`.
+pub async fn tables_with_prefix(conn: &mut Conn, db: &str, prefix: &str) -> Result<Vec<String>> {
     let names: Vec<String> = conn
         .exec(
             "SELECT TABLE_NAME FROM information_schema.TABLES \
              WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ? ORDER BY TABLE_NAME",
-            (db, pattern),
+            (db, like_prefix(prefix)),
         )
         .await
         .map_err(|e| server_error("listing MySQL tables", e))?;
@@ -80,11 +85,47 @@ pub async fn tables_with_prefix(conn: &mut Conn, db: &str, prefix: &str) -> Resu
         .collect())
 }
 
+/// The task tables of `target` and the row counts their comments record, in task order.
+async fn task_tables(conn: &mut Conn, target: &SinkTarget) -> Result<Vec<(TaskPart, String, u64)>> {
+    let db = target.url.database.as_str();
+    let table = target.table.as_str();
+    let names = target.names();
+    let prefix = format!("{}__", names.staging(table));
+    let listed: Vec<(String, String)> = conn
+        .exec(
+            "SELECT TABLE_NAME, TABLE_COMMENT FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ?",
+            (db, like_prefix(&prefix)),
+        )
+        .await
+        .map_err(|e| server_error("listing MySQL tables", e))?;
+    let mut tasks = Vec::with_capacity(listed.len());
+    for (name, comment) in listed {
+        let Some(part) = names.parse_task(table, &name) else {
+            continue;
+        };
+        let rows = rows_from_comment(&comment).ok_or_else(|| Error::JobFailed {
+            job: format!("Gold table {table}"),
+            message: format!("task table {db}.{name} was not completely loaded"),
+        })?;
+        tasks.push((part, name, rows));
+    }
+    tasks.sort();
+    Ok(tasks)
+}
+
 /// Builds `target`'s staging table from the task tables the run's tasks left: renames the only
 /// one, or merges several, for a plain table; for a year-partitioned table, creates the staging
 /// table with one partition per year present plus `p_future` and exchanges each year's table into
-/// its partition. Rebuilding from the task tables is idempotent.
-pub async fn assemble(conn: &mut Conn, target: &SinkTarget, schema: &Schema) -> Result<()> {
+/// its partition. Rebuilding from the task tables is idempotent. When `expected_rows` (what the
+/// tasks reported) is given, the rows the task tables recorded must add up to it — two tasks
+/// overwriting each other's table would fail here rather than lose rows.
+pub async fn assemble(
+    conn: &mut Conn,
+    target: &SinkTarget,
+    schema: &Schema,
+    expected_rows: Option<u64>,
+) -> Result<()> {
     let started = Instant::now();
     let db = target.url.database.as_str();
     let table = target.table.as_str();
@@ -93,13 +134,19 @@ pub async fn assemble(conn: &mut Conn, target: &SinkTarget, schema: &Schema) -> 
     let staging = qualified(db, &names.staging(table))?;
     let context = format!("staging Gold table {table} in MySQL");
 
-    let prefix = format!("{}__", names.staging(table));
-    let mut tasks: Vec<(TaskPart, String)> = tables_with_prefix(conn, db, &prefix)
-        .await?
-        .into_iter()
-        .filter_map(|name| names.parse_task(table, &name).map(|part| (part, name)))
-        .collect();
-    tasks.sort();
+    let tasks = task_tables(conn, target).await?;
+    let recorded: u64 = tasks.iter().map(|(_, _, rows)| rows).sum();
+    if let Some(expected) = expected_rows
+        && expected != recorded
+    {
+        return Err(Error::JobFailed {
+            job: format!("Gold table {table}"),
+            message: format!(
+                "the tasks wrote {expected} rows but their MySQL tables hold {recorded}"
+            ),
+        });
+    }
+    let tasks: Vec<(TaskPart, String)> = tasks.into_iter().map(|(p, n, _)| (p, n)).collect();
 
     run(conn, SESSION_SETUP.to_string(), &context).await?;
     run(conn, format!("DROP TABLE IF EXISTS {staging}"), &context).await?;
@@ -126,25 +173,12 @@ pub async fn assemble(conn: &mut Conn, target: &SinkTarget, schema: &Schema) -> 
         return Ok(());
     }
 
-    // one table per year: merge when several tasks saw the same year
-    let mut years: BTreeMap<Option<i32>, Vec<String>> = BTreeMap::new();
+    // one table per year, in year order (NULL first)
+    let mut year_tables = Vec::with_capacity(tasks.len());
     for (part, name) in tasks {
-        if let TaskPart::Year(year, _) = part {
-            years.entry(year).or_default().push(name);
+        if let TaskPart::Year(year) = part {
+            year_tables.push((year, qualified(db, &name)?));
         }
-    }
-    let mut year_tables = Vec::with_capacity(years.len());
-    for (year, tables) in years {
-        let mut tables = tables.into_iter();
-        let Some(first) = tables.next() else {
-            continue;
-        };
-        let first = qualified(db, &first)?;
-        for other in tables {
-            let other = qualified(db, &other)?;
-            merge(conn, &first, &other, &columns, &context).await?;
-        }
-        year_tables.push((year, first));
     }
     let partitions = YearPartitions {
         years: year_tables.iter().filter_map(|(y, _)| *y).collect(),

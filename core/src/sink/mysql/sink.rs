@@ -85,14 +85,11 @@ impl MySqlSink {
     }
 
     /// Builds `table`'s staging table from the task tables its tasks wrote, and marks it staged.
-    pub async fn stage(&mut self, table: &MySqlTable) -> Result<()> {
+    /// `expected_rows`, the rows the tasks reported, is checked against what their tables hold.
+    pub async fn stage(&mut self, table: &MySqlTable, expected_rows: Option<u64>) -> Result<()> {
         let mut conn = connect(&self.url, true).await?;
-        assemble(
-            &mut conn,
-            table.target(),
-            &datafusion::catalog::TableProvider::schema(table),
-        )
-        .await?;
+        let schema = datafusion::catalog::TableProvider::schema(table);
+        assemble(&mut conn, table.target(), &schema, expected_rows).await?;
         let _ = conn.disconnect().await;
         let name = table.target().table.clone();
         if !self.staged.contains(&name) {
@@ -162,7 +159,7 @@ impl GoldSink for MySqlSink {
             .await
             .map_err(|e| Error::engine(context, e))?;
         let rows = rows_in(&batches);
-        self.stage(&provider).await?;
+        self.stage(&provider, Some(rows)).await?;
         info!(table = table.name, rows, "Gold table staged in MySQL");
         Ok(rows)
     }

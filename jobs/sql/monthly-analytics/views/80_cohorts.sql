@@ -8,8 +8,8 @@ WITH months AS (
 )
 SELECT 'all' AS cohort_dimension, 'all' AS cohort_value, * FROM months
 UNION ALL
-SELECT 'genotype', genotype, * FROM months
+SELECT 'genotype' AS cohort_dimension, genotype AS cohort_value, * FROM months
 UNION ALL
-SELECT 'region', region, * FROM months
+SELECT 'region' AS cohort_dimension, region AS cohort_value, * FROM months
 UNION ALL
-SELECT 'age_band', age_band, * FROM months
+SELECT 'age_band' AS cohort_dimension, age_band AS cohort_value, * FROM months

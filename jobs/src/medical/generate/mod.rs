@@ -144,7 +144,9 @@ fn vitals_batch(sims: &[PatientSim], readings: &[Vec<Reading>]) -> Result<Record
         Arc::new(TimestampMicrosecondArray::from(
             all().map(|r| r.ts).collect::<Vec<_>>(),
         )),
-        Arc::new(Float64Array::from(all().map(|r| r.spo2).collect::<Vec<_>>())),
+        Arc::new(Float64Array::from(
+            all().map(|r| r.spo2).collect::<Vec<_>>(),
+        )),
         Arc::new(Int32Array::from(
             all().map(|r| r.heart_rate).collect::<Vec<_>>(),
         )),
@@ -167,8 +169,12 @@ fn patients_batch(sims: &[PatientSim]) -> Result<RecordBatch> {
     batch(
         patients_schema(),
         vec![
-            Arc::new(StringArray::from(p().map(|p| p.id.clone()).collect::<Vec<_>>())),
-            Arc::new(Int32Array::from(p().map(|p| p.birth_year).collect::<Vec<_>>())),
+            Arc::new(StringArray::from(
+                p().map(|p| p.id.clone()).collect::<Vec<_>>(),
+            )),
+            Arc::new(Int32Array::from(
+                p().map(|p| p.birth_year).collect::<Vec<_>>(),
+            )),
             Arc::new(StringArray::from(p().map(|p| p.sex).collect::<Vec<_>>())),
             Arc::new(StringArray::from(
                 p().map(|p| GENOTYPES[p.genotype]).collect::<Vec<_>>(),
@@ -199,7 +205,9 @@ fn crises_batch(sims: &[PatientSim]) -> Result<RecordBatch> {
                 rows.iter().map(|(_, c)| c.severity).collect::<Vec<_>>(),
             )),
             Arc::new(Int32Array::from(
-                rows.iter().map(|(_, c)| Some(c.pain_score)).collect::<Vec<_>>(),
+                rows.iter()
+                    .map(|(_, c)| Some(c.pain_score))
+                    .collect::<Vec<_>>(),
             )),
         ],
     )
@@ -226,7 +234,9 @@ fn treatments_batch(sims: &[PatientSim]) -> Result<RecordBatch> {
                 rows.iter().map(|(_, t)| t.drug).collect::<Vec<_>>(),
             )),
             Arc::new(Date32Array::from(
-                rows.iter().map(|(_, t)| date32(t.start)).collect::<Vec<_>>(),
+                rows.iter()
+                    .map(|(_, t)| date32(t.start))
+                    .collect::<Vec<_>>(),
             )),
             Arc::new(Date32Array::from(
                 rows.iter()
@@ -234,7 +244,9 @@ fn treatments_batch(sims: &[PatientSim]) -> Result<RecordBatch> {
                     .collect::<Vec<_>>(),
             )),
             Arc::new(Float64Array::from(
-                rows.iter().map(|(_, t)| Some(t.dose_mg)).collect::<Vec<_>>(),
+                rows.iter()
+                    .map(|(_, t)| Some(t.dose_mg))
+                    .collect::<Vec<_>>(),
             )),
         ],
     )

@@ -40,7 +40,9 @@ const GENOTYPE_SHARES: [f64; 4] = [0.65, 0.08, 0.20, 0.07];
 const CRISIS_HAZARD: [f64; 4] = [0.012, 0.011, 0.005, 0.004];
 
 /// Relative crisis hazard per month, January first: the harmattan (cold, dry) peaks.
-const MONTH_FACTOR: [f64; 12] = [1.5, 1.4, 1.1, 0.9, 0.85, 0.8, 0.9, 0.95, 0.9, 0.95, 1.1, 1.4];
+const MONTH_FACTOR: [f64; 12] = [
+    1.5, 1.4, 1.1, 0.9, 0.85, 0.8, 0.9, 0.95, 0.9, 0.95, 1.1, 1.4,
+];
 
 /// How much hydroxyurea multiplies the crisis hazard.
 const HYDROXYUREA_FACTOR: f64 = 0.5;
@@ -229,7 +231,10 @@ impl PatientSim {
                 normal(&mut rng, 62.0, 9.0).clamp(40.0, 100.0)
             };
             // 15-30 mg/kg/day, rounded to whole 100 mg capsules (at least one).
-            let dose = (rng.gen_range(15.0..30.0) * weight_kg / 100.0).round().max(1.0) * 100.0;
+            let dose = (rng.gen_range(15.0..30.0) * weight_kg / 100.0)
+                .round()
+                .max(1.0)
+                * 100.0;
             // Most started long ago; some start during the data (their crises become rarer).
             let start = if rng.gen_bool(0.75) {
                 origin - Duration::days(rng.gen_range(60..1500))
@@ -320,12 +325,10 @@ impl PatientSim {
             });
             self.last_fever_end = end;
         }
-        let crisis_free = self
-            .crisis
-            .is_none_or(|c| c.end + 3 * per_day <= first);
+        let crisis_free = self.crisis.is_none_or(|c| c.end + 3 * per_day <= first);
         if crisis_free {
-            let mut hazard = CRISIS_HAZARD[self.profile.genotype]
-                * MONTH_FACTOR[day.month0() as usize];
+            let mut hazard =
+                CRISIS_HAZARD[self.profile.genotype] * MONTH_FACTOR[day.month0() as usize];
             if self.on_hydroxyurea(day) {
                 hazard *= HYDROXYUREA_FACTOR;
             }
@@ -374,7 +377,9 @@ impl PatientSim {
         let severity = pick(rng, &weights) as i32 + 1;
         let start = match self.fever {
             // A fever-triggered crisis starts a few hours into the fever.
-            Some(f) if f.end > first => (f.start + rng.gen_range(2..12) * SLOTS_PER_HOUR).max(first),
+            Some(f) if f.end > first => {
+                (f.start + rng.gen_range(2..12) * SLOTS_PER_HOUR).max(first)
+            }
             _ => first + rng.gen_range(0..per_day),
         };
         let days = rng.gen_range(1.0..2.5) + severity as f64 * rng.gen_range(0.5..1.5);
@@ -460,18 +465,22 @@ impl PatientSim {
             .crisis
             .filter(|c| c.contains(slot))
             .map_or(0.0, |c| c.size);
-        let desaturation = self
-            .desaturation
-            .map_or(0.0, |d| d.size * d.shape(slot));
+        let desaturation = self.desaturation.map_or(0.0, |d| d.size * d.shape(slot));
         let rng = &mut self.rng;
         // Activity: none asleep, less with fever or pain.
         let steps = if asleep || rng.gen_bool(0.35) {
-            if rng.gen_bool(0.03) { rng.gen_range(1..20) } else { 0 }
+            if rng.gen_bool(0.03) {
+                rng.gen_range(1..20)
+            } else {
+                0
+            }
         } else {
             let diurnal = 1.0 + 0.5 * ((hour - 10.0) / 24.0 * std::f64::consts::TAU).cos();
             let damp = 1.0 / (1.0 + 0.8 * fever + 1.2 * crisis);
             let mean = self.base_steps * activity_today * diurnal * damp;
-            (mean * normal(rng, 0.0, 0.6).exp()).round().clamp(0.0, 1500.0) as i32
+            (mean * normal(rng, 0.0, 0.6).exp())
+                .round()
+                .clamp(0.0, 1500.0) as i32
         };
         self.hr_noise = 0.8 * self.hr_noise + normal(rng, 0.0, 2.0);
         self.spo2_noise = 0.7 * self.spo2_noise + normal(rng, 0.0, 0.45);
@@ -488,7 +497,8 @@ impl PatientSim {
         // Skin temperature: lowest around 4:00, highest around 18:00.
         let circadian = -0.25 * ((hour - 4.0) / 24.0 * std::f64::consts::TAU).cos();
         let temperature = 36.6 + circadian + fever + 0.1 * crisis + normal(rng, 0.0, 0.08);
-        let spo2 = self.baseline_spo2 + hu_bonus - if asleep { 0.7 } else { 0.0 }
+        let spo2 = self.baseline_spo2 + hu_bonus
+            - if asleep { 0.7 } else { 0.0 }
             - 0.8 * fever
             - 1.2 * crisis
             - desaturation

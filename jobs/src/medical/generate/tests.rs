@@ -26,7 +26,11 @@ fn the_lake_has_four_tables_and_day_partitions() {
     assert!(!lake.path().join("vitals/date=2024-01-11").exists());
     // 12 patients x 10 days x 288 readings, less device gaps (a few percent).
     let expected = 12 * 10 * 288;
-    assert!(report.vitals < expected && report.vitals > expected * 80 / 100, "{}", report.vitals);
+    assert!(
+        report.vitals < expected && report.vitals > expected * 80 / 100,
+        "{}",
+        report.vitals
+    );
     let patients = read_parquet(&[lake.path().join("patients/part-00000.parquet")]);
     assert_eq!(patients.num_rows(), 12);
     // only the lake tables are left: no temporary folders
@@ -42,8 +46,11 @@ fn the_same_seed_gives_the_same_data() {
     );
     let ra = generate_medical(&small(a.path(), 7), false).unwrap();
     let rb = generate_medical(&small(b.path(), 7), false).unwrap();
-    let rc = generate_medical(&small(c.path(), 8), false).unwrap();
-    assert_eq!((ra.vitals, ra.crises, ra.treatments), (rb.vitals, rb.crises, rb.treatments));
+    generate_medical(&small(c.path(), 8), false).unwrap();
+    assert_eq!(
+        (ra.vitals, ra.crises, ra.treatments),
+        (rb.vitals, rb.crises, rb.treatments)
+    );
     let day = "vitals/date=2024-01-05/part-00000.parquet";
     assert_eq!(
         read_parquet(&[a.path().join(day)]),
@@ -71,12 +78,24 @@ fn readings_look_like_physiology_with_a_few_sensor_errors() {
         .cloned()
         .collect();
     let vitals = read_parquet(&files);
-    let spo2 = vitals.column_by_name("spo2_pct").unwrap().as_primitive::<Float64Type>();
-    let temp = vitals.column_by_name("temperature_c").unwrap().as_primitive::<Float64Type>();
-    let hr = vitals.column_by_name("heart_rate_bpm").unwrap().as_primitive::<Int32Type>();
+    let spo2 = vitals
+        .column_by_name("spo2_pct")
+        .unwrap()
+        .as_primitive::<Float64Type>();
+    let temp = vitals
+        .column_by_name("temperature_c")
+        .unwrap()
+        .as_primitive::<Float64Type>();
+    let hr = vitals
+        .column_by_name("heart_rate_bpm")
+        .unwrap()
+        .as_primitive::<Int32Type>();
     let n = vitals.num_rows() as f64;
     let spo2_values: Vec<f64> = spo2.iter().flatten().collect();
-    let typical = spo2_values.iter().filter(|v| (93.0..=99.0).contains(*v)).count() as f64;
+    let typical = spo2_values
+        .iter()
+        .filter(|v| (93.0..=99.0).contains(*v))
+        .count() as f64;
     assert!(typical / n > 0.8, "SpO2 mostly 93-99: {}", typical / n);
     let desaturated = spo2_values.iter().filter(|v| **v < 90.0).count();
     assert!(desaturated > 0, "some desaturation below 90");
@@ -84,7 +103,10 @@ fn readings_look_like_physiology_with_a_few_sensor_errors() {
         + temp.iter().flatten().filter(|v| *v > 45.0).count()
         + hr.iter().flatten().filter(|v| *v < 20 || *v > 250).count();
     let rate = impossible as f64 / n;
-    assert!(rate > 0.0002 && rate < 0.01, "impossible readings rate {rate}");
+    assert!(
+        rate > 0.0002 && rate < 0.01,
+        "impossible readings rate {rate}"
+    );
     assert!(temp.iter().flatten().any(|v| v >= 38.0), "some fever");
     assert!(temp.null_count() > 0, "a few temperature dropouts");
     assert!(report.crises > 0);

@@ -119,7 +119,7 @@ const MARGIN_RIGHT: f64 = 44.0;
 const MARGIN_TOP: f64 = 14.0;
 const MARGIN_BOTTOM: f64 = 28.0;
 const SPO2_RANGE: (f64, f64) = (80.0, 100.0);
-const TEMP_RANGE: (f64, f64) = (35.0, 41.0);
+const TEMP_RANGE: (f64, f64) = (34.0, 40.0);
 
 /// The inline SVG chart of one week: hourly SpO2 (left axis) and temperature (right axis), the
 /// 90 % and 38 °C thresholds dashed, crises shaded; a missing hour breaks the line.
@@ -176,8 +176,22 @@ pub fn chart_svg(week_start: NaiveDate, hours: &[HourPoint], crises: &[CrisisSpa
         }
     }
     for (value, range, color, label, anchor, x) in [
-        (90.0, SPO2_RANGE, "#1f5fbf", "90 %", "end", MARGIN_LEFT - 4.0),
-        (38.0, TEMP_RANGE, "#c0392b", "38 °C", "start", CHART_WIDTH - MARGIN_RIGHT + 4.0),
+        (
+            90.0,
+            SPO2_RANGE,
+            "#1f5fbf",
+            "90 %",
+            "end",
+            MARGIN_LEFT - 4.0,
+        ),
+        (
+            38.0,
+            TEMP_RANGE,
+            "#c0392b",
+            "38 °C",
+            "start",
+            CHART_WIDTH - MARGIN_RIGHT + 4.0,
+        ),
     ] {
         let y = y_of(value, range);
         let _ = write!(
@@ -191,12 +205,18 @@ pub fn chart_svg(week_start: NaiveDate, hours: &[HourPoint], crises: &[CrisisSpa
         (
             SPO2_RANGE,
             "#1f5fbf",
-            hours.iter().map(|h| (h.hour, h.spo2_avg)).collect::<Vec<_>>(),
+            hours
+                .iter()
+                .map(|h| (h.hour, h.spo2_avg))
+                .collect::<Vec<_>>(),
         ),
         (
             TEMP_RANGE,
             "#c0392b",
-            hours.iter().map(|h| (h.hour, h.temp_avg)).collect::<Vec<_>>(),
+            hours
+                .iter()
+                .map(|h| (h.hour, h.temp_avg))
+                .collect::<Vec<_>>(),
         ),
     ] {
         for segment in segments(&values) {
@@ -364,8 +384,9 @@ th {{ background: #f3f3f3; }}
                 html,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 c.start.format("%a %d %b %H:%M"),
-                c.end
-                    .map_or("ongoing".to_string(), |e| e.format("%a %d %b %H:%M").to_string()),
+                c.end.map_or("ongoing".to_string(), |e| e
+                    .format("%a %d %b %H:%M")
+                    .to_string()),
                 match c.severity {
                     1 => "mild",
                     2 => "moderate",

@@ -62,9 +62,10 @@ struct Columns<'a> {
 
 impl Columns<'_> {
     fn cast(&self, name: &str, to: &DataType) -> Result<ArrayRef> {
-        let column = self.batch.column_by_name(name).ok_or_else(|| {
-            Error::invalid(self.what.to_string(), format!("no column {name}"))
-        })?;
+        let column = self
+            .batch
+            .column_by_name(name)
+            .ok_or_else(|| Error::invalid(self.what.to_string(), format!("no column {name}")))?;
         cast(column, to).map_err(|e| Error::engine(self.what.to_string(), e.into()))
     }
 
@@ -98,9 +99,7 @@ impl Columns<'_> {
         Ok((0..array.len())
             .map(|i| {
                 (!array.is_null(i))
-                    .then(|| {
-                        NaiveDate::from_num_days_from_ce_opt(array.value(i) + 719_163)
-                    })
+                    .then(|| NaiveDate::from_num_days_from_ce_opt(array.value(i) + 719_163))
                     .flatten()
             })
             .collect())

@@ -1,0 +1,336 @@
+//! `medallion archive`: moves the Silver partitions older than the retention policy (seed 000,
+//! "Archivage données > 6 mois") from `LAKE/<table>/date=YYYY-MM-DD/` to
+//! `ARCHIVE/<table>/date=YYYY-MM-DD/part-00000.parquet`, rewritten as one zstd-compressed Parquet
+//! file.
+//!
+//! Each partition goes through explicit phases: *write* the archive file under a temporary name,
+//! *verify* that its footer holds as many rows as the source files, *publish* it by renaming, then
+//! *delete* the source partition. A partition whose archive already exists with the right row count
+//! (a run interrupted after publishing) only has its source deleted, so a retried run is
+//! idempotent; a mismatch stops the run with the source untouched. `--dry-run` only lists what
+//! would move. Local lakes only (a path or `file://`).
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use chrono::{Months, NaiveDate};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+use medallion_core::{Error, Result};
+
+use crate::plan::parse_date;
+
+/// Arguments of `medallion archive`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ArchiveArgs {
+    /// Lake root (a local folder or file:// URL).
+    #[arg(long, env = "MEDALLION_LAKE")]
+    pub lake: String,
+    /// The Silver table whose day partitions (`date=YYYY-MM-DD/`) are archived.
+    #[arg(long, default_value = "vitals")]
+    pub table: String,
+    /// Keep this many months of partitions in the lake (config/retention_policies.yaml:
+    /// hot_retention_months).
+    #[arg(long, default_value_t = 6)]
+    pub retention_months: u32,
+    /// Where archived partitions go [default: LAKE/archive].
+    #[arg(long)]
+    pub archive: Option<String>,
+    /// The day the retention is counted back from [default: today].
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    pub as_of: Option<NaiveDate>,
+    /// List the partitions that would move, move nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_day(text: &str) -> std::result::Result<NaiveDate, String> {
+    parse_date(text).ok_or_else(|| format!("'{text}' is not a date YYYY-MM-DD"))
+}
+
+/// One partition older than the retention.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivedPartition {
+    /// Its day.
+    pub day: NaiveDate,
+    /// The source folder.
+    pub source: PathBuf,
+    /// The archive file.
+    pub target: PathBuf,
+    /// Rows in the partition.
+    pub rows: u64,
+    /// Bytes of the source files.
+    pub bytes: u64,
+}
+
+fn local_path(location: &str) -> Result<PathBuf> {
+    match location.split_once("://") {
+        None => Ok(PathBuf::from(location)),
+        Some(("file", path)) => Ok(PathBuf::from(path)),
+        Some((scheme, _)) => Err(Error::invalid(
+            "--lake/--archive",
+            format!("archive works on local lakes only, not {scheme}://"),
+        )),
+    }
+}
+
+fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| Error::io("listing", dir, e))? {
+        let path = entry.map_err(|e| Error::io("listing", dir, e))?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') || name.starts_with('_') {
+            continue;
+        }
+        if path.extension().is_some_and(|e| e == "parquet") {
+            files.push(path);
+        } else if path.extension().is_some_and(|e| e == "orc") {
+            return Err(Error::invalid(
+                "archive",
+                format!(
+                    "{} is ORC: only Parquet partitions are archived",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn corrupt(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::CorruptFile {
+        location: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Rows in the footer of the Parquet file `path`.
+fn footer_rows(path: &Path) -> Result<u64> {
+    let file = File::open(path).map_err(|e| Error::io("opening", path, e))?;
+    let reader = SerializedFileReader::new(file).map_err(|e| corrupt(path, e))?;
+    Ok(u64::try_from(reader.metadata().file_metadata().num_rows()).unwrap_or(0))
+}
+
+/// The `date=YYYY-MM-DD` partitions of `LAKE/<table>` older than `retention_months` before
+/// `as_of`, oldest first.
+pub fn plan_archive(args: &ArchiveArgs, as_of: NaiveDate) -> Result<Vec<ArchivedPartition>> {
+    let lake = local_path(&args.lake)?;
+    let archive = match &args.archive {
+        Some(a) => local_path(a)?,
+        None => lake.join("archive"),
+    };
+    let table_dir = lake.join(&args.table);
+    if !table_dir.is_dir() {
+        return Err(Error::LakeNotFound {
+            table: args.table.clone(),
+            location: table_dir.display().to_string(),
+        });
+    }
+    let cutoff = as_of
+        .checked_sub_months(Months::new(args.retention_months))
+        .ok_or_else(|| Error::invalid("--retention-months", "too large"))?;
+    let mut partitions = Vec::new();
+    for entry in fs::read_dir(&table_dir).map_err(|e| Error::io("listing", &table_dir, e))? {
+        let source = entry
+            .map_err(|e| Error::io("listing", &table_dir, e))?
+            .path();
+        let Some(day) = source
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("date="))
+            .and_then(parse_date)
+        else {
+            continue;
+        };
+        if day >= cutoff || !source.is_dir() {
+            continue;
+        }
+        let mut rows = 0;
+        let mut bytes = 0;
+        for file in parquet_files(&source)? {
+            rows += footer_rows(&file)?;
+            bytes += fs::metadata(&file).map_or(0, |m| m.len());
+        }
+        let target = archive
+            .join(&args.table)
+            .join(format!("date={day}"))
+            .join("part-00000.parquet");
+        partitions.push(ArchivedPartition {
+            day,
+            source,
+            target,
+            rows,
+            bytes,
+        });
+    }
+    partitions.sort_by_key(|p| p.day);
+    Ok(partitions)
+}
+
+/// Phase 1: writes every row of the source partition into `tmp`, zstd-compressed.
+fn write_archive_file(partition: &ArchivedPartition, tmp: &Path) -> Result<()> {
+    let files = parquet_files(&partition.source)?;
+    let mut writer: Option<ArrowWriter<File>> = None;
+    for path in &files {
+        let file = File::open(path).map_err(|e| Error::io("opening", path, e))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.build())
+            .map_err(|e| corrupt(path, e))?;
+        for batch in reader {
+            let batch: RecordBatch = batch.map_err(|e| corrupt(path, e))?;
+            if writer.is_none() {
+                let out = File::create(tmp).map_err(|e| Error::io("creating", tmp, e))?;
+                let level = ZstdLevel::try_new(9).map_err(|e| corrupt(tmp, e))?;
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(level))
+                    .build();
+                writer = Some(
+                    ArrowWriter::try_new(out, batch.schema(), Some(props))
+                        .map_err(|e| corrupt(tmp, e))?,
+                );
+            }
+            if let Some(w) = writer.as_mut() {
+                w.write(&batch).map_err(|e| corrupt(tmp, e))?;
+            }
+        }
+    }
+    match writer {
+        Some(w) => {
+            let file = w.into_inner().map_err(|e| corrupt(tmp, e))?;
+            file.sync_all().map_err(|e| Error::io("writing", tmp, e))
+        }
+        None => Err(Error::invalid(
+            "archive",
+            format!("{} holds no rows", partition.source.display()),
+        )),
+    }
+}
+
+/// Archives one partition (write, verify, publish, delete the source); safe to run again after
+/// an interruption at any phase.
+pub fn archive_partition(partition: &ArchivedPartition) -> Result<()> {
+    let published_ok =
+        partition.target.exists() && footer_rows(&partition.target)? == partition.rows;
+    if !published_ok {
+        let dir = partition
+            .target
+            .parent()
+            .ok_or_else(|| Error::invalid("archive", "bad archive path"))?;
+        fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+        let tmp = dir.join(format!(".part-00000.parquet.tmp-{}", std::process::id()));
+        let written = write_archive_file(partition, &tmp).and_then(|()| {
+            let rows = footer_rows(&tmp)?;
+            if rows == partition.rows {
+                Ok(())
+            } else {
+                Err(Error::JobFailed {
+                    job: "archive".to_string(),
+                    message: format!(
+                        "{}: archived {rows} rows but the source has {}; source kept",
+                        partition.source.display(),
+                        partition.rows
+                    ),
+                })
+            }
+        });
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        fs::rename(&tmp, &partition.target).map_err(|e| Error::io("publishing", &tmp, e))?;
+    }
+    fs::remove_dir_all(&partition.source).map_err(|e| Error::io("removing", &partition.source, e))
+}
+
+/// Runs `medallion archive`: the partitions that moved (or, with `--dry-run`, would move).
+pub fn archive(args: &ArchiveArgs) -> Result<Vec<ArchivedPartition>> {
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let partitions = plan_archive(args, as_of)?;
+    if !args.dry_run {
+        for partition in &partitions {
+            archive_partition(partition)?;
+            tracing::info!(
+                day = %partition.day,
+                rows = partition.rows,
+                target = %partition.target.display(),
+                "partition archived"
+            );
+        }
+    }
+    Ok(partitions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accidents::silver_writer::test_support::read_parquet;
+    use crate::medical::generate::{GenerateMedicalArgs, generate_medical};
+
+    #[test]
+    fn old_partitions_move_verified_and_a_retry_is_harmless() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("lake");
+        let gen_args = GenerateMedicalArgs {
+            patients: 3,
+            days: 5,
+            start_date: parse_day("2024-01-01").unwrap(),
+            ..GenerateMedicalArgs::new(&lake)
+        };
+        generate_medical(&gen_args, false).unwrap();
+        let args = ArchiveArgs {
+            lake: lake.display().to_string(),
+            table: "vitals".into(),
+            retention_months: 6,
+            archive: None,
+            // 6 months before 2024-07-03 is 2024-01-03: 01-01 and 01-02 are older.
+            as_of: parse_date("2024-07-03"),
+            dry_run: true,
+        };
+        let planned = archive(&args).unwrap();
+        let days: Vec<String> = planned.iter().map(|p| p.day.to_string()).collect();
+        assert_eq!(days, ["2024-01-01", "2024-01-02"]);
+        assert!(
+            lake.join("vitals/date=2024-01-01").exists(),
+            "dry run moves nothing"
+        );
+
+        let source_rows =
+            read_parquet(&parquet_files(&lake.join("vitals/date=2024-01-01")).unwrap()).num_rows();
+        let moved = archive(&ArchiveArgs {
+            dry_run: false,
+            ..args.clone()
+        })
+        .unwrap();
+        assert_eq!(moved.len(), 2);
+        assert!(!lake.join("vitals/date=2024-01-01").exists());
+        assert!(lake.join("vitals/date=2024-01-03").exists());
+        let archived = lake.join("archive/vitals/date=2024-01-01/part-00000.parquet");
+        assert_eq!(
+            read_parquet(std::slice::from_ref(&archived)).num_rows(),
+            source_rows
+        );
+        assert_eq!(footer_rows(&archived).unwrap(), moved[0].rows);
+        // a second run finds nothing more to move
+        assert!(
+            archive(&ArchiveArgs {
+                dry_run: false,
+                ..args
+            })
+            .unwrap()
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn remote_lakes_are_refused() {
+        assert_eq!(local_path("s3://b/lake").unwrap_err().exit_code(), 2);
+        assert_eq!(local_path("file:///x").unwrap(), PathBuf::from("/x"));
+    }
+}
