@@ -23,18 +23,25 @@
 //! a corrupt file or a format mismatch is reported before a query runs. Parquet tables laid out in
 //! Hive folders (`year=2021/part-0.parquet`) get their partition columns automatically unless the
 //! catalog file lists them (an empty list turns that off).
+//!
+//! A long-lived process (a scheduler serving Flight SQL) opens the catalog once as [`LakeTables`]
+//! and installs it in each new session's default schema ([`LakeTables::install`]): every session
+//! sees the lake tables, and the views it creates stay its own.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::catalog::TableProvider;
+use datafusion::catalog::{MemorySchemaProvider, SchemaProvider, TableProvider};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::SessionState;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde::Deserialize;
@@ -42,6 +49,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::lake::{self, LakeFormat, LakeTable};
 use crate::object_stores;
+use crate::orc::OrcTable;
 
 /// The catalog file looked for in the current folder when no `--catalog` is given.
 pub const CATALOG_FILE: &str = "medallion.toml";
@@ -500,31 +508,152 @@ impl CatalogTable {
         columns
     }
 
+    /// The table provider SQL reads the table through: a listing table of the Parquet files (with
+    /// the partition columns), or medallion's ORC table.
+    pub fn provider(&self) -> Result<Arc<dyn TableProvider>> {
+        let opening = |e| Error::engine(format!("opening {}", self.table.url), e);
+        match self.table.format {
+            LakeFormat::Parquet => {
+                let url = ListingTableUrl::parse(&self.table.url)
+                    .map_err(|e| Error::invalid("lake URL", format!("{}: {e}", self.table.url)))?;
+                let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+                    .with_file_extension(".parquet")
+                    .with_table_partition_cols(
+                        self.partition_columns
+                            .iter()
+                            .map(|c| (c.name.clone(), c.data_type.clone()))
+                            .collect(),
+                    );
+                let config = ListingTableConfig::new(url)
+                    .with_listing_options(options)
+                    .with_schema(self.table.schema.clone());
+                Ok(Arc::new(ListingTable::try_new(config).map_err(opening)?))
+            }
+            LakeFormat::Orc => Ok(Arc::new(
+                OrcTable::try_new(vec![self.table.url.clone()], self.table.schema.clone())
+                    .map_err(opening)?,
+            )),
+        }
+    }
+
     /// Registers the table in `ctx` under its name.
     pub fn register(&self, ctx: &SessionContext) -> Result<()> {
-        if self.partition_columns.is_empty() {
-            return self.table.register(ctx);
-        }
-        let url = ListingTableUrl::parse(&self.table.url)
-            .map_err(|e| Error::invalid("lake URL", format!("{}: {e}", self.table.url)))?;
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-            .with_file_extension(".parquet")
-            .with_table_partition_cols(
-                self.partition_columns
-                    .iter()
-                    .map(|c| (c.name.clone(), c.data_type.clone()))
-                    .collect(),
-            );
-        let config = ListingTableConfig::new(url)
-            .with_listing_options(options)
-            .with_schema(self.table.schema.clone());
-        let provider: Arc<dyn TableProvider> = Arc::new(
-            ListingTable::try_new(config)
-                .map_err(|e| Error::engine(format!("opening {}", self.table.url), e))?,
-        );
-        ctx.register_table(self.name(), provider)
+        ctx.register_table(self.name(), self.provider()?)
             .map_err(|e| Error::engine(format!("registering table {}", self.name()), e))?;
         Ok(())
+    }
+}
+
+/// The opened tables of a lake catalog as table providers, opened once and shared by every
+/// session of a long-lived process (e.g. a scheduler serving Flight SQL).
+#[derive(Debug, Default)]
+pub struct LakeTables {
+    tables: BTreeMap<String, Arc<dyn TableProvider>>,
+}
+
+impl LakeTables {
+    /// Opens every table of `catalog` (see [`LakeCatalog::open`]).
+    pub async fn open(catalog: &LakeCatalog) -> Result<Self> {
+        let ctx = SessionContext::new_with_state(crate::session::session_state()?);
+        Self::from_tables(&catalog.open(&ctx).await?)
+    }
+
+    /// The providers of tables already opened.
+    pub fn from_tables(tables: &[CatalogTable]) -> Result<Self> {
+        Ok(Self {
+            tables: tables
+                .iter()
+                .map(|t| Ok((t.name().to_string(), t.provider()?)))
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    /// The table names, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.tables.keys().cloned().collect()
+    }
+
+    /// Makes the lake tables visible in the default schema of `state` (a [`LakeSchemaProvider`]
+    /// of its own, so the tables and views a session creates stay in that session).
+    pub fn install(self: &Arc<Self>, state: &SessionState) -> Result<()> {
+        let options = &state.config().options().catalog;
+        let catalog = state
+            .catalog_list()
+            .catalog(&options.default_catalog)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "session",
+                    format!("no catalog '{}'", options.default_catalog),
+                )
+            })?;
+        catalog
+            .register_schema(
+                &options.default_schema,
+                Arc::new(LakeSchemaProvider::new(self.clone())),
+            )
+            .map_err(|e| Error::engine("installing the lake catalog", e))?;
+        Ok(())
+    }
+}
+
+/// A schema holding the lake tables (shared, read-only) and the session's own tables and views
+/// (in memory). A session cannot register a table under a lake table's name.
+#[derive(Debug)]
+pub struct LakeSchemaProvider {
+    lake: Arc<LakeTables>,
+    own: MemorySchemaProvider,
+}
+
+impl LakeSchemaProvider {
+    /// A schema over `lake` with no table of its own yet.
+    pub fn new(lake: Arc<LakeTables>) -> Self {
+        Self {
+            lake,
+            own: MemorySchemaProvider::new(),
+        }
+    }
+}
+
+#[async_trait]
+impl SchemaProvider for LakeSchemaProvider {
+    fn table_names(&self) -> Vec<String> {
+        let mut names = self.lake.names();
+        names.extend(self.own.table_names());
+        names.sort();
+        names
+    }
+
+    async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        match self.lake.tables.get(name) {
+            Some(table) => Ok(Some(table.clone())),
+            None => self.own.table(name).await,
+        }
+    }
+
+    fn register_table(
+        &self,
+        name: String,
+        table: Arc<dyn TableProvider>,
+    ) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        if self.lake.tables.contains_key(&name) {
+            return Err(DataFusionError::Plan(format!(
+                "'{name}' is a lake table and cannot be replaced"
+            )));
+        }
+        self.own.register_table(name, table)
+    }
+
+    fn deregister_table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        if self.lake.tables.contains_key(name) {
+            return Err(DataFusionError::Plan(format!(
+                "'{name}' is a lake table and cannot be dropped"
+            )));
+        }
+        self.own.deregister_table(name)
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.lake.tables.contains_key(name) || self.own.table_exist(name)
     }
 }
 
@@ -669,6 +798,46 @@ mod lake_tests {
             .unwrap()
             .value(0);
         assert_eq!(total, 12129);
+    }
+
+    #[tokio::test]
+    async fn lake_tables_are_shared_and_session_tables_are_not() {
+        let lake = tempfile::tempdir().unwrap();
+        write_parquet(&lake.path().join("t/year=2021/part-0.parquet"), &[1, 2]);
+        let root = lake.path().display().to_string();
+        let shared = Arc::new(LakeTables::open(&LakeCatalog::of_lake(root)).await.unwrap());
+        assert_eq!(shared.names(), ["t"]);
+        let session = || {
+            let state = crate::session::session_state().unwrap();
+            shared.install(&state).unwrap();
+            SessionContext::new_with_state(state)
+        };
+        let (a, b) = (session(), session());
+        a.sql("CREATE VIEW v AS SELECT v * 10 AS w FROM t")
+            .await
+            .unwrap();
+        let rows = a
+            .sql("SELECT CAST(SUM(w) AS BIGINT) FROM v")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        // (1 + 2) · 10
+        let sum = rows[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap()
+            .value(0);
+        assert_eq!(sum, 30);
+        assert!(b.sql("SELECT * FROM v").await.is_err(), "a view leaked");
+        assert!(b.sql("SELECT * FROM t").await.is_ok());
+        // A session cannot drop or replace a lake table (DataFusion reports the refused drop as
+        // "doesn't exist").
+        assert!(a.sql("DROP TABLE t").await.is_err());
+        assert!(a.sql("CREATE VIEW t AS SELECT 1").await.is_err());
+        assert!(b.sql("SELECT * FROM t").await.is_ok());
     }
 
     #[tokio::test]

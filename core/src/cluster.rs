@@ -3,14 +3,14 @@
 //! context submits.
 
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use ballista_core::config::BallistaConfig;
 use ballista_core::execution_plans::DistributedQueryExec;
 use ballista_core::planner::BallistaQueryPlanner;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
-use ballista_core::serde::protobuf::{GetJobStatusParams, job_status};
+use ballista_core::serde::protobuf::{CancelJobParams, GetJobStatusParams, job_status};
 use datafusion::catalog::Session;
 use datafusion::error::Result as DfResult;
 use datafusion::execution::context::QueryPlanner;
@@ -102,6 +102,24 @@ async fn connect(
 
 fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or_default().to_string()
+}
+
+/// What Ballista 55 says when an executor cannot decode or start a task.
+const TASK_REJECTED: &str = "task could not be prepared or was rejected by executor";
+
+/// `message` (an engine error's first line), with what to do about it when it is a Ballista
+/// failure whose usual cause medallion knows: a task every executor rejected is one it cannot
+/// decode, which means it is not a `medallion-executor` (no medallion codecs or UDFs) or a
+/// different medallion version.
+pub fn with_hint(message: &str) -> String {
+    if message.contains(TASK_REJECTED) {
+        format!(
+            "{message} (every executor must be a medallion-executor of the same version as this \
+             client: a stock Ballista executor lacks medallion's plan codecs and UDFs)"
+        )
+    } else {
+        message.to_string()
+    }
 }
 
 /// Checks that a Ballista scheduler answers at `url` within `timeout`: Ballista's client only
@@ -197,9 +215,26 @@ pub async fn job_status(url: &SchedulerUrl, job_id: &str) -> Result<Option<JobRe
     }))
 }
 
-/// The Ballista job ids of the queries a client context submitted, in submission order.
-#[derive(Debug, Default)]
+/// Cancels job `job_id` on the scheduler at `url`.
+pub async fn cancel_job(url: &SchedulerUrl, job_id: &str) -> Result<()> {
+    let mut client = connect(url, PROBE_TIMEOUT).await?;
+    let params = CancelJobParams {
+        job_id: job_id.to_string(),
+    };
+    tokio::time::timeout(PROBE_TIMEOUT, client.cancel_job(params))
+        .await
+        .map_err(|_| unreachable(url, "no answer to CancelJob"))?
+        .map_err(|status| unreachable(url, first_line(status.message())))?;
+    Ok(())
+}
+
+/// The Ballista job ids of the queries a client context submitted, in submission order; with a
+/// job timeout, a job still unfinished after it is cancelled, so that the query fails instead of
+/// waiting forever (Ballista 55 can leave a job waiting for good after losing an executor).
+#[derive(Debug)]
 pub struct JobTracker {
+    scheduler: SchedulerUrl,
+    job_timeout: Option<Duration>,
     inner: Mutex<TrackerState>,
 }
 
@@ -207,24 +242,46 @@ pub struct JobTracker {
 struct TrackerState {
     /// Submitted plans whose job id is not known yet.
     pending: Vec<Arc<dyn ExecutionPlan>>,
-    /// Job ids seen so far.
-    job_ids: Vec<String>,
+    /// Jobs seen so far, in order.
+    jobs: Vec<TrackedJob>,
 }
 
+#[derive(Debug)]
+struct TrackedJob {
+    id: String,
+    seen: Instant,
+    done: bool,
+}
+
+/// How often the watcher asks the scheduler about jobs past their timeout.
+const DEADLINE_CHECK: Duration = Duration::from_secs(2);
+
 impl JobTracker {
-    /// A tracker whose job ids are also logged as they appear, checked every `interval`.
-    pub fn watched(interval: Duration) -> Arc<Self> {
-        let tracker = Arc::new(Self::default());
+    /// A tracker for the scheduler at `scheduler` whose job ids are logged as they appear (checked
+    /// every `interval`); jobs running longer than `job_timeout` are cancelled.
+    pub fn watched(
+        scheduler: SchedulerUrl,
+        interval: Duration,
+        job_timeout: Option<Duration>,
+    ) -> Arc<Self> {
+        let tracker = Arc::new(Self {
+            scheduler,
+            job_timeout,
+            inner: Mutex::new(TrackerState::default()),
+        });
         let weak: Weak<Self> = Arc::downgrade(&tracker);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
+                let mut last_check = Instant::now();
                 loop {
                     tokio::time::sleep(interval).await;
-                    match weak.upgrade() {
-                        Some(tracker) => {
-                            tracker.poll();
-                        }
-                        None => break,
+                    let Some(tracker) = weak.upgrade() else {
+                        break;
+                    };
+                    tracker.poll();
+                    if last_check.elapsed() >= DEADLINE_CHECK {
+                        last_check = Instant::now();
+                        tracker.enforce_timeout().await;
                     }
                 }
             });
@@ -260,7 +317,53 @@ impl JobTracker {
         });
         for id in found {
             tracing::info!(job_id = %id, "Ballista job submitted");
-            state.job_ids.push(id);
+            state.jobs.push(TrackedJob {
+                id,
+                seen: Instant::now(),
+                done: false,
+            });
+        }
+    }
+
+    /// Cancels the jobs still running past the job timeout.
+    async fn enforce_timeout(&self) {
+        let Some(timeout) = self.job_timeout else {
+            return;
+        };
+        let overdue: Vec<String> = match self.inner.lock() {
+            Ok(state) => state
+                .jobs
+                .iter()
+                .filter(|job| !job.done && job.seen.elapsed() > timeout)
+                .map(|job| job.id.clone())
+                .collect(),
+            Err(_) => return,
+        };
+        for id in overdue {
+            let finished = match job_status(&self.scheduler, &id).await {
+                Ok(Some(report)) => matches!(
+                    report.state,
+                    JobState::Succeeded { .. } | JobState::Failed { .. }
+                ),
+                Ok(None) => true,
+                Err(_) => false,
+            };
+            if !finished {
+                tracing::warn!(
+                    job_id = %id,
+                    timeout_seconds = timeout.as_secs(),
+                    "Ballista job still unfinished after the job timeout (an executor may have been lost): cancelling it"
+                );
+                if let Err(e) = cancel_job(&self.scheduler, &id).await {
+                    tracing::warn!(job_id = %id, error = %e, "could not cancel the job");
+                    continue;
+                }
+            }
+            if let Ok(mut state) = self.inner.lock()
+                && let Some(job) = state.jobs.iter_mut().find(|job| job.id == id)
+            {
+                job.done = true;
+            }
         }
     }
 
@@ -269,7 +372,7 @@ impl JobTracker {
         self.poll();
         self.inner
             .lock()
-            .map(|state| state.job_ids.clone())
+            .map(|state| state.jobs.iter().map(|job| job.id.clone()).collect())
             .unwrap_or_default()
     }
 }
@@ -356,5 +459,13 @@ mod tests {
             .to_string(),
             "failed: boom"
         );
+    }
+
+    #[test]
+    fn rejected_tasks_name_the_executor_to_run() {
+        let hinted =
+            with_hint("Job 1 failed: task could not be prepared or was rejected by executor");
+        assert!(hinted.contains("medallion-executor"), "{hinted}");
+        assert_eq!(with_hint("Parquet error: EOF"), "Parquet error: EOF");
     }
 }

@@ -79,15 +79,19 @@ pub async fn embedded_context(parallelism: usize) -> Result<SessionContext> {
 /// A client context for the Ballista scheduler at `url` (`df://host:port`); fails with
 /// [`Error::Unreachable`] within seconds when no scheduler answers there.
 pub async fn remote_context(url: &str) -> Result<SessionContext> {
-    Ok(tracked_remote_context(url).await?.0)
+    Ok(tracked_remote_context(url, None).await?.0)
 }
 
 /// Like [`remote_context`], plus a [`JobTracker`] that records (and logs) the Ballista job id of
-/// every query the context submits.
-pub async fn tracked_remote_context(url: &str) -> Result<(SessionContext, Arc<JobTracker>)> {
+/// every query the context submits, and cancels a job still running after `job_timeout` so that
+/// its query fails rather than waits forever.
+pub async fn tracked_remote_context(
+    url: &str,
+    job_timeout: Option<Duration>,
+) -> Result<(SessionContext, Arc<JobTracker>)> {
     let scheduler = SchedulerUrl::parse(url)?;
     cluster::probe_scheduler(&scheduler, cluster::PROBE_TIMEOUT).await?;
-    let tracker = JobTracker::watched(Duration::from_millis(250));
+    let tracker = JobTracker::watched(scheduler.clone(), Duration::from_millis(250), job_timeout);
     let config = session_config();
     let planner = TrackingQueryPlanner::new(
         &scheduler,

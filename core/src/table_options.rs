@@ -34,6 +34,22 @@ pub struct TableOptions {
     pub json_columns: Vec<String>,
     /// Columns stored as ENUMs.
     pub enums: Vec<EnumSpec>,
+    /// `PARTITION BY RANGE (TO_DAYS(column))` with one partition per month present plus
+    /// `p_future`.
+    pub partition_by_month: Option<String>,
+    /// How an incremental run (`--since`) merges the table (`incremental = upsert`); `None`: the
+    /// table is replaced by every run.
+    pub incremental: Option<Incremental>,
+    /// The DATE column holding each row's period (`replace_range = col`): a run over a period window
+    /// replaces only the rows whose `col` falls in the window.
+    pub replace_range: Option<String>,
+}
+
+/// How an incremental run merges a table into its published version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Incremental {
+    /// The run's rows replace the published rows with the same primary key; other rows stay.
+    Upsert,
 }
 
 impl TableOptions {
@@ -65,6 +81,14 @@ impl TableOptions {
             (Some("primary_key"), None, _) => self.primary_key = list(),
             (Some("auto_id"), None, _) => self.auto_id = Some(single()?),
             (Some("partition_by_year"), None, _) => self.partition_by_year = Some(single()?),
+            (Some("partition_by_month"), None, _) => self.partition_by_month = Some(single()?),
+            (Some("replace_range"), None, _) => self.replace_range = Some(single()?),
+            (Some("incremental"), None, _) => match value.trim() {
+                "upsert" => self.incremental = Some(Incremental::Upsert),
+                other => {
+                    return Err(format!("'incremental' takes 'upsert', found '{other}'"));
+                }
+            },
             (Some("json"), None, _) => self.json_columns.extend(list()),
             (Some("index"), Some(name), None) => self.indexes.push(IndexSpec {
                 name: name.to_string(),
@@ -84,6 +108,8 @@ impl TableOptions {
         self.primary_key
             .iter()
             .chain(self.partition_by_year.iter())
+            .chain(self.partition_by_month.iter())
+            .chain(self.replace_range.iter())
             .chain(self.indexes.iter().flat_map(|i| i.columns.iter()))
             .chain(self.json_columns.iter())
             .chain(self.enums.iter().map(|e| &e.column))
@@ -125,5 +151,24 @@ mod tests {
         assert!(options.apply_directive("colour = blue").is_err());
         assert!(options.apply_directive("primary_key").is_err());
         assert!(options.apply_directive("partition_by_year = a, b").is_err());
+        assert!(options.apply_directive("incremental = merge").is_err());
+        assert!(options.apply_directive("replace_range = a, b").is_err());
+    }
+
+    #[test]
+    fn incremental_and_period_directives() {
+        let mut options = TableOptions::default();
+        for d in [
+            "primary_key = patient_id, day",
+            "partition_by_month = day",
+            "replace_range = day",
+            "incremental = upsert",
+        ] {
+            options.apply_directive(d).unwrap();
+        }
+        assert_eq!(options.partition_by_month.as_deref(), Some("day"));
+        assert_eq!(options.replace_range.as_deref(), Some("day"));
+        assert_eq!(options.incremental, Some(Incremental::Upsert));
+        assert_eq!(options.referenced_columns().count(), 4);
     }
 }

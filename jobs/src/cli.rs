@@ -1,6 +1,7 @@
 //! The `medallion` command line: argument definitions and what each command does.
 
 use std::path::Path;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use medallion_core::sink::open_sink;
@@ -10,8 +11,8 @@ use crate::accidents::generate::{GenerateAccidentsArgs, generate_accidents};
 use crate::accidents::ingest::{IngestAccidentsArgs, ingest_accidents};
 use crate::logging::LogFormat;
 use crate::medical::generate::{GenerateMedicalArgs, generate_medical};
-use crate::plan::{all_jobs, find_job};
-use crate::run::{RunRequest, run_job};
+use crate::plan::find_job;
+use crate::run::{RunRequest, run_job_waiting};
 use crate::run_options::{RunOptions, write_outputs};
 
 const EXAMPLES: &str = "\
@@ -71,10 +72,19 @@ status`). An unreachable scheduler ends the command within seconds with exit cod
   medallion status Zk3f9aQ --scheduler df://sched:50050")]
     Status(StatusArgs),
     /// Generate deterministic synthetic Silver data.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  medallion generate accidents --rows 100000 --format parquet --out ./lake
+  medallion generate medical --patients 100 --days 30 --out ./lake"
+    )]
     Generate(GenerateCommand),
     /// Turn a Bronze file into Silver tables.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:
+  medallion ingest accidents --input US_Accidents_March23.csv --out ./lake"
+    )]
     Ingest(IngestCommand),
     /// List the job plans with their descriptions and parameters.
     #[command(after_help = "Example:
@@ -86,6 +96,12 @@ status`). An unreachable scheduler ends the command within seconds with exit cod
   medallion archive --lake ./lake --table vitals --retention-months 6 --dry-run
   medallion archive --lake /data/silver --archive /data/archive --as-of 2024-07-01")]
     Archive(crate::medical::archive::ArchiveArgs),
+    /// Maintain a MySQL sink: drop stale staging tables of unfinished runs, OPTIMIZE and ANALYZE
+    /// every published Gold table.
+    #[command(after_help = "Examples:
+  medallion optimize --sink mysql://root:secret@127.0.0.1:3306/gold --dry-run
+  medallion optimize --sink mysql://root:secret@127.0.0.1:3306/gold --max-staging-age-hours 6")]
+    Optimize(crate::medical::optimize::OptimizeArgs),
     /// Run ad-hoc SQL over the lake tables, with medallion's UDFs; an interactive shell without SQL.
     #[command(after_help = crate::commands::sql::EXAMPLES)]
     Sql(crate::commands::sql::SqlArgs),
@@ -157,6 +173,11 @@ pub struct RunArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// While another run of the same job holds the sink's run lock, wait up to this many seconds
+    /// for it to finish (logging "waiting for run ..."), then fail with exit code 1; 0 refuses at
+    /// once.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub lock_wait: u64,
     /// Check without writing anything: open and check every input, plan every Gold table, check
     /// the sink (and scheduler) answer, and print what a run would write.
     #[arg(long)]
@@ -175,6 +196,10 @@ pub struct SubmitArgs {
     /// The Ballista scheduler, df://HOST:PORT.
     #[arg(long, env = "MEDALLION_SCHEDULER", default_value = DEFAULT_SCHEDULER)]
     pub scheduler: String,
+    /// Cancel a Ballista job (one per Gold table) still unfinished after this many seconds, which
+    /// fails the run and leaves the published Gold as it was; 0 waits forever.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub job_timeout: u64,
     /// The job, lake, sink and parameters, as for `run`.
     #[command(flatten)]
     pub run: RunArgs,
@@ -199,8 +224,11 @@ impl Command {
     /// Runs the command.
     pub async fn execute(self) -> Result<()> {
         match self {
-            Command::Run(args) => run(args, None).await,
-            Command::Submit(args) => run(args.run, Some(&args.scheduler)).await,
+            Command::Run(args) => run(args, None, None).await,
+            Command::Submit(args) => {
+                let timeout = (args.job_timeout > 0).then(|| Duration::from_secs(args.job_timeout));
+                run(args.run, Some(&args.scheduler), timeout).await
+            }
             Command::Status(args) => status(&args).await,
             Command::Generate(GenerateCommand::Accidents(args)) => {
                 let report = generate_accidents(&args, true)?;
@@ -239,27 +267,12 @@ impl Command {
                 Ok(())
             }
             Command::Archive(args) => {
-                let partitions = crate::medical::archive::archive(&args)?;
-                let verb = if args.dry_run { "would move" } else { "moved" };
-                for p in &partitions {
-                    println!(
-                        "{verb} {} ({} rows, {} bytes) -> {}",
-                        p.source.display(),
-                        p.rows,
-                        p.bytes,
-                        p.target.display()
-                    );
-                }
-                println!("{} partition(s) {verb}", partitions.len());
+                let partitions = crate::medical::archive::archive(&args).await?;
+                crate::medical::maintenance::print_archived(&partitions, args.dry_run);
                 Ok(())
             }
-            Command::Jobs => {
-                for job in all_jobs()? {
-                    println!("{:<24} {}", job.name, job.description);
-                    println!("{:<24} parameters: {}", "", job.params.describe());
-                }
-                Ok(())
-            }
+            Command::Optimize(args) => crate::medical::maintenance::run_optimize(&args).await,
+            Command::Jobs => crate::medical::maintenance::print_jobs(),
             Command::Sql(args) => crate::commands::sql::execute(args).await,
             Command::Tables(args) => crate::commands::catalog::tables(args).await,
             Command::Describe(args) => crate::commands::catalog::describe(args).await,
@@ -269,9 +282,20 @@ impl Command {
     }
 }
 
-/// Generates the sample lake when `run` was given no `--lake` and `./lake` has no accidents table.
-fn ensure_sample_lake(progress: bool) -> Result<()> {
-    if Path::new(DEFAULT_LAKE).join("accidents").exists() {
+/// Generates the sample tables the job reads (accidents, or the medical lake) when `run` was given
+/// no `--lake` and `./lake` lacks them.
+fn ensure_sample_lake(job: &crate::plan::JobPlan, progress: bool) -> Result<()> {
+    let missing = |table: &str| {
+        job.inputs.iter().any(|i| i.name == table) && !Path::new(DEFAULT_LAKE).join(table).exists()
+    };
+    if missing("vitals") {
+        tracing::info!(
+            lake = DEFAULT_LAKE,
+            "no medical lake found: generating sample data"
+        );
+        generate_medical(&GenerateMedicalArgs::new(DEFAULT_LAKE), progress)?;
+    }
+    if !missing("accidents") {
         return Ok(());
     }
     tracing::info!(
@@ -333,8 +357,14 @@ async fn status(args: &StatusArgs) -> Result<()> {
     }
 }
 
-/// Runs a job embedded (`scheduler` is `None`) or on the cluster of `scheduler`.
-async fn run(args: RunArgs, scheduler: Option<&str>) -> Result<()> {
+/// Runs a job embedded (`scheduler` is `None`) or on the cluster of `scheduler`, cancelling its
+/// Ballista jobs after `job_timeout`.
+async fn run(args: RunArgs, scheduler: Option<&str>, job_timeout: Option<Duration>) -> Result<()> {
+    if crate::medical::maintenance::is_maintenance_job(&args.job) {
+        let lake = args.lake.as_deref();
+        return crate::medical::maintenance::run_as_job(&args.job, lake, &args.sink, args.dry_run)
+            .await;
+    }
     let job = find_job(&args.job)?;
     let mut params = job.params.clone();
     for assignment in &args.set {
@@ -357,7 +387,7 @@ async fn run(args: RunArgs, scheduler: Option<&str>) -> Result<()> {
     let lake = match args.lake {
         Some(lake) => lake,
         None => {
-            ensure_sample_lake(progress)?;
+            ensure_sample_lake(&job, progress)?;
             DEFAULT_LAKE.to_string()
         }
     };
@@ -367,17 +397,18 @@ async fn run(args: RunArgs, scheduler: Option<&str>) -> Result<()> {
     let (ctx, tracker, lake) = match scheduler {
         None => (session::embedded_context(parallelism).await?, None, lake),
         Some(url) => {
-            let (ctx, tracker) = session::tracked_remote_context(url).await?;
+            let (ctx, tracker) = session::tracked_remote_context(url, job_timeout).await?;
             (ctx, Some(tracker), absolute_location(&lake)?)
         }
     };
     let request = RunRequest {
         lake,
         params,
-        mode: "full".to_string(),
+        mode: args.options.mode().to_string(),
         progress,
     };
-    let outcome = run_job(&ctx, &job, &request, sink.as_mut()).await;
+    let lock_wait = Duration::from_secs(args.lock_wait);
+    let outcome = run_job_waiting(&ctx, &job, &request, sink.as_mut(), lock_wait).await;
     let job_ids = tracker.map(|t| t.job_ids()).unwrap_or_default();
     if outcome.is_err() && !job_ids.is_empty() {
         tracing::info!(jobs = %job_ids.join(" "), "Ballista jobs of the failed run");

@@ -1,17 +1,32 @@
-//! Logging: human-readable by default, one JSON object per line with `--log-format json`.
+//! Logging: human-readable by default, one flat JSON object per line with `--log-format json`.
 //! `RUST_LOG` overrides the level filter.
+//!
+//! A JSON line holds `timestamp`, `level`, `target`, `message`, the event's fields and the fields
+//! of every span it happened in, at the top level (a run's span gives each of its lines `run_id`
+//! and `job`). The end-of-run event adds the fields of the datamart's log example (seed 002):
+//! `application`, `pipeline_duration_seconds`, `tables_exported`, `total_rows_exported`,
+//! `data_quality_score`.
 
-use std::io::IsTerminal;
+use std::fmt;
+use std::io::{IsTerminal, Write};
 
+use chrono::{SecondsFormat, Utc};
 use clap::ValueEnum;
+use serde_json::{Map, Number, Value};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// The log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     /// Plain text lines.
     Human,
-    /// One JSON object per line (timestamp, level, message and fields).
+    /// One JSON object per line (timestamp, level, message, the event's and its spans' fields).
     Json,
 }
 
@@ -25,13 +40,216 @@ pub fn init(format: LogFormat, verbose: bool) {
         "warn,ballista_scheduler=off,ballista_executor=off,medallion=info,medallion_core=info,medallion_jobs=info"
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false);
     let _ = match format {
-        LogFormat::Human => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Human => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_target(false)
+            .try_init()
+            .ok(),
+        LogFormat::Json => tracing_subscriber::registry()
+            .with(filter)
+            .with(FlatJsonLayer)
+            .try_init()
+            .ok(),
     };
+}
+
+/// Writes each event as one JSON object on stderr, span fields flattened in (see the module doc).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FlatJsonLayer;
+
+/// The fields recorded on a span, kept in its extensions.
+struct SpanFields(Map<String, Value>);
+
+/// The name of the span a job run is in (see `run::run_job_waiting`).
+const RUN_SPAN: &str = "run";
+
+/// The fields of the open run span, given to events outside any span while the run lasts: the
+/// tasks Ballista spawns (shuffle readers, the embedded executor) log without the run's span, and
+/// a `medallion` process runs one job at a time.
+static OPEN_RUN: std::sync::Mutex<Option<(Id, Map<String, Value>)>> = std::sync::Mutex::new(None);
+
+impl<S> Layer<S> for FlatJsonLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let mut fields = Map::new();
+        attrs.record(&mut JsonVisitor(&mut fields));
+        if attrs.metadata().name() == RUN_SPAN
+            && let Ok(mut open) = OPEN_RUN.lock()
+        {
+            *open = Some((id.clone(), fields.clone()));
+        }
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(SpanFields(fields));
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(id) {
+            let mut extensions = span.extensions_mut();
+            if let Some(SpanFields(fields)) = extensions.get_mut::<SpanFields>() {
+                values.record(&mut JsonVisitor(fields));
+            }
+        }
+    }
+
+    fn on_close(&self, id: Id, _ctx: Context<'_, S>) {
+        if let Ok(mut open) = OPEN_RUN.lock()
+            && open.as_ref().is_some_and(|(run, _)| *run == id)
+        {
+            *open = None;
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let line = event_line(event, &ctx);
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "{line}");
+    }
+}
+
+/// The JSON object of one event: its metadata, the fields of its spans (outermost first), then
+/// its own fields (which win over a span's of the same name).
+fn event_line<S>(event: &Event<'_>, ctx: &Context<'_, S>) -> Value
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let metadata = event.metadata();
+    let mut object = Map::new();
+    object.insert(
+        "timestamp".into(),
+        Utc::now()
+            .to_rfc3339_opts(SecondsFormat::Micros, true)
+            .into(),
+    );
+    object.insert("level".into(), metadata.level().as_str().into());
+    object.insert("target".into(), metadata.target().into());
+    match ctx.event_scope(event) {
+        Some(scope) => {
+            for span in scope.from_root() {
+                if let Some(SpanFields(fields)) = span.extensions().get::<SpanFields>() {
+                    object.extend(fields.clone());
+                }
+            }
+        }
+        None => {
+            if let Ok(open) = OPEN_RUN.lock()
+                && let Some((_, fields)) = open.as_ref()
+            {
+                object.extend(fields.clone());
+            }
+        }
+    }
+    event.record(&mut JsonVisitor(&mut object));
+    // Records of the `log` crate arrive with their origin as `log.*` fields.
+    if let Some(target) = object.remove("log.target") {
+        object.insert("target".into(), target);
+    }
+    object.retain(|key, _| !key.starts_with("log."));
+    Value::Object(object)
+}
+
+/// Records tracing fields into a JSON map: numbers and booleans as such, the rest as strings.
+struct JsonVisitor<'a>(&'a mut Map<String, Value>);
+
+impl Visit for JsonVisitor<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        let value = Number::from_f64(value).map_or(Value::Null, Value::Number);
+        self.0.insert(field.name().into(), value);
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().into(), value.into());
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().into(), value.into());
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.0.insert(field.name().into(), value.to_string().into());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0
+            .insert(field.name().into(), format!("{value:?}").into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// A layer capturing the JSON lines of [`FlatJsonLayer`] instead of writing them.
+    struct Capture(Arc<Mutex<Vec<Value>>>);
+
+    impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
+        fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+            if let Ok(mut lines) = self.0.lock() {
+                lines.push(event_line(event, &ctx));
+            }
+        }
+    }
+
+    #[test]
+    fn span_fields_are_flattened_into_each_line() {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let subscriber = tracing_subscriber::registry()
+            .with(FlatJsonLayer)
+            .with(Capture(lines.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("run", run_id = "r-1", job = "j");
+            let _entered = span.enter();
+            tracing::info!(rows = 12u64, seconds = 1.5, ok = true, name = %"x", "done");
+            tracing::warn!(job = "override", "inner");
+        });
+        let lines = lines.lock().expect("lines").clone();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let first = &lines[0];
+        assert_eq!(first["run_id"], "r-1");
+        assert_eq!(first["job"], "j");
+        assert_eq!(first["level"], "INFO");
+        assert_eq!(first["message"], "done");
+        assert_eq!(first["rows"], 12);
+        assert_eq!(first["seconds"], 1.5);
+        assert_eq!(first["ok"], true);
+        assert_eq!(first["name"], "x");
+        assert!(
+            first["timestamp"]
+                .as_str()
+                .is_some_and(|t| t.ends_with('Z'))
+        );
+        assert_eq!(lines[1]["job"], "override");
+        assert_eq!(lines[1]["level"], "WARN");
+
+        // an event outside any span (a task Ballista spawned) while a run is open gets its fields
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let subscriber = tracing_subscriber::registry()
+            .with(FlatJsonLayer)
+            .with(Capture(lines.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("run", run_id = "r-2", job = "k");
+            tracing::error!("from a spawned task");
+            drop(span);
+            tracing::info!("after the run");
+        });
+        let lines = lines.lock().expect("lines").clone();
+        assert_eq!(lines[0]["run_id"], "r-2", "{lines:?}");
+        assert_eq!(lines[0]["job"], "k");
+        assert!(lines[1].get("run_id").is_none(), "{lines:?}");
+    }
 }

@@ -3,7 +3,7 @@
 //! the published tables untouched — and record the run in `pipeline_runs`.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use datafusion::arrow::array::{Array, AsArray};
@@ -12,9 +12,10 @@ use datafusion::prelude::SessionContext;
 use indicatif::{ProgressBar, ProgressStyle};
 use medallion_core::lake::{self, LakeTable};
 use medallion_core::run_record::{RunRecord, RunStatus};
-use medallion_core::sink::{GoldSink, GoldTable};
+use medallion_core::sink::{GoldSink, GoldTable, Merge};
+use medallion_core::table_options::{Incremental, TableOptions};
 use medallion_core::{Error, Result};
-use tracing::{info, warn};
+use tracing::{Instrument, info, warn};
 
 use crate::plan::{JobPlan, Params, QualityRule};
 use crate::reference::register_reference;
@@ -199,6 +200,34 @@ fn progress_bar(show: bool, len: usize) -> ProgressBar {
     bar
 }
 
+/// How the run's rows of a table with `options` combine with its published rows: upserted in an
+/// incremental run (`--since`) for `incremental = upsert` tables; for `replace_range = col` tables,
+/// only the run's period window `[period_start, period_end)` is replaced when the run has one (the
+/// parameters differ from the job's defaults); otherwise the table is replaced.
+pub fn merge_for(options: &TableOptions, job: &JobPlan, request: &RunRequest) -> Merge {
+    use crate::plan::period::{PERIOD_END, PERIOD_START};
+    if request.mode == "incremental" && options.incremental == Some(Incremental::Upsert) {
+        return Merge::Upsert;
+    }
+    if let Some(column) = &options.replace_range {
+        let window = (
+            request.params.date(PERIOD_START),
+            request.params.date(PERIOD_END),
+        );
+        let defaults = (job.params.date(PERIOD_START), job.params.date(PERIOD_END));
+        if let (Some(start), Some(end)) = window
+            && window != defaults
+        {
+            return Merge::ReplaceRange {
+                column: column.clone(),
+                start,
+                end,
+            };
+        }
+    }
+    Merge::Replace
+}
+
 /// Writes every Gold table of `job` into the sink's staging area and measures quality.
 async fn write_gold(
     ctx: &SessionContext,
@@ -236,7 +265,8 @@ async fn write_gold(
             name: &gold.query.name,
             options: &gold.options,
         };
-        let rows = sink.write_table(table, df).await?;
+        let merge = merge_for(&gold.options, job, request);
+        let rows = sink.write_merged(table, df, &merge).await?;
         info!(
             table = %gold.query.name,
             rows,
@@ -258,10 +288,44 @@ pub async fn run_job(
     request: &RunRequest,
     sink: &mut dyn GoldSink,
 ) -> Result<RunRecord> {
+    run_job_waiting(ctx, job, request, sink, Duration::ZERO).await
+}
+
+/// [`run_job`], first taking the sink's run lock of the job (see
+/// [`RunLock`](medallion_core::sink::RunLock)): while another run of the same job holds it, waits
+/// up to `lock_wait`, then fails (exit code 1) without writing anything.
+pub async fn run_job_waiting(
+    ctx: &SessionContext,
+    job: &JobPlan,
+    request: &RunRequest,
+    sink: &mut dyn GoldSink,
+    lock_wait: Duration,
+) -> Result<RunRecord> {
     let started_at = Utc::now();
     let run_id = new_run_id();
-    info!(run_id = %run_id, job = %job.name, sink = %sink.describe(), "run started");
-    prepare_inputs(ctx, job, request).await?;
+    // Every log line of the run carries its run id and job (flattened into JSON lines).
+    let span = tracing::info_span!("run", run_id = %run_id, job = %job.name);
+    async move {
+        info!(sink = %sink.describe(), "run started");
+        prepare_inputs(ctx, job, request).await?;
+        let lock = sink.lock_run(&job.name, &run_id, lock_wait).await?;
+        let outcome = run_locked(ctx, job, request, sink, run_id, started_at).await;
+        lock.release().await;
+        outcome
+    }
+    .instrument(span)
+    .await
+}
+
+/// The part of a run done under its run lock: prepare, stage, publish or abort, record.
+async fn run_locked(
+    ctx: &SessionContext,
+    job: &JobPlan,
+    request: &RunRequest,
+    sink: &mut dyn GoldSink,
+    run_id: String,
+    started_at: chrono::DateTime<Utc>,
+) -> Result<RunRecord> {
     let mut record = RunRecord {
         run_id: run_id.clone(),
         job: job.name.clone(),
@@ -302,13 +366,8 @@ pub async fn run_job(
             Ok(record)
         }
         Err(e) => {
-            if let Err(abort) = sink.abort().await {
-                warn!(error = %abort, "could not drop the staging area");
-            }
             record.error = Some(request.params.redact(&e.to_string()));
-            if let Err(log) = sink.record_run(&record).await {
-                warn!(error = %log, "could not record the failed run");
-            }
+            clean_up_failed_run(sink, &record).await;
             warn!(
                 application = "medallion",
                 run_id = %run_id,
@@ -325,13 +384,58 @@ pub async fn run_job(
             Err(match e {
                 Error::Engine { context, source } => Error::JobFailed {
                     job: job.name.clone(),
-                    message: request
-                        .params
-                        .redact(&format!("{context}: {}", first_line(&source.to_string()))),
+                    message: request.params.redact(&format!(
+                        "{context}: {}",
+                        medallion_core::cluster::with_hint(&first_line(&source.to_string()))
+                    )),
                 },
                 other => other,
             })
         }
+    }
+}
+
+/// How long a failed run keeps retrying its cleanup while the sink's server is unreachable (e.g.
+/// a MySQL server restarting after a crash).
+const CLEANUP_RETRY: Duration = Duration::from_secs(60);
+
+/// Drops the failed run's staging area and records it in `pipeline_runs`. Each step that fails
+/// because the sink's server is unreachable is retried for up to [`CLEANUP_RETRY`], so a server
+/// that comes back (restarted after a crash) is left with no staging tables and the failure
+/// recorded; other failures are logged once.
+async fn clean_up_failed_run(sink: &mut dyn GoldSink, record: &RunRecord) {
+    let deadline = Instant::now() + CLEANUP_RETRY;
+    let mut aborted = false;
+    let mut recorded = false;
+    loop {
+        if !aborted {
+            match sink.abort().await {
+                Ok(()) => aborted = true,
+                Err(e @ Error::Unreachable { .. }) if Instant::now() < deadline => {
+                    warn!(error = %e, "cannot drop the staging area yet: retrying");
+                }
+                Err(e) => {
+                    warn!(error = %e, "could not drop the staging area");
+                    aborted = true;
+                }
+            }
+        }
+        if aborted && !recorded {
+            match sink.record_run(record).await {
+                Ok(()) => recorded = true,
+                Err(e @ Error::Unreachable { .. }) if Instant::now() < deadline => {
+                    warn!(error = %e, "cannot record the failed run yet: retrying");
+                }
+                Err(e) => {
+                    warn!(error = %e, "could not record the failed run");
+                    recorded = true;
+                }
+            }
+        }
+        if aborted && recorded {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
     }
 }
 

@@ -2202,6 +2202,28 @@ fn retention_policies_match_the_seed_and_the_executors() {
             .is_some_and(|g| !g.is_empty()),
         || "retention: no gold section".into(),
     );
+    // One retention entry per Gold table of the job plans.
+    let mut gold_tables = BTreeSet::new();
+    for job in std::fs::read_dir(root().join("jobs/sql")).expect("jobs/sql") {
+        let gold = job.expect("jobs/sql entry").path().join("gold");
+        for file in std::fs::read_dir(&gold).into_iter().flatten().flatten() {
+            let name = file.file_name().to_string_lossy().to_string();
+            if let Some(table) = name.strip_suffix(".sql") {
+                gold_tables.insert(table.to_string());
+            }
+        }
+    }
+    let with_policy = keys(at(&policies, "gold"));
+    for table in gold_tables.difference(&with_policy) {
+        p.push(format!(
+            "config/retention_policies.yaml: Gold table {table} has no gold.{table} entry"
+        ));
+    }
+    for table in with_policy.difference(&gold_tables) {
+        p.push(format!(
+            "config/retention_policies.yaml: gold.{table} is no Gold table of jobs/sql/*/gold/"
+        ));
+    }
     p.check(
         u(&policies, "pipeline_runs.months").is_some_and(|m| m > 0),
         || "retention: pipeline_runs.months".into(),
@@ -2750,7 +2772,6 @@ fn medallion_commands_in_manifests_are_valid() {
 }
 
 #[test]
-#[ignore = "the archive and optimize jobs (issue 6) are not implemented yet; their CronJobs are ready"]
 fn scheduled_and_submitted_jobs_exist() {
     let manifests = k8s_manifests();
     let services = compose_services(&compose());

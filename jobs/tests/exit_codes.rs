@@ -177,4 +177,15 @@ fn exit_3_mysql_unreachable() {
 fn exit_3_scheduler_unreachable() {
     let output = medallion(&["sql", "--scheduler", DEAD_SCHEDULER, "SELECT 1"]);
     assert_exit(&output, 3, "127.0.0.1:1");
+    let (_root, lake) = small_lake();
+    let output = medallion(&[
+        "submit",
+        "accidents-datamart",
+        "--scheduler",
+        DEAD_SCHEDULER,
+        "--lake",
+        lake.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert_exit(&output, 3, "127.0.0.1:1");
 }

@@ -539,6 +539,40 @@ async fn weekly_reports_trends_crises_treatments_and_report_files() {
     assert!(page.contains("moderate"), "the crisis is listed");
     assert!(reports.join("2024-W10/W2.html").exists());
     assert!(reports.join("index.html").exists());
+
+    // ... and its PDF, written directly: a valid PDF whose text names the patient and the week.
+    let pdf = fs::read(reports.join("2024-W10/W1.pdf")).expect("W1's PDF report");
+    assert!(pdf.starts_with(b"%PDF-1."), "PDF header");
+    assert!(pdf.ends_with(b"%%EOF\n"), "PDF trailer");
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(
+        text.contains("(Weekly report W1 \\227 2024-W10) Tj"),
+        "title"
+    );
+    assert!(text.contains("hydroxyurea, paracetamol"));
+    assert!(text.contains(" l S Q"), "chart lines");
+    // startxref points at the cross-reference table
+    let xref: usize = text
+        .rsplit("startxref\n")
+        .next()
+        .and_then(|t| t.lines().next())
+        .and_then(|n| n.parse().ok())
+        .expect("startxref");
+    assert!(pdf[xref..].starts_with(b"xref\n"));
+    assert!(reports.join("2024-W10/W2.pdf").exists());
+    // pdftotext, where installed, extracts the same text
+    if let Ok(out) = Command::new("pdftotext")
+        .arg(reports.join("2024-W10/W1.pdf"))
+        .arg("-")
+        .output()
+    {
+        let extracted = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "pdftotext: {extracted}");
+        assert!(
+            extracted.contains("W1") && extracted.contains("2024-W10"),
+            "{extracted}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -852,5 +886,463 @@ async fn research_export_pseudonymises_and_refuses_without_a_key() {
         "research_cohort_cells",
         &cells,
         &[vec![s("SS"), s("1985-1989"), s("F"), i(6), i(12), i(1)]],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Into the real MariaDB (127.0.0.1:3306, root): Gold values, backfills, pipeline_runs quality
+// ---------------------------------------------------------------------------------------------
+
+/// `medallion run JOB --lake LAKE --sink URL --no-progress [extra...]`.
+fn run_into(job: &str, lake: &Path, sink: &str, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_medallion"))
+        .args(["run", job, "--lake"])
+        .arg(lake)
+        .args(["--sink", sink, "--no-progress", "--parallelism", "2"])
+        .args(extra)
+        .env_remove("RUST_LOG")
+        .env_remove("MEDALLION_PSEUDONYM_KEY")
+        .env_remove("MEDALLION_CONFIG_DIR")
+        .output()
+        .expect("start the medallion binary")
+}
+
+/// `medallion ARGS...` with no configuration folder from the environment.
+fn medallion(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_medallion"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("MEDALLION_CONFIG_DIR")
+        .env_remove("MEDALLION_SINK")
+        .env_remove("MEDALLION_LAKE")
+        .output()
+        .expect("start the medallion binary")
+}
+
+#[tokio::test]
+async fn daily_aggregations_into_mysql_backfill_day_by_day_with_quality_in_pipeline_runs() {
+    use mysql_async::prelude::Queryable;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let mut rows = p1_monday();
+    rows.extend(p1_tuesday());
+    rows.push(reading("P2", "2024-03-04 12:00", 98.0, 36.9));
+    write_vitals(&lake, &rows);
+    let db = common::mysql_db::TestDb::create("medical_daily").await;
+    let url = db.root_url();
+
+    // Backfill one day at a time: the second run replaces 2024-03-05 only, 2024-03-04 stays.
+    for day in ["2024-03-04", "2024-03-05"] {
+        let output = run_into("daily-aggregations", &lake, &url, &["--date", day]);
+        assert_success(
+            &output,
+            &format!("daily-aggregations --date {day} into MySQL"),
+        );
+    }
+    let mut conn = db.conn().await;
+    type DayRow = (String, String, u64, u64, f64, f64, f64, u64, u64);
+    let days: Vec<DayRow> = conn
+        .query(
+            "SELECT patient_id, CAST(day AS CHAR), readings, valid_readings, completeness,
+                    out_of_range_share, spo2_avg, minutes_spo2_below_90, minutes_fever
+             FROM patient_daily_vitals ORDER BY patient_id, day",
+        )
+        .await
+        .unwrap();
+    assert_eq!(days.len(), 3, "{days:?}");
+    // P1 Monday (see daily_aggregations_by_hand): 10 readings, 8 valid, completeness 10/288,
+    // 2/10 out of range, SpO2 mean 741/8, 2 readings < 90 % and 2 >= 38 °C, 5 minutes each.
+    let monday = &days[0];
+    assert_eq!((monday.0.as_str(), monday.1.as_str()), ("P1", "2024-03-04"));
+    assert_eq!((monday.2, monday.3), (10, 8));
+    assert!((monday.4 - 10.0 / 288.0).abs() < 1e-9, "{monday:?}");
+    assert!((monday.5 - 0.2).abs() < 1e-9, "{monday:?}");
+    assert!((monday.6 - 741.0 / 8.0).abs() < 1e-9, "{monday:?}");
+    assert_eq!((monday.7, monday.8), (10, 10));
+    // P1 Tuesday: all 288 readings at SpO2 96.
+    let tuesday = &days[1];
+    assert_eq!(
+        (tuesday.1.as_str(), tuesday.2, tuesday.4),
+        ("2024-03-05", 288, 1.0)
+    );
+    assert_eq!(tuesday.6, 96.0);
+    // P2 Monday: one reading.
+    assert_eq!(
+        (days[2].0.as_str(), days[2].1.as_str(), days[2].2),
+        ("P2", "2024-03-04", 1)
+    );
+
+    // The table is partitioned by month (partition_by_month = day).
+    let partitions: Vec<String> = conn
+        .exec(
+            "SELECT PARTITION_NAME FROM information_schema.PARTITIONS
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'patient_daily_vitals'
+               AND PARTITION_NAME IS NOT NULL ORDER BY PARTITION_ORDINAL_POSITION",
+            (db.name.as_str(),),
+        )
+        .await
+        .unwrap();
+    assert!(partitions.iter().any(|p| p == "p202403"), "{partitions:?}");
+
+    // pipeline_runs: one row per run with the quality metrics of its period.
+    // Monday: 10 + 1 readings read, 2 out of range; quality = received / expected =
+    // 100 * 11 / (2 patient-days * 288). Tuesday: 288 read, none rejected, 100 * 288 / 288.
+    let runs: Vec<(String, String, u64, u64, Option<f64>)> = conn
+        .query(
+            "SELECT job, status, rows_read, rows_rejected, data_quality_score
+             FROM pipeline_runs ORDER BY started_at",
+        )
+        .await
+        .unwrap();
+    let _ = conn.disconnect().await;
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_eq!(
+        (runs[0].0.as_str(), runs[0].1.as_str(), runs[0].2, runs[0].3),
+        ("daily-aggregations", "succeeded", 11, 2)
+    );
+    let q0 = runs[0].4.expect("quality score");
+    assert!((q0 - 100.0 * 11.0 / 576.0).abs() < 1e-9, "{q0}");
+    assert_eq!((runs[1].2, runs[1].3), (288, 0));
+    assert!((runs[1].4.expect("quality score") - 100.0).abs() < 1e-9);
+}
+
+#[tokio::test]
+async fn optimize_drops_stale_run_tables_but_not_a_running_job_s_and_optimises_gold() {
+    use mysql_async::prelude::Queryable;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    write_vitals(&lake, &p1_tuesday());
+    let db = common::mysql_db::TestDb::create("medical_optimize").await;
+    let url = db.root_url();
+    assert_success(
+        &run_into("daily-aggregations", &lake, &url, &[]),
+        "daily-aggregations into MySQL",
+    );
+    let mut conn = db.conn().await;
+    // What killed runs leave behind: a staging table of daily-aggregations (no run of it is in
+    // progress), a task table of monthly-analytics (whose run lock this test holds: a run is in
+    // progress) and a replaced table of a job that no longer exists.
+    for table in [
+        "stg_deadrun1__patient_daily_vitals",
+        "stg_liverun1__cohort_monthly__p0",
+        "old_gone1__retired_table",
+    ] {
+        conn.query_drop(format!("CREATE TABLE `{table}` (x INT)"))
+            .await
+            .unwrap();
+    }
+    let mut lock = db.conn().await;
+    let lock_name = format!("medallion:{}:monthly-analytics", db.name);
+    let got: Option<i64> = lock
+        .exec_first("SELECT GET_LOCK(?, 0)", (lock_name.as_str(),))
+        .await
+        .unwrap();
+    assert_eq!(got, Some(1));
+
+    // With the default age limit (24 h of retention_policies.yaml) the fresh leftovers stay.
+    let output = medallion(&["optimize", "--sink", &url]);
+    assert_success(&output, "optimize");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("0 stale table(s) dropped"), "{stdout}");
+    assert_eq!(db.tables().await.len(), 5);
+
+    // A dry run with no age limit says what it would drop, and drops nothing.
+    let output = medallion(&[
+        "optimize",
+        "--sink",
+        &url,
+        "--max-staging-age-hours",
+        "0",
+        "--dry-run",
+    ]);
+    assert_success(&output, "optimize --dry-run");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("would drop stg_deadrun1__patient_daily_vitals"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("would drop old_gone1__retired_table"),
+        "{stdout}"
+    );
+    assert_eq!(db.tables().await.len(), 5);
+
+    // As the CronJob runs it (`submit optimize`; no scheduler is contacted), with no age limit.
+    let output = medallion(&[
+        "submit",
+        "optimize",
+        "--scheduler",
+        "df://127.0.0.1:1",
+        "--sink",
+        &url,
+        "--dry-run",
+    ]);
+    assert_success(&output, "submit optimize --dry-run");
+    let output = medallion(&["optimize", "--sink", &url, "--max-staging-age-hours", "0"]);
+    assert_success(&output, "optimize --max-staging-age-hours 0");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("optimised patient_daily_vitals: OK"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("optimised pipeline_runs: OK"), "{stdout}");
+    assert!(
+        stdout.contains("2 table(s) optimised, 2 stale table(s) dropped"),
+        "{stdout}"
+    );
+    assert_eq!(
+        db.tables().await,
+        [
+            "patient_daily_vitals",
+            "pipeline_runs",
+            "stg_liverun1__cohort_monthly__p0"
+        ]
+    );
+    let _: Option<i64> = lock
+        .exec_first("SELECT RELEASE_LOCK(?)", (lock_name.as_str(),))
+        .await
+        .unwrap();
+    let _ = lock.disconnect().await;
+    // The Gold table is intact and each maintenance pass is in pipeline_runs.
+    let count: Option<u64> = conn
+        .query_first("SELECT COUNT(*) FROM patient_daily_vitals")
+        .await
+        .unwrap();
+    assert_eq!(count, Some(1));
+    let runs: Vec<(String, String)> = conn
+        .query("SELECT job, status FROM pipeline_runs WHERE job = 'optimize'")
+        .await
+        .unwrap();
+    let _ = conn.disconnect().await;
+    assert_eq!(
+        runs,
+        [
+            ("optimize".to_string(), "succeeded".to_string()),
+            ("optimize".to_string(), "succeeded".to_string())
+        ]
+    );
+
+    // Not a MySQL sink: a usage error; an unreachable server: exit code 3.
+    assert_eq!(
+        medallion(&["optimize", "--sink", "file://gold"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        medallion(&["optimize", "--sink", "mysql://root@127.0.0.1:1/x"])
+            .status
+            .code(),
+        Some(3)
+    );
+}
+
+#[test]
+fn archive_runs_as_the_cronjob_calls_it_with_the_configured_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    // Three days of vitals long before today: all older than the 6 months of the policy.
+    for day in ["2024-01-01", "2024-01-02", "2024-01-03"] {
+        write_vitals_day(&lake, day);
+    }
+    let lake_arg = lake.to_str().unwrap();
+    let output = medallion(&[
+        "submit",
+        "archive",
+        "--scheduler",
+        "df://127.0.0.1:1",
+        "--lake",
+        lake_arg,
+        "--sink",
+        "file:///nonexistent",
+        "--dry-run",
+    ]);
+    assert_success(&output, "submit archive --dry-run");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("3 partition(s) would move"), "{stdout}");
+    assert!(lake.join("vitals/date=2024-01-01").exists());
+
+    let output = medallion(&[
+        "submit",
+        "archive",
+        "--scheduler",
+        "df://127.0.0.1:1",
+        "--lake",
+        lake_arg,
+        "--sink",
+        "file:///nonexistent",
+    ]);
+    assert_success(&output, "submit archive");
+    for day in ["2024-01-01", "2024-01-02", "2024-01-03"] {
+        assert!(!lake.join(format!("vitals/date={day}")).exists());
+        // LAKE/<archive_prefix>/: archive/vitals/ in config/retention_policies.yaml
+        let file = lake.join(format!("archive/vitals/date={day}/part-00000.parquet"));
+        let reader = datafusion::parquet::file::reader::SerializedFileReader::new(
+            File::open(&file).expect("archived file"),
+        )
+        .unwrap();
+        use datafusion::parquet::file::reader::FileReader;
+        // one reading per day was written; the archive is zstd-compressed
+        assert_eq!(reader.metadata().file_metadata().num_rows(), 1);
+        let column = reader.metadata().row_group(0).column(0);
+        assert!(
+            format!("{:?}", column.compression()).starts_with("ZSTD"),
+            "{:?}",
+            column.compression()
+        );
+    }
+
+    // A configuration folder with a longer retention keeps everything.
+    let config = dir.path().join("config");
+    fs::create_dir_all(&config).unwrap();
+    fs::write(
+        config.join("retention_policies.yaml"),
+        "lake:\n  vitals: { action: archive, hot_retention_months: 1200, archive_prefix: cold/vitals/ }\n",
+    )
+    .unwrap();
+    write_vitals_day(&lake, "2024-02-01");
+    let output = Command::new(env!("CARGO_BIN_EXE_medallion"))
+        .args(["archive", "--lake", lake_arg])
+        .env("MEDALLION_CONFIG_DIR", &config)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert_success(&output, "archive with MEDALLION_CONFIG_DIR");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("0 partition(s) moved"));
+    assert!(lake.join("vitals/date=2024-02-01").exists());
+}
+
+/// Writes one reading of P1 at noon of `day` into `LAKE/vitals/date=DAY/`.
+fn write_vitals_day(lake: &Path, day: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    write_vitals(
+        tmp.path(),
+        &[reading("P1", &format!("{day} 12:00"), 96.0, 36.6)],
+    );
+    let target = lake.join("vitals").join(format!("date={day}"));
+    fs::create_dir_all(&target).unwrap();
+    for entry in fs::read_dir(tmp.path().join("vitals")).unwrap() {
+        let path = entry.unwrap().path();
+        fs::copy(&path, target.join(path.file_name().unwrap())).unwrap();
+    }
+}
+
+/// Runs a python3/boto3 `script` against the S3 endpoint (argv[1]); its stdout.
+fn boto3(endpoint: &str, script: &str, args: &[&str]) -> String {
+    let output = Command::new("python3")
+        .args(["-c", script, endpoint])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .expect("python3 with boto3 (installed with moto)");
+    assert!(
+        output.status.success(),
+        "boto3: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+#[test]
+fn archive_moves_partitions_within_an_s3_lake() {
+    // moto_server (PyPI moto[server]) on a free loopback port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut moto = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("moto_server: pip install 'moto[server]'");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "moto_server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // Two old days and one recent day of vitals uploaded to s3://lake/silver/vitals/date=.../
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("lake");
+    let today = chrono::Utc::now().date_naive();
+    let recent = today.to_string();
+    for day in ["2024-01-01", "2024-01-02", recent.as_str()] {
+        write_vitals_day(&local, day);
+    }
+    boto3(
+        &endpoint,
+        r#"
+import os, sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1])
+s3.create_bucket(Bucket="lake")
+root = sys.argv[2]
+for folder, _, files in os.walk(root):
+    for f in files:
+        path = os.path.join(folder, f)
+        s3.upload_file(path, "lake", "silver/" + os.path.relpath(path, root))
+"#,
+        &[local.to_str().unwrap()],
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_medallion"))
+        .args([
+            "submit",
+            "archive",
+            "--scheduler",
+            "df://127.0.0.1:1",
+            "--lake",
+            "s3://lake/silver",
+            "--sink",
+            "file:///nonexistent",
+        ])
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("MEDALLION_CONFIG_DIR")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let keys = boto3(
+        &endpoint,
+        r#"
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1])
+for o in s3.list_objects_v2(Bucket="lake").get("Contents", []):
+    print(o["Key"])
+"#,
+        &[],
+    );
+    let _ = moto.kill();
+    let _ = moto.wait();
+    assert_success(&output, "submit archive on s3://");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("2 partition(s) moved"), "{stdout}");
+    let keys: Vec<&str> = keys.lines().collect();
+    // The two old days moved to the archive prefix of config/retention_policies.yaml, the recent
+    // day stayed.
+    assert!(
+        keys.contains(&"silver/archive/vitals/date=2024-01-01/part-00000.parquet"),
+        "{keys:?}"
+    );
+    assert!(
+        keys.contains(&"silver/archive/vitals/date=2024-01-02/part-00000.parquet"),
+        "{keys:?}"
+    );
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k.starts_with("silver/vitals/date=2024-01-0")),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with(&format!("silver/vitals/date={recent}/"))),
+        "{keys:?}"
     );
 }

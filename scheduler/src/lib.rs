@@ -2,12 +2,20 @@
 //! plan codecs (ORC, MySQL sink), so the plans a `medallion submit` sends can be planned here.
 //!
 //! The command line is Ballista's own scheduler `Config` (every `ballista-scheduler` flag works the
-//! same) plus `--log-format`; the main binary only parses it, sets up logging and calls [`run`].
+//! same) plus `--log-format`, `--lake` and `--catalog`; the main binary only parses it, sets up
+//! logging and calls [`run`].
+//!
+//! With `--flight-sql` (implied by `--lake`/`--catalog`) the scheduler port also serves Arrow
+//! Flight SQL: each client session is built by [`session_builder_with_lake`], so it has medallion's
+//! UDFs and object stores and sees the lake catalog's tables (opened once at start-up and shared).
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use ballista_core::error::BallistaError;
+use ballista_core::extension::SessionConfigExt;
+use ballista_scheduler::SessionBuilder;
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::{Config, SchedulerConfig};
 use ballista_scheduler::scheduler_process::start_server;
@@ -15,6 +23,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SessionState;
 use datafusion::prelude::SessionConfig;
+use medallion_core::catalog::{LakeCatalog, LakeTables};
 use medallion_core::codec::{MedallionLogicalCodec, MedallionPhysicalCodec};
 use medallion_core::session;
 use tracing_subscriber::EnvFilter;
@@ -29,13 +38,25 @@ Examples:
   medallion-scheduler --bind-host 127.0.0.1 --bind-port 50050 --log-format json
   MEDALLION_SCHEDULER_PORT=6000 medallion-scheduler --executor-timeout-seconds 60
 
+  medallion-scheduler --lake s3://bucket/silver           # + Arrow Flight SQL on the same port
+  medallion-scheduler --catalog /etc/medallion/medallion.toml --flight-sql
+
 Then start executors and submit:
   medallion-executor --scheduler-host sched.example --scheduler-port 50050 --vcores 4
   medallion submit accidents-datamart --scheduler df://sched.example:50050 --lake s3://bucket/silver
 
+Flight SQL clients (ADBC, JDBC, DBeaver...) connect to grpc://sched.example:50050 and query the lake
+tables with every medallion UDF, e.g. in Python with adbc_driver_flightsql:
+  import adbc_driver_flightsql.dbapi as flight_sql
+  with flight_sql.connect(\"grpc://sched.example:50050\") as conn, conn.cursor() as cur:
+      cur.execute(\"SELECT danger_index(3, 10) AS d, count(*) FROM accidents\")
+      print(cur.fetch_arrow_table())
+Clients are not authenticated: keep the port on a trusted network.
+
 Environment:
-  MEDALLION_SCHEDULER_BIND_HOST, MEDALLION_SCHEDULER_PORT, MEDALLION_SCHEDULER_EXTERNAL_HOST
-  stand for --bind-host, --bind-port, --external-host. RUST_LOG overrides --log-level-setting.
+  MEDALLION_SCHEDULER_BIND_HOST, MEDALLION_SCHEDULER_PORT, MEDALLION_SCHEDULER_EXTERNAL_HOST,
+  MEDALLION_SCHEDULER_LAKE, MEDALLION_SCHEDULER_CATALOG stand for --bind-host, --bind-port,
+  --external-host, --lake, --catalog. RUST_LOG overrides --log-level-setting.
   S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL or MEDALLION_S3_ENDPOINT.
   HDFS: HADOOP_CONF_DIR for name services.";
 
@@ -60,6 +81,56 @@ pub enum SchedulerError {
     /// Ballista refused the configuration or the server stopped with an error.
     #[error("scheduler: {0}")]
     Ballista(#[from] BallistaError),
+    /// The lake catalog (`--lake`, `--catalog`) could not be read or opened.
+    #[error("lake catalog: {0}")]
+    Lake(#[from] medallion_core::Error),
+}
+
+impl SchedulerError {
+    /// The process exit code: 2 for bad flags or catalog, 3 for an unreachable lake store, 1
+    /// otherwise (the medallion CLI's convention).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::InvalidAddress { .. } => 2,
+            Self::Lake(e) => u8::try_from(e.exit_code()).unwrap_or(1),
+            Self::Ballista(_) => 1,
+        }
+    }
+}
+
+/// Where the lake tables that Flight SQL clients query come from. Either flag turns on
+/// `--flight-sql`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LakeFlags {
+    /// Lake root served over Flight SQL: every immediate subfolder holding .parquet or .orc files
+    /// is a table named after it (a local folder, file://, s3://bucket/prefix or
+    /// hdfs://namenode:port/path). Implies --flight-sql.
+    #[arg(long, env = "MEDALLION_SCHEDULER_LAKE", value_name = "DIR|URL")]
+    pub lake: Option<String>,
+    /// Catalog file (medallion.toml) mapping table names to folders, formats and partition
+    /// columns, served over Flight SQL; --lake replaces its lake root. Implies --flight-sql.
+    #[arg(long, env = "MEDALLION_SCHEDULER_CATALOG", value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+}
+
+impl LakeFlags {
+    /// The catalog the flags name (the file, its lake root replaced by `--lake`), or `None`
+    /// when neither is given.
+    pub fn catalog(&self) -> Result<Option<LakeCatalog>, SchedulerError> {
+        let mut catalog = match &self.catalog {
+            Some(path) => LakeCatalog::from_file(path)?,
+            None if self.lake.is_none() => return Ok(None),
+            None => LakeCatalog::default(),
+        };
+        match self.lake.as_deref() {
+            Some("") => {
+                return Err(medallion_core::Error::invalid("--lake", "empty").into());
+            }
+            Some(lake) => catalog.lake = Some(lake.to_string()),
+            None => {}
+        }
+        Ok(Some(catalog))
+    }
 }
 
 /// The log line format.
@@ -78,6 +149,9 @@ pub struct SchedulerArgs {
     /// Log line format.
     #[arg(long, value_enum, default_value = "human")]
     pub log_format: LogFormat,
+    /// The lake catalog served over Flight SQL.
+    #[command(flatten)]
+    pub lake: LakeFlags,
     /// Ballista's scheduler flags.
     #[command(flatten)]
     pub ballista: Config,
@@ -130,13 +204,48 @@ pub fn session_builder(config: SessionConfig) -> datafusion::error::Result<Sessi
     session::session_state_with_config(config).map_err(|e| DataFusionError::External(Box::new(e)))
 }
 
+/// The session builder of a scheduler: [`session_builder`], plus the lake tables installed in
+/// each session's default schema when there is a lake (what Flight SQL clients query).
+pub fn session_builder_with_lake(lake: Option<Arc<LakeTables>>) -> SessionBuilder {
+    match lake {
+        None => Arc::new(session_builder),
+        Some(lake) => Arc::new(move |config| {
+            let state = session_builder(config)?;
+            lake.install(&state)
+                .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            Ok(state)
+        }),
+    }
+}
+
 /// Ballista's scheduler configuration from the flags, with medallion's session configuration,
 /// session builder and plan codecs installed.
 pub fn scheduler_config(flags: Config) -> Result<SchedulerConfig, SchedulerError> {
+    scheduler_config_with_lake(flags, None)
+}
+
+/// [`scheduler_config`] whose sessions see the tables of `lake`; with a lake, Flight SQL is on.
+pub fn scheduler_config_with_lake(
+    flags: Config,
+    lake: Option<Arc<LakeTables>>,
+) -> Result<SchedulerConfig, SchedulerError> {
     let mut config: SchedulerConfig = flags.try_into()?;
+    if lake.is_some() {
+        config = config.with_flight_sql(true);
+    }
+    // Flight SQL sessions take the producer's configuration as it is (a `medallion submit`
+    // client's settings override it). Ballista 55's Flight SQL frontend reads a result's schema
+    // from "the stage without output links", which an adaptively planned job does not mark: it
+    // would pick any stage (e.g. a partial aggregate's) and strict clients (ADBC) reject the
+    // result. So Flight SQL sessions are planned with the static planner.
+    let producer: ballista_core::ConfigProducer = if config.flight_sql_enabled() {
+        Arc::new(|| session::session_config().with_ballista_adaptive_query_planner(false))
+    } else {
+        Arc::new(session::session_config)
+    };
     config = config
-        .with_override_config_producer(Arc::new(session::session_config))
-        .with_override_session_builder(Arc::new(session_builder));
+        .with_override_config_producer(producer)
+        .with_override_session_builder(session_builder_with_lake(lake));
     config.override_logical_codec = Some(Arc::new(MedallionLogicalCodec::default()));
     config.override_physical_codec = Some(Arc::new(MedallionPhysicalCodec::default()));
     Ok(config)
@@ -145,11 +254,20 @@ pub fn scheduler_config(flags: Config) -> Result<SchedulerConfig, SchedulerError
 /// Runs the scheduler until it is stopped.
 pub async fn run(args: SchedulerArgs) -> Result<(), SchedulerError> {
     let address = args.listen_address()?;
-    let config = scheduler_config(args.ballista)?;
+    let lake = match args.lake.catalog()? {
+        Some(catalog) => {
+            let tables = LakeTables::open(&catalog).await?;
+            tracing::info!(tables = ?tables.names(), "lake catalog opened for Flight SQL");
+            Some(Arc::new(tables))
+        }
+        None => None,
+    };
+    let config = scheduler_config_with_lake(args.ballista, lake)?;
     tracing::info!(
         %address,
         scheduler_id = %config.scheduler_id,
         policy = ?config.scheduling_policy,
+        flight_sql = config.flight_sql_enabled(),
         "medallion scheduler starting"
     );
     let cluster = BallistaCluster::new_from_config(&config).await?;
@@ -250,8 +368,44 @@ mod tests {
         assert!(config.override_physical_codec.is_some());
         let builder = config.override_session_builder.expect("session builder");
         let producer = config.override_config_producer.expect("config producer");
+        assert!(producer().ballista_adaptive_query_planner_enabled());
         let state = builder(producer()).expect("state");
         assert!(state.scalar_functions().contains_key("danger_index"));
+    }
+
+    #[test]
+    fn a_lake_turns_flight_sql_on_and_reaches_every_session() {
+        let args = SchedulerArgs::parse_with_env(["medallion-scheduler"]);
+        assert_eq!(args.lake.catalog().expect("no catalog").map(|_| ()), None);
+        let config = scheduler_config(args.ballista).expect("config");
+        assert!(!config.flight_sql_enabled());
+
+        let args = SchedulerArgs::parse_with_env(["medallion-scheduler", "--lake", "/data/silver"]);
+        let catalog = args.lake.catalog().expect("catalog").expect("a lake");
+        assert_eq!(catalog.lake.as_deref(), Some("/data/silver"));
+        let lake = Arc::new(LakeTables::default());
+        let config = scheduler_config_with_lake(args.ballista, Some(lake)).expect("config");
+        assert!(config.flight_sql_enabled());
+        let builder = config.override_session_builder.expect("session builder");
+        let producer = config.override_config_producer.expect("config producer");
+        // Flight SQL sessions are planned statically (see scheduler_config_with_lake)
+        assert!(!producer().ballista_adaptive_query_planner_enabled());
+        let state = builder(producer()).expect("state");
+        assert!(state.scalar_functions().contains_key("haversine_miles"));
+    }
+
+    #[test]
+    fn a_missing_catalog_file_is_bad_input() {
+        let args = SchedulerArgs::parse_with_env([
+            "medallion-scheduler",
+            "--catalog",
+            "/no/such/medallion.toml",
+        ]);
+        let err = args.lake.catalog().expect_err("missing file");
+        assert!(err.to_string().contains("/no/such/medallion.toml"), "{err}");
+        assert_eq!(err.exit_code(), 2, "{err}");
+        let args = SchedulerArgs::parse_with_env(["medallion-scheduler", "--lake", ""]);
+        assert_eq!(args.lake.catalog().expect_err("empty").exit_code(), 2);
     }
 
     #[test]

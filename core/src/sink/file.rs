@@ -1,6 +1,7 @@
 //! The Parquet folder sink: each Gold table is a folder of Parquet files under the sink folder.
 //!
-//! A run writes into `DIR/.staging-<run_id>/`; publishing renames each staged table folder over the
+//! A run writes into `DIR/.staging-<run_id>/` (a merged table — see [`Merge`] — is staged with the
+//! published rows it keeps, see [`super::file_merge`]); publishing renames each staged table folder over the
 //! published one (the replaced folder is kept aside until every rename succeeded, then deleted), so
 //! readers see either the old or the new table folders and a failed run changes nothing.
 
@@ -14,7 +15,8 @@ use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::DataFrame;
 
-use super::{GoldSink, GoldTable};
+use super::file_merge::add_kept_rows;
+use super::{GoldSink, GoldTable, Merge};
 use crate::error::{Error, Result};
 use crate::run_record::RunRecord;
 
@@ -75,7 +77,8 @@ fn write_parquet_file(path: &Path, batch: &RecordBatch) -> Result<()> {
     write().map_err(|e| Error::io("writing", path, std::io::Error::other(e)))
 }
 
-fn rows_in(batches: &[RecordBatch]) -> u64 {
+/// Sum of the `count` column DataFusion's writers return.
+pub(super) fn rows_in(batches: &[RecordBatch]) -> u64 {
     batches
         .iter()
         .filter_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>())
@@ -115,6 +118,31 @@ impl GoldSink for FileSink {
         Ok(rows)
     }
 
+    async fn write_merged(
+        &mut self,
+        table: GoldTable<'_>,
+        df: DataFrame,
+        merge: &Merge,
+    ) -> Result<u64> {
+        merge.check(table)?;
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        let state = df.clone().into_parts().0;
+        let rows = self.write_table(table, df).await?;
+        let published = self.root.join(table.name);
+        let staged = self.staging_dir()?.join(table.name);
+        let kept = add_kept_rows(state, table, merge, &published, &staged, &schema).await?;
+        if *merge != Merge::Replace {
+            tracing::info!(
+                table = table.name,
+                rows,
+                kept,
+                merge = %merge.describe(),
+                "Gold table merged with its published rows"
+            );
+        }
+        Ok(rows)
+    }
+
     async fn publish(&mut self) -> Result<()> {
         let staging = self.staging_dir()?;
         let replaced = self.replaced_dir()?;
@@ -148,6 +176,15 @@ impl GoldSink for FileSink {
         }
         self.staged.clear();
         Ok(())
+    }
+
+    async fn lock_run(
+        &mut self,
+        job: &str,
+        run_id: &str,
+        wait: std::time::Duration,
+    ) -> Result<super::RunLock> {
+        super::lock_file(&self.root, job, run_id, wait).await
     }
 
     async fn record_run(&mut self, record: &RunRecord) -> Result<()> {

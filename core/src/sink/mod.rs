@@ -3,17 +3,23 @@
 //! leaves half-written Gold tables.
 
 mod file;
+mod file_merge;
+mod merge;
 mod mysql;
+mod run_lock;
 
 use async_trait::async_trait;
 use datafusion::prelude::DataFrame;
 
 pub use file::FileSink;
+pub use merge::Merge;
+pub use mysql::maintenance;
 pub use mysql::{
-    LoadMethod, MySqlSink, MySqlSinkExec, MySqlTable, MySqlUrl, RowEncoder, RowFormat, RunNames,
-    SinkTarget, TableDdl, TableLayout, TaskPart, YearPartitions, count_schema,
+    LoadMethod, MySqlSink, MySqlSinkExec, MySqlTable, MySqlUrl, PeriodGrain, PeriodPartitions,
+    RowEncoder, RowFormat, RunNames, SinkTarget, TableDdl, TableLayout, TaskPart, count_schema,
     refuses_local_infile, run_key,
 };
+pub use run_lock::{RunLock, lock_file, lock_file_path};
 
 use crate::error::{Error, Result};
 use crate::run_record::RunRecord;
@@ -40,7 +46,31 @@ pub trait GoldSink: Send + Sync {
     /// Writes `df` as Gold table `table` into staging; returns the rows written.
     async fn write_table(&mut self, table: GoldTable<'_>, df: DataFrame) -> Result<u64>;
 
-    /// Makes every staged table visible at once, replacing the published ones.
+    /// Writes `df` as Gold table `table` into staging, to be combined with the published table as
+    /// `merge` says when the run is published (see [`Merge`]); returns the rows the run wrote. The
+    /// default handles [`Merge::Replace`] only.
+    async fn write_merged(
+        &mut self,
+        table: GoldTable<'_>,
+        df: DataFrame,
+        merge: &Merge,
+    ) -> Result<u64> {
+        match merge {
+            Merge::Replace => self.write_table(table, df).await,
+            other => Err(Error::invalid(
+                "--sink",
+                format!(
+                    "{} cannot {} Gold table {}",
+                    self.describe(),
+                    other.describe(),
+                    table.name
+                ),
+            )),
+        }
+    }
+
+    /// Makes every staged table visible at once, replacing the published ones (merging those
+    /// written with a [`Merge`] other than `Replace`).
     async fn publish(&mut self) -> Result<()>;
 
     /// Drops the staging area; the published tables stay as they were.
@@ -48,6 +78,18 @@ pub trait GoldSink: Send + Sync {
 
     /// Appends `record` to `pipeline_runs`.
     async fn record_run(&mut self, record: &RunRecord) -> Result<()>;
+
+    /// Takes the run lock of `job` for run `run_id` (see [`RunLock`]), waiting up to `wait` for
+    /// another run of the same job to finish; the default takes no lock.
+    async fn lock_run(
+        &mut self,
+        job: &str,
+        run_id: &str,
+        wait: std::time::Duration,
+    ) -> Result<RunLock> {
+        let _ = (job, run_id, wait);
+        Ok(RunLock::None)
+    }
 }
 
 /// Opens the sink named by `url`: `file://DIR` or a plain folder path (Parquet), or

@@ -25,7 +25,8 @@ Examples:
   medallion sql                                       # interactive shell (\\d lists tables, \\q quits)
 
 Tables: every subfolder of --lake (default ./lake) holding .parquet/.orc files, and the tables of
---catalog (default ./medallion.toml). Exit codes: 0 ok, 1 query failed while running, 2 bad SQL,
+--catalog (default ./medallion.toml). The same tables and UDFs are served to Flight SQL clients
+(ADBC, JDBC) by `medallion-scheduler --lake DIR|URL` or `--catalog FILE`. Exit codes: 0 ok, 1 query failed while running, 2 bad SQL,
 table or option, 3 scheduler or storage unreachable.";
 
 /// Arguments of `medallion sql`.

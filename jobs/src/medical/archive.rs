@@ -1,14 +1,16 @@
-//! `medallion archive`: moves the Silver partitions older than the retention policy (seed 000,
-//! "Archivage données > 6 mois") from `LAKE/<table>/date=YYYY-MM-DD/` to
-//! `ARCHIVE/<table>/date=YYYY-MM-DD/part-00000.parquet`, rewritten as one zstd-compressed Parquet
-//! file.
+//! `medallion archive` (also `medallion run|submit archive`, as the CronJob calls it): moves the
+//! Silver partitions older than the retention policy (seed 000, "Archivage données > 6 mois";
+//! `lake.<table>` of `retention_policies.yaml`, see [`config`](super::config)) from
+//! `LAKE/<table>/date=YYYY-MM-DD/` to `LAKE/<archive_prefix>/date=YYYY-MM-DD/part-00000.parquet`
+//! (or `ARCHIVE/<table>/...` with `--archive`), rewritten as one zstd-compressed Parquet file.
 //!
 //! Each partition goes through explicit phases: *write* the archive file under a temporary name,
 //! *verify* that its footer holds as many rows as the source files, *publish* it by renaming, then
 //! *delete* the source partition. A partition whose archive already exists with the right row count
 //! (a run interrupted after publishing) only has its source deleted, so a retried run is
 //! idempotent; a mismatch stops the run with the source untouched. `--dry-run` only lists what
-//! would move. Local lakes only (a path or `file://`).
+//! would move. Lakes in an object store (`s3://`, `hdfs://`) go through the same phases in
+//! [`archive_store`](super::archive_store), under the archive prefix of the same store.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -22,6 +24,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use medallion_core::{Error, Result};
 
+use crate::medical::config::BatchConfig;
 use crate::plan::parse_date;
 
 /// Arguments of `medallion archive`.
@@ -30,14 +33,16 @@ pub struct ArchiveArgs {
     /// Lake root (a local folder or file:// URL).
     #[arg(long, env = "MEDALLION_LAKE")]
     pub lake: String,
-    /// The Silver table whose day partitions (`date=YYYY-MM-DD/`) are archived.
-    #[arg(long, default_value = "vitals")]
-    pub table: String,
-    /// Keep this many months of partitions in the lake (config/retention_policies.yaml:
-    /// hot_retention_months).
-    #[arg(long, default_value_t = 6)]
-    pub retention_months: u32,
-    /// Where archived partitions go [default: LAKE/archive].
+    /// The Silver table whose day partitions (`date=YYYY-MM-DD/`) are archived [default: every
+    /// table whose retention policy is `archive` and that the lake holds].
+    #[arg(long)]
+    pub table: Option<String>,
+    /// Keep this many months of partitions in the lake [default: the table's
+    /// hot_retention_months in retention_policies.yaml].
+    #[arg(long)]
+    pub retention_months: Option<u32>,
+    /// Where archived partitions go: ARCHIVE/<table>/date=.../ [default: LAKE/<archive_prefix of
+    /// retention_policies.yaml>, e.g. LAKE/archive/vitals/].
     #[arg(long)]
     pub archive: Option<String>,
     /// The day the retention is counted back from [default: today].
@@ -46,6 +51,45 @@ pub struct ArchiveArgs {
     /// List the partitions that would move, move nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Folder holding retention_policies.yaml [default: $MEDALLION_CONFIG_DIR, else ./config,
+    /// else the built-in policies].
+    #[arg(long, value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+}
+
+impl ArchiveArgs {
+    /// The arguments for archiving `lake` with the configured policies.
+    pub fn new(lake: impl Into<String>) -> Self {
+        Self {
+            lake: lake.into(),
+            table: None,
+            retention_months: None,
+            archive: None,
+            as_of: None,
+            dry_run: false,
+            config_dir: None,
+        }
+    }
+}
+
+/// What to archive of one table: the resolved retention and archive folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivePlan {
+    /// The Silver table.
+    pub table: String,
+    /// Months kept in the lake.
+    pub retention_months: u32,
+    /// The archive folder relative to the lake root (`archive/vitals`), from the policy.
+    pub archive_prefix: String,
+    /// The local folder receiving its `date=.../` partitions (`LAKE/<archive_prefix>` or
+    /// `ARCHIVE/<table>`); unused for object-store lakes.
+    pub target_dir: PathBuf,
+}
+
+/// Whether `lake` is in an object store (a URL other than `file://`).
+fn is_store_lake(lake: &str) -> bool {
+    lake.split_once("://")
+        .is_some_and(|(scheme, _)| scheme != "file")
 }
 
 fn parse_day(text: &str) -> std::result::Result<NaiveDate, String> {
@@ -116,23 +160,92 @@ fn footer_rows(path: &Path) -> Result<u64> {
     Ok(u64::try_from(reader.metadata().file_metadata().num_rows()).unwrap_or(0))
 }
 
-/// The `date=YYYY-MM-DD` partitions of `LAKE/<table>` older than `retention_months` before
-/// `as_of`, oldest first.
-pub fn plan_archive(args: &ArchiveArgs, as_of: NaiveDate) -> Result<Vec<ArchivedPartition>> {
-    let lake = local_path(&args.lake)?;
-    let archive = match &args.archive {
-        Some(a) => local_path(a)?,
-        None => lake.join("archive"),
+/// The tables to archive, with their retention and archive folder, from the arguments and the
+/// retention policies of `config`.
+pub fn resolve_tables(args: &ArchiveArgs, config: &BatchConfig) -> Result<Vec<ArchivePlan>> {
+    let store = is_store_lake(&args.lake);
+    if store && args.archive.is_some() {
+        return Err(Error::invalid(
+            "--archive",
+            "an object-store lake is archived under its own archive prefix (retention_policies.yaml); --archive is for local lakes",
+        ));
+    }
+    let lake = if store {
+        PathBuf::new()
+    } else {
+        local_path(&args.lake)?
     };
-    let table_dir = lake.join(&args.table);
+    let tables = match &args.table {
+        Some(table) => vec![table.clone()],
+        // An object-store lake's tables are listed when planned; absent ones are skipped there.
+        None if store => config.archived_tables(),
+        None => {
+            let present: Vec<String> = config
+                .archived_tables()
+                .into_iter()
+                .filter(|t| lake.join(t).is_dir())
+                .collect();
+            if present.is_empty() {
+                return Err(Error::LakeNotFound {
+                    table: config.archived_tables().join(", "),
+                    location: lake.display().to_string(),
+                });
+            }
+            present
+        }
+    };
+    tables
+        .into_iter()
+        .map(|table| {
+            let policy = config.lake_retention(&table);
+            let retention_months = args
+                .retention_months
+                .or(policy.as_ref().map(|p| p.hot_retention_months))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "--retention-months",
+                        format!("table {table} has no archive policy in retention_policies.yaml: give --retention-months"),
+                    )
+                })?;
+            let prefix = policy.map_or_else(|| format!("archive/{table}/"), |p| p.archive_prefix);
+            let prefix = prefix.trim_matches('/').to_string();
+            if prefix.is_empty() || prefix.split('/').any(|c| c == ".." || c.is_empty()) {
+                return Err(Error::invalid(
+                    "retention_policies.yaml",
+                    format!("lake.{table}.archive_prefix '{prefix}' is not a folder under the lake"),
+                ));
+            }
+            let target_dir = match &args.archive {
+                Some(a) => local_path(a)?.join(&table),
+                None => lake.join(&prefix),
+            };
+            Ok(ArchivePlan {
+                table,
+                retention_months,
+                archive_prefix: prefix,
+                target_dir,
+            })
+        })
+        .collect()
+}
+
+/// The `date=YYYY-MM-DD` partitions of `LAKE/<table>` older than the plan's retention before
+/// `as_of`, oldest first.
+pub fn plan_archive(
+    lake: &str,
+    plan: &ArchivePlan,
+    as_of: NaiveDate,
+) -> Result<Vec<ArchivedPartition>> {
+    let lake = local_path(lake)?;
+    let table_dir = lake.join(&plan.table);
     if !table_dir.is_dir() {
         return Err(Error::LakeNotFound {
-            table: args.table.clone(),
+            table: plan.table.clone(),
             location: table_dir.display().to_string(),
         });
     }
     let cutoff = as_of
-        .checked_sub_months(Months::new(args.retention_months))
+        .checked_sub_months(Months::new(plan.retention_months))
         .ok_or_else(|| Error::invalid("--retention-months", "too large"))?;
     let mut partitions = Vec::new();
     for entry in fs::read_dir(&table_dir).map_err(|e| Error::io("listing", &table_dir, e))? {
@@ -156,8 +269,8 @@ pub fn plan_archive(args: &ArchiveArgs, as_of: NaiveDate) -> Result<Vec<Archived
             rows += footer_rows(&file)?;
             bytes += fs::metadata(&file).map_or(0, |m| m.len());
         }
-        let target = archive
-            .join(&args.table)
+        let target = plan
+            .target_dir
             .join(format!("date={day}"))
             .join("part-00000.parquet");
         partitions.push(ArchivedPartition {
@@ -247,24 +360,58 @@ pub fn archive_partition(partition: &ArchivedPartition) -> Result<()> {
     fs::remove_dir_all(&partition.source).map_err(|e| Error::io("removing", &partition.source, e))
 }
 
-/// Runs `medallion archive`: the partitions that moved (or, with `--dry-run`, would move).
-pub fn archive(args: &ArchiveArgs) -> Result<Vec<ArchivedPartition>> {
+/// Runs `medallion archive`: the partitions that moved (or, with `--dry-run`, would move), of
+/// every table archived. Local lakes are archived here, object-store lakes by
+/// [`archive_store`](super::archive_store).
+pub async fn archive(args: &ArchiveArgs) -> Result<Vec<ArchivedPartition>> {
+    let config = BatchConfig::load(args.config_dir.as_deref())?;
     let as_of = args
         .as_of
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
-    let partitions = plan_archive(args, as_of)?;
-    if !args.dry_run {
-        for partition in &partitions {
-            archive_partition(partition)?;
-            tracing::info!(
-                day = %partition.day,
-                rows = partition.rows,
-                target = %partition.target.display(),
-                "partition archived"
-            );
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let store = is_store_lake(&args.lake);
+    let mut all = Vec::new();
+    for plan in resolve_tables(args, &config)? {
+        tracing::info!(
+            table = %plan.table,
+            retention_months = plan.retention_months,
+            archive_prefix = %plan.archive_prefix,
+            as_of = %as_of,
+            "archiving partitions older than the retention"
+        );
+        if store {
+            let moved = super::archive_store::archive_store(
+                &args.lake,
+                &plan,
+                &plan.archive_prefix,
+                as_of,
+                args.dry_run,
+            )
+            .await;
+            match moved {
+                Ok(moved) => all.extend(moved),
+                // Without --table, tables the lake does not hold are skipped.
+                Err(Error::LakeNotFound { .. }) if args.table.is_none() => {
+                    tracing::info!(table = %plan.table, "not in the lake: nothing to archive");
+                }
+                Err(e) => return Err(e),
+            }
+            continue;
         }
+        let partitions = plan_archive(&args.lake, &plan, as_of)?;
+        if !args.dry_run {
+            for partition in &partitions {
+                archive_partition(partition)?;
+                tracing::info!(
+                    day = %partition.day,
+                    rows = partition.rows,
+                    target = %partition.target.display(),
+                    "partition archived"
+                );
+            }
+        }
+        all.extend(partitions);
     }
-    Ok(partitions)
+    Ok(all)
 }
 
 #[cfg(test)]
@@ -273,8 +420,8 @@ mod tests {
     use crate::accidents::silver_writer::test_support::read_parquet;
     use crate::medical::generate::{GenerateMedicalArgs, generate_medical};
 
-    #[test]
-    fn old_partitions_move_verified_and_a_retry_is_harmless() {
+    #[tokio::test]
+    async fn old_partitions_move_verified_and_a_retry_is_harmless() {
         let dir = tempfile::tempdir().unwrap();
         let lake = dir.path().join("lake");
         let gen_args = GenerateMedicalArgs {
@@ -284,16 +431,18 @@ mod tests {
             ..GenerateMedicalArgs::new(&lake)
         };
         generate_medical(&gen_args, false).unwrap();
+        // The built-in policy keeps 6 months of vitals (crises and treatments are unpartitioned:
+        // nothing of them moves). 6 months before 2024-07-03 is 2024-01-03: 01-01 and 01-02 are
+        // older.
+        let config_dir = dir.path().join("no-config");
+        std::fs::create_dir_all(&config_dir).unwrap();
         let args = ArchiveArgs {
-            lake: lake.display().to_string(),
-            table: "vitals".into(),
-            retention_months: 6,
-            archive: None,
-            // 6 months before 2024-07-03 is 2024-01-03: 01-01 and 01-02 are older.
             as_of: parse_date("2024-07-03"),
             dry_run: true,
+            config_dir: Some(config_dir),
+            ..ArchiveArgs::new(lake.display().to_string())
         };
-        let planned = archive(&args).unwrap();
+        let planned = archive(&args).await.unwrap();
         let days: Vec<String> = planned.iter().map(|p| p.day.to_string()).collect();
         assert_eq!(days, ["2024-01-01", "2024-01-02"]);
         assert!(
@@ -307,6 +456,7 @@ mod tests {
             dry_run: false,
             ..args.clone()
         })
+        .await
         .unwrap();
         assert_eq!(moved.len(), 2);
         assert!(!lake.join("vitals/date=2024-01-01").exists());
@@ -323,6 +473,7 @@ mod tests {
                 dry_run: false,
                 ..args
             })
+            .await
             .unwrap()
             .is_empty()
         );

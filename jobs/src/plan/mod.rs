@@ -17,7 +17,7 @@ use medallion_core::lake::ColumnKind;
 use medallion_core::table_options::TableOptions;
 use medallion_core::{Error, Result};
 
-pub use params::{Params, parse_date};
+pub use params::{Params, parse_date, parse_timestamp};
 use spec::JobSpec;
 
 static JOB_FOLDERS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/sql");

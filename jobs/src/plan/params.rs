@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 
 /// A job's parameter values.
 #[derive(Clone, Default, PartialEq)]
@@ -28,6 +28,7 @@ enum Number {
     Integer(i64),
     Float(f64),
     Date(NaiveDate),
+    Timestamp(NaiveDateTime),
     Secret(String),
 }
 
@@ -37,6 +38,7 @@ impl fmt::Display for Number {
             Number::Integer(i) => write!(f, "{i}"),
             Number::Float(x) => write!(f, "{x:?}"),
             Number::Date(d) => write!(f, "DATE '{}'", d.format("%Y-%m-%d")),
+            Number::Timestamp(t) => write!(f, "TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S%.f")),
             Number::Secret(text) => write!(f, "'{}'", text.replace('\'', "''")),
         }
     }
@@ -45,6 +47,21 @@ impl fmt::Display for Number {
 /// Parses a `YYYY-MM-DD` calendar date.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+}
+
+/// Parses a timestamp `YYYY-MM-DDTHH:MM[:SS[.fff]]` (or with a space), or a date `YYYY-MM-DD`
+/// (midnight), in UTC.
+pub fn parse_timestamp(text: &str) -> Option<NaiveDateTime> {
+    let text = text.trim().trim_end_matches('Z');
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+    .or_else(|| parse_date(text).and_then(|d| d.and_hms_opt(0, 0, 0)))
 }
 
 impl Number {
@@ -77,6 +94,11 @@ impl Params {
                         .ok_or_else(|| format!("parameter {name}: bad date {dt}"))?;
                     Number::Date(date)
                 }
+                toml::Value::Datetime(dt) if dt.offset.is_none() => {
+                    let stamp = parse_timestamp(&dt.to_string())
+                        .ok_or_else(|| format!("parameter {name}: bad timestamp {dt}"))?;
+                    Number::Timestamp(stamp)
+                }
                 other => {
                     return Err(format!(
                         "parameter {name} must be a number or a date, found {other}"
@@ -102,6 +124,11 @@ impl Params {
             Some(Number::Date(_)) => parse_date(value)
                 .map(Number::Date)
                 .ok_or_else(|| format!("{name} must be a date YYYY-MM-DD, found '{value}'"))?,
+            Some(Number::Timestamp(_)) => parse_timestamp(value)
+                .map(Number::Timestamp)
+                .ok_or_else(|| {
+                    format!("{name} must be a timestamp YYYY-MM-DDTHH:MM:SS, found '{value}'")
+                })?,
             Some(Number::Secret(_)) => {
                 return Err(format!(
                     "{name} is a secret: set it from its environment variable or --key-file"
@@ -142,6 +169,19 @@ impl Params {
             }
             Some(_) => Err(format!("parameter {name} is not a date")),
             None => Err(format!("the job has no date parameter {name}")),
+        }
+    }
+
+    /// Sets the timestamp parameter `name` (which the job must declare as a timestamp).
+    pub fn set_timestamp(&mut self, name: &str, stamp: NaiveDateTime) -> Result<(), String> {
+        match self.values.get(name) {
+            Some(Number::Timestamp(_)) => {
+                self.values
+                    .insert(name.to_string(), Number::Timestamp(stamp));
+                Ok(())
+            }
+            Some(_) => Err(format!("parameter {name} is not a timestamp")),
+            None => Err(format!("the job has no timestamp parameter {name}")),
         }
     }
 
@@ -194,6 +234,7 @@ impl Params {
             .map(|(k, v)| match v {
                 Number::Secret(_) => format!("{k}=***"),
                 Number::Date(d) => format!("{k}={}", d.format("%Y-%m-%d")),
+                Number::Timestamp(t) => format!("{k}={}", t.format("%Y-%m-%dT%H:%M:%S%.f")),
                 _ => format!("{k}={v}"),
             })
             .collect::<Vec<_>>()

@@ -5,6 +5,9 @@
 
 #![allow(dead_code)]
 
+pub mod cluster;
+pub mod mysql_db;
+
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};

@@ -30,6 +30,20 @@ pub struct TableLayout {
     pub json_columns: Vec<String>,
     /// ENUM columns and their values.
     pub enums: Vec<(String, Vec<String>)>,
+    /// The DATE/DATETIME column whose month partitions the table.
+    #[serde(default)]
+    pub partition_by_month: Option<String>,
+}
+
+impl TableLayout {
+    /// The date column partitioning the table and by which period, if any.
+    pub fn period_partitioning(&self) -> Option<(&str, PeriodGrain)> {
+        match (&self.partition_by_year, &self.partition_by_month) {
+            (Some(col), _) => Some((col.as_str(), PeriodGrain::Year)),
+            (None, Some(col)) => Some((col.as_str(), PeriodGrain::Month)),
+            (None, None) => None,
+        }
+    }
 }
 
 impl From<&TableOptions> for TableLayout {
@@ -49,26 +63,105 @@ impl From<&TableOptions> for TableLayout {
                 .iter()
                 .map(|e| (e.column.clone(), e.values.clone()))
                 .collect(),
+            partition_by_month: options.partition_by_month.clone(),
         }
     }
 }
 
-/// The years a year-partitioned table has rows for.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct YearPartitions {
-    /// Years present, ascending.
-    pub years: Vec<i32>,
+/// The calendar period one partition of a date-partitioned table holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PeriodGrain {
+    /// `partition_by_year`: `PARTITION BY RANGE (YEAR(col))`, period key = the year (`2016`).
+    Year,
+    /// `partition_by_month`: `PARTITION BY RANGE (TO_DAYS(col))`, period key = `year * 100 +
+    /// month` (`201603`).
+    Month,
+}
+
+impl PeriodGrain {
+    /// The period key of the date `year-month-day`.
+    pub fn key(self, year: i32, month: u32) -> i32 {
+        match self {
+            PeriodGrain::Year => year,
+            PeriodGrain::Month => year * 100 + month as i32,
+        }
+    }
+
+    /// `YEAR(col)` or `TO_DAYS(col)`: the partitioning expression over the quoted column.
+    fn expression(self, column: &str) -> String {
+        match self {
+            PeriodGrain::Year => format!("YEAR({column})"),
+            PeriodGrain::Month => format!("TO_DAYS({column})"),
+        }
+    }
+
+    /// The `VALUES LESS THAN` bound of the period starting at `key`.
+    fn start_bound(self, key: i32) -> String {
+        match self {
+            PeriodGrain::Year => key.to_string(),
+            PeriodGrain::Month => format!(
+                "TO_DAYS('{:04}-{:02}-01')",
+                key.div_euclid(100),
+                key.rem_euclid(100)
+            ),
+        }
+    }
+
+    /// The key of the period after `key`.
+    pub fn next(self, key: i32) -> i32 {
+        match self {
+            PeriodGrain::Year => key + 1,
+            PeriodGrain::Month if key.rem_euclid(100) >= 12 => (key.div_euclid(100) + 1) * 100 + 1,
+            PeriodGrain::Month => key + 1,
+        }
+    }
+}
+
+/// The periods (years or months) a date-partitioned table has rows for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodPartitions {
+    /// Years or months.
+    pub grain: PeriodGrain,
+    /// Period keys present (see [`PeriodGrain::key`]), ascending.
+    pub keys: Vec<i32>,
     /// Whether some rows have a NULL date (they go to a first partition `p_null`).
     pub has_null: bool,
 }
 
-impl YearPartitions {
-    /// The partition holding `year` (`None`: NULL dates).
-    pub fn partition_name(year: Option<i32>) -> String {
-        match year {
-            Some(year) => format!("p{year}"),
+impl PeriodPartitions {
+    /// The partition holding the period `key` (`None`: NULL dates): `p2016`, `p201603`, `p_null`.
+    pub fn partition_name(key: Option<i32>) -> String {
+        match key {
+            Some(key) => format!("p{key}"),
             None => "p_null".to_string(),
         }
+    }
+
+    /// `PARTITION p<key> VALUES LESS THAN (<start of the next period>)`.
+    pub fn definition(&self, key: i32) -> String {
+        format!(
+            "PARTITION {} VALUES LESS THAN ({})",
+            Self::partition_name(Some(key)),
+            self.grain.start_bound(self.grain.next(key))
+        )
+    }
+
+    /// The partition definitions: `p_null` (when needed), one per period, `p_future`.
+    pub fn definitions(&self) -> Vec<String> {
+        let mut defs = Vec::with_capacity(self.keys.len() + 2);
+        if self.has_null {
+            let below = match self.keys.first() {
+                Some(first) => self.grain.start_bound(*first),
+                None => self.grain.start_bound(self.grain.key(1, 1)),
+            };
+            defs.push(format!(
+                "PARTITION {} VALUES LESS THAN ({below})",
+                Self::partition_name(None)
+            ));
+        }
+        defs.extend(self.keys.iter().map(|key| self.definition(*key)));
+        defs.push("PARTITION p_future VALUES LESS THAN MAXVALUE".to_string());
+        defs
     }
 }
 
@@ -109,6 +202,7 @@ impl TableDdl {
         let has = |name: &str| schema.fields().iter().any(|f| f.name() == name);
         let mut referenced: Vec<&String> = layout.primary_key.iter().collect();
         referenced.extend(layout.partition_by_year.iter());
+        referenced.extend(layout.partition_by_month.iter());
         referenced.extend(layout.indexes.iter().flat_map(|(_, cols)| cols));
         referenced.extend(layout.json_columns.iter());
         referenced.extend(layout.enums.iter().map(|(col, _)| col));
@@ -124,16 +218,25 @@ impl TableDdl {
             if !layout.primary_key.is_empty() {
                 return Err(invalid("auto_id and primary_key exclude each other".into()));
             }
-            if layout.partition_by_year.is_some() {
+            if layout.period_partitioning().is_some() {
                 return Err(invalid(
-                    "auto_id cannot be combined with partition_by_year (the primary key must \
-                     contain the partitioning column)"
+                    "auto_id cannot be combined with partition_by_year/month (the primary key \
+                     must contain the partitioning column)"
                         .into(),
                 ));
             }
         }
-        if let Some(col) = &layout.partition_by_year {
-            if !layout.primary_key.is_empty() && !layout.primary_key.contains(col) {
+        if layout.partition_by_year.is_some() && layout.partition_by_month.is_some() {
+            return Err(invalid(
+                "partition_by_year and partition_by_month exclude each other".into(),
+            ));
+        }
+        if let Some((col, grain)) = layout.period_partitioning() {
+            let directive = match grain {
+                PeriodGrain::Year => "partition_by_year",
+                PeriodGrain::Month => "partition_by_month",
+            };
+            if !layout.primary_key.is_empty() && !layout.primary_key.iter().any(|c| c == col) {
                 return Err(invalid(format!(
                     "the primary key must contain the partitioning column '{col}'"
                 )));
@@ -146,7 +249,7 @@ impl TableDdl {
                 DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
             ) {
                 return Err(invalid(format!(
-                    "partition_by_year column '{col}' is {}, not a date or timestamp",
+                    "{directive} column '{col}' is {}, not a date or timestamp",
                     field.data_type()
                 )));
             }
@@ -157,7 +260,7 @@ impl TableDdl {
 
         let keyed = |name: &str| {
             layout.primary_key.iter().any(|c| c == name)
-                || layout.partition_by_year.as_deref() == Some(name)
+                || layout.period_partitioning().map(|(c, _)| c) == Some(name)
                 || layout
                     .indexes
                     .iter()
@@ -205,7 +308,10 @@ impl TableDdl {
             loaded,
             primary_key,
             indexes,
-            partition_column: layout.partition_by_year.as_deref().map(quote).transpose()?,
+            partition_column: layout
+                .period_partitioning()
+                .map(|(col, _)| quote(col))
+                .transpose()?,
         })
     }
 
@@ -215,12 +321,13 @@ impl TableDdl {
     }
 
     /// `CREATE TABLE name (...)`; secondary indexes only when `with_indexes` (a bulk load adds
-    /// them afterwards), and `PARTITION BY RANGE (YEAR(col))` when `partitions` is given.
+    /// them afterwards), and `PARTITION BY RANGE (YEAR(col))` (or `TO_DAYS(col)` by month) when
+    /// `partitions` is given.
     pub fn create(
         &self,
         qualified_name: &str,
         with_indexes: bool,
-        partitions: Option<&YearPartitions>,
+        partitions: Option<&PeriodPartitions>,
     ) -> String {
         let mut parts = self.columns.clone();
         if !self.primary_key.is_empty() {
@@ -234,25 +341,10 @@ impl TableDdl {
             parts.join(",\n  ")
         );
         if let (Some(col), Some(partitions)) = (&self.partition_column, partitions) {
-            let mut defs = Vec::with_capacity(partitions.years.len() + 2);
-            if partitions.has_null {
-                let below = partitions.years.first().copied().unwrap_or(1);
-                defs.push(format!(
-                    "PARTITION {} VALUES LESS THAN ({below})",
-                    YearPartitions::partition_name(None)
-                ));
-            }
-            for year in &partitions.years {
-                defs.push(format!(
-                    "PARTITION {} VALUES LESS THAN ({})",
-                    YearPartitions::partition_name(Some(*year)),
-                    i64::from(*year) + 1
-                ));
-            }
-            defs.push("PARTITION p_future VALUES LESS THAN MAXVALUE".to_string());
             sql.push_str(&format!(
-                "\nPARTITION BY RANGE (YEAR({col})) (\n  {}\n)",
-                defs.join(",\n  ")
+                "\nPARTITION BY RANGE ({}) (\n  {}\n)",
+                partitions.grain.expression(col),
+                partitions.definitions().join(",\n  ")
             ));
         }
         sql
@@ -371,8 +463,9 @@ mod tests {
     #[test]
     fn accidents_summary_is_keyed_and_partitioned_by_year() {
         let ddl = TableDdl::new(&summary_schema(), &summary_layout()).unwrap();
-        let partitions = YearPartitions {
-            years: vec![2016, 2017, 2019],
+        let partitions = PeriodPartitions {
+            grain: PeriodGrain::Year,
+            keys: vec![2016, 2017, 2019],
             has_null: false,
         };
         let sql = ddl.create("`db`.`stg`", true, Some(&partitions));
@@ -440,8 +533,9 @@ mod tests {
             &options(&["partition_by_year = accident_date"]),
         )
         .unwrap();
-        let partitions = YearPartitions {
-            years: vec![2020],
+        let partitions = PeriodPartitions {
+            grain: PeriodGrain::Year,
+            keys: vec![2020],
             has_null: true,
         };
         let sql = ddl.create("`db`.`t`", true, Some(&partitions));
@@ -449,6 +543,50 @@ mod tests {
             "PARTITION p_null VALUES LESS THAN (2020),\n  PARTITION p2020 VALUES LESS THAN (2021)"
         ), "{sql}");
         assert!(!sql.contains("PRIMARY KEY"));
+    }
+
+    #[test]
+    fn month_partitions_use_to_days() {
+        let ddl = TableDdl::new(
+            &summary_schema(),
+            &options(&[
+                "primary_key = id, accident_date",
+                "partition_by_month = accident_date",
+            ]),
+        )
+        .unwrap();
+        let partitions = PeriodPartitions {
+            grain: PeriodGrain::Month,
+            keys: vec![202311, 202312],
+            has_null: true,
+        };
+        let sql = ddl.create("`db`.`t`", true, Some(&partitions));
+        assert!(
+            sql.contains("PARTITION BY RANGE (TO_DAYS(`accident_date`))"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("PARTITION p_null VALUES LESS THAN (TO_DAYS('2023-11-01'))"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("PARTITION p202311 VALUES LESS THAN (TO_DAYS('2023-12-01'))"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("PARTITION p202312 VALUES LESS THAN (TO_DAYS('2024-01-01'))"),
+            "{sql}"
+        );
+        assert!(
+            TableDdl::new(
+                &summary_schema(),
+                &options(&[
+                    "partition_by_year = accident_date",
+                    "partition_by_month = accident_date"
+                ])
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -3,10 +3,10 @@
 //!
 //! Each task writes its own plain tables, named from the run, the table and what the task owns —
 //! see [`super::names`] — dropping and re-creating them first, so a task Ballista retries starts
-//! over instead of duplicating rows. For a table partitioned by year the operator asks the planner
-//! for its input hash-partitioned on `date_part('year', col)`, so one task owns each year; it
-//! writes one table per year it sees, and the client exchanges them into the partitioned staging
-//! table. Other tables ask for a single input partition (they are the small aggregates). Each
+//! over instead of duplicating rows. For a table partitioned by year (or month) the operator asks
+//! the planner for its input hash-partitioned on `date_part('year', col)`, so one task owns each
+//! year and its months; it writes one table per year (month) it sees, and the client exchanges them
+//! into the partitioned staging table. Other tables ask for a single input partition (they are the small aggregates). Each
 //! loaded table records its row count in its comment, which the client checks against the tasks'
 //! totals; each task emits one row, `count: UInt64`, the rows it wrote.
 
@@ -26,6 +26,7 @@ use datafusion::common::{ScalarValue, SchemaExt};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, ScalarFunctionExpr};
+use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::expressions::{Column, Literal};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -38,7 +39,7 @@ use futures::StreamExt;
 use futures::future::try_join_all;
 use prost::Message;
 
-use super::ddl::TableDdl;
+use super::ddl::{PeriodGrain, TableDdl};
 use super::load::{TableLoad, encoding_failed};
 use super::names::TaskPart;
 use super::table::SinkTarget;
@@ -83,8 +84,8 @@ impl MySqlSinkExec {
         table_schema.logically_equivalent_names_and_types(&schema)?;
         TableDdl::new(&table_schema, &target.layout)
             .map_err(|e| DataFusionError::Plan(e.to_string()))?;
-        let year_key = match &target.layout.partition_by_year {
-            Some(column) => {
+        let year_key = match target.layout.period_partitioning() {
+            Some((column, _)) => {
                 let column: Arc<dyn PhysicalExpr> =
                     Arc::new(Column::new_with_schema(column, &schema)?);
                 let part: Arc<dyn PhysicalExpr> =
@@ -165,7 +166,15 @@ impl MySqlSinkExec {
         Self::try_new(Arc::new(target), Arc::new(schema), input)
     }
 
+    /// What the operator needs from its input: whole years per partition, or one partition.
+    ///
+    /// An input already known to be empty needs nothing: Ballista's adaptive planner replaces an
+    /// exchange that produced no rows with an `EmptyExec` keeping its partition count, and a
+    /// requirement that `EmptyExec` does not meet would plan a new exchange, and so on forever.
     fn distribution(&self) -> Distribution {
+        if self.input.is::<EmptyExec>() {
+            return Distribution::UnspecifiedDistribution;
+        }
         match &self.year_key {
             Some(key) => Distribution::KeyPartitioned(vec![Arc::clone(key)]),
             None => Distribution::SinglePartition,
@@ -182,6 +191,9 @@ impl DisplayAs for MySqlSinkExec {
         )?;
         if let Some(column) = &self.target.layout.partition_by_year {
             write!(f, ", partition_by_year={column}")?;
+        }
+        if let Some(column) = &self.target.layout.partition_by_month {
+            write!(f, ", partition_by_month={column}")?;
         }
         Ok(())
     }
@@ -280,17 +292,13 @@ async fn write_partition(
     let ddl = TableDdl::new(schema, &target.layout)
         .map_err(|e| DataFusionError::Execution(e.to_string()))?;
     let names = target.names();
-    let year_column = match &target.layout.partition_by_year {
-        Some(column) => Some(schema.index_of(column)?),
+    let period_column = match target.layout.period_partitioning() {
+        Some((column, grain)) => Some((schema.index_of(column)?, grain)),
         None => None,
     };
+    // tables are created with their first rows: a task with no rows leaves nothing (the client
+    // creates the staging table of an empty Gold table itself)
     let mut loads: BTreeMap<TaskPart, TableLoad> = BTreeMap::new();
-    if year_column.is_none() {
-        // the table exists even when the partition is empty
-        let part = TaskPart::Partition(partition);
-        let load = TableLoad::open(&target.url, &ddl, &names.task(&target.table, part)).await?;
-        loads.insert(part, load);
-    }
     let mut encoders: Vec<(RowFormat, RowEncoder)> = Vec::with_capacity(2);
     while let Some(batch) = input.next().await {
         let batch = batch?;
@@ -298,14 +306,14 @@ async fn write_partition(
             continue;
         }
         encoders.clear();
-        let groups: Vec<(TaskPart, Vec<usize>)> = match year_column {
+        let groups: Vec<(TaskPart, Vec<usize>)> = match period_column {
             None => vec![(
                 TaskPart::Partition(partition),
                 (0..batch.num_rows()).collect(),
             )],
-            Some(column) => group_by_year(batch.column(column))?
+            Some((column, grain)) => group_by_period(batch.column(column), grain)?
                 .into_iter()
-                .map(|(year, rows)| (TaskPart::Year(year), rows))
+                .map(|(key, rows)| (TaskPart::Period(key), rows))
                 .collect(),
         };
         for (part, rows) in groups {
@@ -332,8 +340,12 @@ async fn write_partition(
     Ok(counts.into_iter().sum())
 }
 
-/// The rows of `dates` grouped by year (`None`: NULL), in year order.
-fn group_by_year(dates: &ArrayRef) -> Result<BTreeMap<Option<i32>, Vec<usize>>> {
+/// The rows of `dates` grouped by period key (year or month, see [`PeriodGrain::key`]; `None`:
+/// NULL), in period order.
+fn group_by_period(
+    dates: &ArrayRef,
+    grain: PeriodGrain,
+) -> Result<BTreeMap<Option<i32>, Vec<usize>>> {
     let days: Vec<Option<i64>> = match dates.data_type() {
         DataType::Date32 => dates
             .as_primitive::<Date32Type>()
@@ -374,7 +386,7 @@ fn group_by_year(dates: &ArrayRef) -> Result<BTreeMap<Option<i32>, Vec<usize>>> 
         }
         other => {
             return Err(DataFusionError::Execution(format!(
-                "MySQL sink: cannot partition by year on a {other} column"
+                "MySQL sink: cannot partition by date on a {other} column"
             )));
         }
     };
@@ -386,7 +398,7 @@ fn group_by_year(dates: &ArrayRef) -> Result<BTreeMap<Option<i32>, Vec<usize>>> 
             Some(day) => Some(match last {
                 Some((d, y)) if d == day => y,
                 _ => {
-                    let year = civil_from_days(day).0;
+                    let (year, month, _) = civil_from_days(day);
                     let year = i32::try_from(year)
                         .ok()
                         .filter(|y| (1..=9999).contains(y))
@@ -395,8 +407,9 @@ fn group_by_year(dates: &ArrayRef) -> Result<BTreeMap<Option<i32>, Vec<usize>>> 
                                 "MySQL sink: year {year} is outside MySQL's DATE range"
                             ))
                         })?;
-                    last = Some((day, year));
-                    year
+                    let key = grain.key(year, month);
+                    last = Some((day, key));
+                    key
                 }
             }),
         };
@@ -420,13 +433,20 @@ mod tests {
             None,
             Some(17_166),
         ]));
-        let groups = group_by_year(&dates).unwrap();
+        let groups = group_by_period(&dates, PeriodGrain::Year).unwrap();
         assert_eq!(groups[&Some(2016)], vec![0, 3]);
         assert_eq!(groups[&Some(2017)], vec![1]);
         assert_eq!(groups[&None], vec![2]);
         let micros: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![
             17_167 * 86_400_000_000 - 1,
         ]));
-        assert_eq!(group_by_year(&micros).unwrap()[&Some(2016)], vec![0]);
+        assert_eq!(
+            group_by_period(&micros, PeriodGrain::Year).unwrap()[&Some(2016)],
+            vec![0]
+        );
+        let months = group_by_period(&dates, PeriodGrain::Month).unwrap();
+        assert_eq!(months[&Some(201601)], vec![0]);
+        assert_eq!(months[&Some(201612)], vec![3]);
+        assert_eq!(months[&Some(201701)], vec![1]);
     }
 }

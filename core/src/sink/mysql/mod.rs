@@ -7,28 +7,34 @@
 //!    [`MySqlSinkExec`] whose tasks each stream their partition into their own task table with
 //!    `LOAD DATA LOCAL INFILE` fed from memory (or multi-row `INSERT`s where LOCAL INFILE is
 //!    refused), secondary indexes added after the load. The client then builds the table's staging
-//!    table: for `partition_by_year` tables, one partition per year present plus `p_future`, each
-//!    filled by `EXCHANGE PARTITION` with a task's year table.
-//! 3. `publish` renames all staging tables over the Gold tables in one `RENAME TABLE` and drops the
-//!    replaced tables; `abort` drops everything the run created.
+//!    table: for `partition_by_year` (`partition_by_month`) tables, one partition per year (month)
+//!    present plus `p_future`, each filled by `EXCHANGE PARTITION` with a task's period table.
+//! 3. `publish` merges the tables written with a [`Merge`](crate::sink::Merge) (upsert, period
+//!    window) into their live tables in one transaction ([`merge`]), then renames all other staging
+//!    tables over the Gold tables in one `RENAME TABLE` and drops the replaced tables; `abort` drops
+//!    everything the run created.
 //!
 //! Names are derived from the run id ([`names`]), so a retried task replaces its own table.
 
 mod ddl;
 mod exec;
 mod load;
+pub mod maintenance;
+mod merge;
 mod names;
 mod publish;
+mod run_lock;
 mod runs;
 mod sink;
 mod table;
 mod tsv;
 mod url;
 
-pub use ddl::{TableDdl, TableLayout, YearPartitions};
+pub use ddl::{PeriodGrain, PeriodPartitions, TableDdl, TableLayout};
 pub use exec::{MySqlSinkExec, count_schema};
 pub use load::refuses_local_infile;
 pub use names::{RunNames, TaskPart, run_key};
+pub use run_lock::MySqlRunLock;
 pub use sink::MySqlSink;
 pub use table::{MySqlTable, SinkTarget};
 pub use tsv::{RowEncoder, RowFormat};

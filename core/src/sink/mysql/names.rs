@@ -5,10 +5,11 @@
 //! - `stg_K__t` — the staging table, renamed to `t` at publish;
 //! - `stg_K__t__p<n>` — what the task of input partition `n` wrote, for an unpartitioned table
 //!   (whose input is one partition);
-//! - `stg_K__t__y<year>` — the rows of one year, for a table partitioned by year (`ynull` for rows
-//!   whose date is NULL); the input is hash-partitioned by year, so one task owns each year (a
-//!   Ballista task only knows its task-local partition index, so the year is the stable key);
-//!   exchanged into partition `p<year>` of the staging table;
+//! - `stg_K__t__y<key>` — the rows of one period, for a table partitioned by year (key `2016`) or
+//!   by month (key `201603`) (`ynull` for rows whose date is NULL); the input is hash-partitioned
+//!   by year, so one task owns each year and its months (a Ballista task only knows its task-local
+//!   partition index, so the period is the stable key); exchanged into partition `p<key>` of the
+//!   staging table;
 //! - `old_K__t` — the replaced Gold table, between the publishing `RENAME` and its `DROP`.
 
 use std::fmt::Write as _;
@@ -71,8 +72,9 @@ pub fn run_key(run_id: &str) -> String {
 pub enum TaskPart {
     /// All rows of input partition `n`.
     Partition(usize),
-    /// The rows whose date falls in `year` (`None`: NULL dates).
-    Year(Option<i32>),
+    /// The rows whose date falls in the period `key`, a year or `year * 100 + month` (`None`: NULL
+    /// dates).
+    Period(Option<i32>),
 }
 
 /// The names of one run's tables.
@@ -116,8 +118,8 @@ impl RunNames {
     pub fn task(&self, table: &str, part: TaskPart) -> String {
         match part {
             TaskPart::Partition(n) => format!("{}__p{n}", self.staging(table)),
-            TaskPart::Year(Some(year)) => format!("{}__y{year}", self.staging(table)),
-            TaskPart::Year(None) => format!("{}__ynull", self.staging(table)),
+            TaskPart::Period(Some(key)) => format!("{}__y{key}", self.staging(table)),
+            TaskPart::Period(None) => format!("{}__ynull", self.staging(table)),
         }
     }
 
@@ -130,8 +132,8 @@ impl RunNames {
             return parse_number(n).map(TaskPart::Partition);
         }
         match suffix.strip_prefix('y')? {
-            "null" => Some(TaskPart::Year(None)),
-            digits => Some(TaskPart::Year(Some(
+            "null" => Some(TaskPart::Period(None)),
+            digits => Some(TaskPart::Period(Some(
                 i32::try_from(parse_number(digits)?).ok()?,
             ))),
         }
@@ -181,8 +183,8 @@ mod tests {
         for part in [
             TaskPart::Partition(0),
             TaskPart::Partition(12),
-            TaskPart::Year(Some(2016)),
-            TaskPart::Year(None),
+            TaskPart::Period(Some(2016)),
+            TaskPart::Period(None),
         ] {
             let name = names.task("accidents_summary", part);
             assert!(name.starts_with("stg_k1__accidents_summary__"));

@@ -16,7 +16,7 @@ use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
 use tracing::{info, warn};
 
-use super::ddl::{TableDdl, YearPartitions};
+use super::ddl::{PeriodPartitions, TableDdl};
 use super::load::{SESSION_SETUP, rows_from_comment};
 use super::names::{RunNames, TaskPart, qualified};
 use super::table::SinkTarget;
@@ -115,9 +115,9 @@ async fn task_tables(conn: &mut Conn, target: &SinkTarget) -> Result<Vec<(TaskPa
 }
 
 /// Builds `target`'s staging table from the task tables the run's tasks left: renames the only
-/// one, or merges several, for a plain table; for a year-partitioned table, creates the staging
-/// table with one partition per year present plus `p_future` and exchanges each year's table into
-/// its partition. Rebuilding from the task tables is idempotent. When `expected_rows` (what the
+/// one, or merges several, for a plain table; for a table partitioned by year (month), creates the
+/// staging table with one partition per year (month) present plus `p_future` and exchanges each
+/// period's table into its partition. Rebuilding from the task tables is idempotent. When `expected_rows` (what the
 /// tasks reported) is given, the rows the task tables recorded must add up to it — two tasks
 /// overwriting each other's table would fail here rather than lose rows.
 pub async fn assemble(
@@ -152,7 +152,7 @@ pub async fn assemble(
     run(conn, format!("DROP TABLE IF EXISTS {staging}"), &context).await?;
     let columns = ddl.loaded_columns().join(",");
 
-    if target.layout.partition_by_year.is_none() {
+    let Some((_, grain)) = target.layout.period_partitioning() else {
         let mut tasks = tasks.into_iter().map(|(_, name)| name);
         match tasks.next() {
             None => run(conn, ddl.create(&staging, true, None), &context).await?,
@@ -171,17 +171,18 @@ pub async fn assemble(
             "MySQL staging table ready"
         );
         return Ok(());
-    }
+    };
 
-    // one table per year, in year order (NULL first)
+    // one table per period, in period order (NULL first)
     let mut year_tables = Vec::with_capacity(tasks.len());
     for (part, name) in tasks {
-        if let TaskPart::Year(year) = part {
-            year_tables.push((year, qualified(db, &name)?));
+        if let TaskPart::Period(key) = part {
+            year_tables.push((key, qualified(db, &name)?));
         }
     }
-    let partitions = YearPartitions {
-        years: year_tables.iter().filter_map(|(y, _)| *y).collect(),
+    let partitions = PeriodPartitions {
+        grain,
+        keys: year_tables.iter().filter_map(|(y, _)| *y).collect(),
         has_null: year_tables.iter().any(|(y, _)| y.is_none()),
     };
     run(
@@ -192,11 +193,11 @@ pub async fn assemble(
     .await?;
     let mut without_validation = true;
     for (year, year_table) in &year_tables {
-        let partition = YearPartitions::partition_name(*year);
+        let partition = PeriodPartitions::partition_name(*year);
         let exchange =
             format!("ALTER TABLE {staging} EXCHANGE PARTITION {partition} WITH TABLE {year_table}");
         if without_validation {
-            // MySQL 8 and MariaDB 11.4+ can skip re-checking rows the tasks already split by year
+            // MySQL 8 and MariaDB 11.4+ can skip re-checking rows the tasks already split by period
             match conn
                 .query_drop(format!("{exchange} WITHOUT VALIDATION"))
                 .await

@@ -15,6 +15,7 @@ use mysql_async::prelude::Queryable;
 use tracing::info;
 
 use super::ddl::TableLayout;
+use super::merge::{MergedTable, merge_into_live};
 use super::names::{RunNames, quote, run_key};
 use super::publish::{assemble, connect, drop_run_tables, publish, server_error};
 use super::runs;
@@ -22,7 +23,7 @@ use super::table::{MySqlTable, SinkTarget};
 use super::url::MySqlUrl;
 use crate::error::{Error, Result};
 use crate::run_record::RunRecord;
-use crate::sink::{GoldSink, GoldTable};
+use crate::sink::{GoldSink, GoldTable, Merge};
 
 /// Writes Gold tables into a MySQL database.
 ///
@@ -31,14 +32,18 @@ use crate::sink::{GoldSink, GoldTable};
 /// - [`write_table`](GoldSink::write_table) plans `INSERT INTO` a [`MySqlTable`]: on the cluster,
 ///   every task of the Gold table's plan loads its partition into its own task table; then the
 ///   client builds the table's staging table `stg_<run>__<table>` from them.
-/// - [`publish`](GoldSink::publish) renames every staging table over its Gold table in one
-///   atomic `RENAME TABLE`, then drops the replaced tables.
+/// - [`write_merged`](GoldSink::write_merged) stages a table the same way, to be merged (see
+///   [`Merge`]) into its live table at publish.
+/// - [`publish`](GoldSink::publish) first merges the merged tables into their live tables in one
+///   transaction (see [`super::merge`]), then renames every other staging table over its Gold
+///   table in one atomic `RENAME TABLE`, and drops the replaced tables.
 /// - [`abort`](GoldSink::abort) drops every table of the run; published tables are untouched.
 #[derive(Debug)]
 pub struct MySqlSink {
     url: MySqlUrl,
     run: Option<RunNames>,
     staged: Vec<String>,
+    merged: Vec<MergedTable>,
 }
 
 impl MySqlSink {
@@ -48,6 +53,7 @@ impl MySqlSink {
             url,
             run: None,
             staged: Vec::new(),
+            merged: Vec::new(),
         }
     }
 
@@ -138,6 +144,7 @@ impl GoldSink for MySqlSink {
         let _ = conn.disconnect().await;
         self.run = Some(RunNames::new(run_key(run_id)));
         self.staged.clear();
+        self.merged.clear();
         Ok(())
     }
 
@@ -164,12 +171,47 @@ impl GoldSink for MySqlSink {
         Ok(rows)
     }
 
+    async fn write_merged(
+        &mut self,
+        table: GoldTable<'_>,
+        df: DataFrame,
+        merge: &Merge,
+    ) -> Result<u64> {
+        merge.check(table)?;
+        let rows = self.write_table(table, df).await?;
+        self.merged.retain(|m| m.table != table.name);
+        if *merge != Merge::Replace {
+            self.merged.push(MergedTable {
+                table: table.name.to_string(),
+                merge: merge.clone(),
+                layout: TableLayout::from(table.options),
+            });
+        }
+        Ok(rows)
+    }
+
     async fn publish(&mut self) -> Result<()> {
         let names = self.run_names()?.clone();
         let mut conn = connect(&self.url, true).await?;
-        publish(&mut conn, &self.url.database, &names, &self.staged).await?;
+        let db = self.url.database.clone();
+        let merged: Vec<MergedTable> = self
+            .merged
+            .iter()
+            .filter(|m| self.staged.contains(&m.table))
+            .cloned()
+            .collect();
+        // the merges first (one transaction), then every other table in one RENAME
+        let unpublished = merge_into_live(&mut conn, &db, &names, &merged).await?;
+        let renamed: Vec<String> = self
+            .staged
+            .iter()
+            .filter(|t| !merged.iter().any(|m| &m.table == *t) || unpublished.contains(t))
+            .cloned()
+            .collect();
+        publish(&mut conn, &db, &names, &renamed).await?;
         let _ = conn.disconnect().await;
         self.staged.clear();
+        self.merged.clear();
         Ok(())
     }
 
@@ -184,7 +226,18 @@ impl GoldSink for MySqlSink {
             "MySQL staging tables dropped"
         );
         self.staged.clear();
+        self.merged.clear();
         Ok(())
+    }
+
+    async fn lock_run(
+        &mut self,
+        job: &str,
+        run_id: &str,
+        wait: std::time::Duration,
+    ) -> Result<crate::sink::RunLock> {
+        let lock = super::run_lock::MySqlRunLock::acquire(&self.url, job, run_id, wait).await?;
+        Ok(crate::sink::RunLock::MySql(lock))
     }
 
     async fn record_run(&mut self, record: &RunRecord) -> Result<()> {

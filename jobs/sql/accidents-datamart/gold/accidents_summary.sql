@@ -1,6 +1,9 @@
 -- One row per accepted accident (SPEC section 3, accidents_summary).
 -- medallion: primary_key = id, accident_date
 -- medallion: partition_by_year = accident_date
+-- An incremental run (--since) recomputes only the accidents that started at or after `since` and
+-- upserts them by primary key; a full run leaves `since` at its default and rebuilds the table.
+-- medallion: incremental = upsert
 -- medallion: index idx_state_date = state, accident_date
 -- medallion: index idx_severity_weather = severity, weather_category
 -- medallion: index idx_location = state, city
@@ -30,3 +33,4 @@ SELECT
     )) AS DOUBLE) AS safety_score,
     CAST(distance_mi AS DOUBLE) AS distance_miles
 FROM accidents_classified
+WHERE start_time >= ${since}

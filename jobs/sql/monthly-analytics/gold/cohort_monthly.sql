@@ -2,7 +2,9 @@
 -- age band. Vitals figures are means over the cohort's patient-days; crises are those that started
 -- in the month; crises_per_patient = crisis_count / patients monitored in the month;
 -- hydroxyurea_share = share of the cohort's patients taking hydroxyurea during the month.
+-- A run over a period replaces the rows of its months only.
 -- medallion: primary_key = month, cohort_dimension, cohort_value
+-- medallion: replace_range = month
 -- medallion: enum cohort_dimension = all, genotype, region, age_band
 SELECT
     month,

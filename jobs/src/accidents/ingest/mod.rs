@@ -9,6 +9,8 @@ mod raw_reader;
 mod rejects;
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;

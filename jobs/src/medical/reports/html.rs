@@ -99,7 +99,7 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-fn number(value: Option<f64>, decimals: usize, unit: &str) -> String {
+pub(super) fn number(value: Option<f64>, decimals: usize, unit: &str) -> String {
     value.map_or_else(|| "–".to_string(), |v| format!("{v:.decimals$}{unit}"))
 }
 
@@ -201,6 +201,47 @@ pub fn chart_svg(week_start: NaiveDate, hours: &[HourPoint], crises: &[CrisisSpa
             y + 3.0
         );
     }
+    // Axis ends: 100 % / 80 % on the left, 40 °C / 34 °C on the right.
+    for (value, range, color, label, anchor, x) in [
+        (
+            SPO2_RANGE.1,
+            SPO2_RANGE,
+            "#1f5fbf",
+            "100 %",
+            "end",
+            MARGIN_LEFT - 4.0,
+        ),
+        (
+            SPO2_RANGE.0,
+            SPO2_RANGE,
+            "#1f5fbf",
+            "80 %",
+            "end",
+            MARGIN_LEFT - 4.0,
+        ),
+        (
+            TEMP_RANGE.1,
+            TEMP_RANGE,
+            "#c0392b",
+            "40 °C",
+            "start",
+            CHART_WIDTH - MARGIN_RIGHT + 4.0,
+        ),
+        (
+            TEMP_RANGE.0,
+            TEMP_RANGE,
+            "#c0392b",
+            "34 °C",
+            "start",
+            CHART_WIDTH - MARGIN_RIGHT + 4.0,
+        ),
+    ] {
+        let _ = write!(
+            svg,
+            r#"<text x="{x:.1}" y="{:.1}" font-size="10" text-anchor="{anchor}" fill="{color}">{label}</text>"#,
+            y_of(value, range) + 3.0
+        );
+    }
     for (range, color, values) in [
         (
             SPO2_RANGE,
@@ -233,16 +274,16 @@ pub fn chart_svg(week_start: NaiveDate, hours: &[HourPoint], crises: &[CrisisSpa
     }
     let _ = write!(
         svg,
-        r##"<text x="4" y="{:.1}" font-size="10" fill="#1f5fbf">SpO2</text><text x="{:.1}" y="{:.1}" font-size="10" fill="#c0392b">°C</text></svg>"##,
-        MARGIN_TOP + 10.0,
-        CHART_WIDTH - 20.0,
-        MARGIN_TOP + 10.0
+        r##"<text x="4" y="{:.1}" font-size="10" fill="#1f5fbf">SpO2</text><text x="{:.1}" y="{:.1}" font-size="10" fill="#c0392b">temp.</text></svg>"##,
+        CHART_HEIGHT - 10.0,
+        CHART_WIDTH - 30.0,
+        CHART_HEIGHT - 10.0
     );
     svg
 }
 
 /// Runs of consecutive hours with a value: a missing hour (or a NULL) ends a run.
-fn segments(values: &[(NaiveDateTime, Option<f64>)]) -> Vec<Vec<(NaiveDateTime, f64)>> {
+pub(super) fn segments(values: &[(NaiveDateTime, Option<f64>)]) -> Vec<Vec<(NaiveDateTime, f64)>> {
     let mut out: Vec<Vec<(NaiveDateTime, f64)>> = Vec::new();
     let mut current: Vec<(NaiveDateTime, f64)> = Vec::new();
     for (t, v) in values {

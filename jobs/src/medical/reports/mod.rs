@@ -1,11 +1,12 @@
-//! Readable reports written by `medallion run weekly-reports --reports DIR`: one self-contained HTML
-//! page per patient-week, `DIR/<iso week>/<patient>.html`, plus `DIR/index.html`. They are rendered
-//! after the run published its Gold tables, from the same views (`patient_weeks`, `report_hourly`,
+//! Readable reports written by `medallion run weekly-reports --reports DIR`: for each patient-week
+//! a self-contained HTML page and a PDF (written directly, see [`pdf`]), `DIR/<iso
+//! week>/<patient>.html` and `.pdf`, plus `DIR/index.html`. They are rendered after the run
+//! published its Gold tables, from the same views (`patient_weeks`, `report_hourly`,
 //! `report_crises`), so a report always agrees with `patient_weekly_report`.
-//!
-//! PDF is not produced: the pages carry print styles, so a browser prints them to PDF.
 
 pub mod html;
+pub mod pdf;
+pub mod pdf_report;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -292,12 +293,21 @@ pub async fn write_weekly_reports(ctx: &SessionContext, dir: &Path) -> Result<Ve
         );
         let path = staged.path(&name)?;
         fs::write(&path, page).map_err(|e| Error::io("writing", &path, e))?;
+        let pdf_name = format!("{}.pdf", name.trim_end_matches(".html"));
+        let pdf = pdf_report::report_pdf(
+            week,
+            hours.get(&key).map_or(&[][..], Vec::as_slice),
+            crises.get(&key).map_or(&[][..], Vec::as_slice),
+        );
+        let path = staged.path(&pdf_name)?;
+        fs::write(&path, pdf).map_err(|e| Error::io("writing", &path, e))?;
         let _ = writeln!(
             index,
-            "<li><a href=\"{}\">{} {}</a> — {} crisis(es), {} min SpO2 &lt; 90 %</li>",
+            "<li><a href=\"{}\">{} {}</a> (<a href=\"{}\">PDF</a>) — {} crisis(es), {} min SpO2 &lt; 90 %</li>",
             escape(&name),
             escape(&week.iso_week),
             escape(&week.patient_id),
+            escape(&pdf_name),
             week.crisis_count,
             week.minutes_spo2_below_90
         );
