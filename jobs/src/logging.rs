@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::io::{IsTerminal, Write};
+use std::sync::RwLock;
 
 use chrono::{SecondsFormat, Utc};
 use clap::ValueEnum;
@@ -43,7 +44,7 @@ pub fn init(format: LogFormat, verbose: bool) {
     let _ = match format {
         LogFormat::Human => tracing_subscriber::fmt()
             .with_env_filter(filter)
-            .with_writer(std::io::stderr)
+            .with_writer(|| MaskingStderr)
             .with_ansi(std::io::stderr().is_terminal())
             .with_target(false)
             .try_init()
@@ -54,6 +55,50 @@ pub fn init(format: LogFormat, verbose: bool) {
             .try_init()
             .ok(),
     };
+}
+
+/// Secret values (e.g. a pseudonymisation key) that no log line may show.
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Masks `secret` as `***` in every log line written from now on, whoever logs it (a plan or SQL
+/// text logged by DataFusion or Ballista at debug level carries the literal).
+pub fn mask_in_logs(secret: &str) {
+    if secret.is_empty() {
+        return;
+    }
+    if let Ok(mut secrets) = SECRETS.write()
+        && !secrets.iter().any(|s| s == secret)
+    {
+        secrets.push(secret.to_string());
+    }
+}
+
+/// `text` with every registered secret replaced by `***`.
+fn mask_secrets(text: &str) -> String {
+    let mut out = text.to_string();
+    if let Ok(secrets) = SECRETS.read() {
+        for secret in secrets.iter() {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "***");
+            }
+        }
+    }
+    out
+}
+
+/// stderr, with secrets masked; the human format writes each formatted event in one call.
+struct MaskingStderr;
+
+impl Write for MaskingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(mask_secrets(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 /// Writes each event as one JSON object on stderr, span fields flattened in (see the module doc).
@@ -106,9 +151,9 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let line = event_line(event, &ctx);
+        let line = event_line(event, &ctx).to_string();
         let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(stderr, "{line}");
+        let _ = writeln!(stderr, "{}", mask_secrets(&line));
     }
 }
 
@@ -203,6 +248,17 @@ mod tests {
                 lines.push(event_line(event, &ctx));
             }
         }
+    }
+
+    #[test]
+    fn registered_secrets_are_masked() {
+        mask_in_logs("k3y-that-must-not-show");
+        mask_in_logs("");
+        assert_eq!(
+            mask_secrets("SELECT pseudonym(id, 'k3y-that-must-not-show')"),
+            "SELECT pseudonym(id, '***')"
+        );
+        assert_eq!(mask_secrets("nothing here"), "nothing here");
     }
 
     #[test]

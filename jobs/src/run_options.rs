@@ -173,6 +173,7 @@ pub fn resolve_secrets(job: &JobPlan, params: &mut Params, key_file: Option<&Pat
                 format!("must be at least {MIN_SECRET_LEN} characters"),
             ));
         }
+        crate::logging::mask_in_logs(&value);
         params.set_secret(&secret.name, &value);
     }
     Ok(())

@@ -14,21 +14,7 @@ use common::*;
 
 /// A valid three-row Silver lake.
 fn small_rows() -> Vec<Accident> {
-    let row = |id: &'static str, severity: i32, ts: &'static str| Accident {
-        id,
-        state: Some("CA"),
-        city: Some("Los Angeles"),
-        severity: Some(severity),
-        start_time: Some(ts),
-        lat: Some(34.03),
-        lng: Some(-118.22),
-        distance_mi: Some(0.5),
-        temperature_f: Some(60.0),
-        visibility_mi: Some(10.0),
-        weather_condition: Some("Clear"),
-        flags_true: &[],
-        flags_null: &[],
-    };
+    let row = Accident::clear_day_in_la;
     vec![
         row("a1", 2, "2021-03-05 08:15:00"),
         row("a2", 3, "2021-04-05 09:15:00"),

@@ -22,19 +22,9 @@ fn rows() -> Vec<Accident> {
                city: Option<&'static str>,
                severity: i32,
                ts: &'static str| Accident {
-        id,
         state: Some(state),
         city,
-        severity: Some(severity),
-        start_time: Some(ts),
-        lat: Some(34.03),
-        lng: Some(-118.22),
-        distance_mi: Some(0.5),
-        temperature_f: Some(60.0),
-        visibility_mi: Some(10.0),
-        weather_condition: Some("Clear"),
-        flags_true: &[],
-        flags_null: &[],
+        ..Accident::clear_day_in_la(id, severity, ts)
     };
     vec![
         row("a1", "CA", Some("Los Angeles"), 2, "2021-03-05 08:15:00"),

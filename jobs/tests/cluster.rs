@@ -804,6 +804,45 @@ async fn wrong_s3_credentials_are_exit_code_3_and_one_line() {
     );
 }
 
+/// The scheduler restarted between two jobs: the executors register with the new one and the next
+/// submit publishes the same Gold; a submit while no scheduler runs is exit 3 and leaves the
+/// published Gold untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduler_restarted_between_jobs_serves_the_next_one() {
+    let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let work = tempfile::tempdir().expect("temp dir");
+    let lake = work.path().join("lake");
+    generate_lake(work.path(), &lake, 20_000, "parquet");
+    let lake = lake.to_str().expect("utf-8");
+    let expected = work.path().join("gold-embedded");
+    run_embedded(work.path(), lake, &expected, &[]).assert_ok("embedded run");
+
+    let mut cluster = Cluster::start_with(2, &[], &[]);
+    let gold = work.path().join("gold");
+    submit(&cluster, work.path(), lake, &gold).assert_ok("first submit");
+    let published = snapshot(&gold);
+
+    cluster.scheduler.kill();
+    let down = submit(&cluster, work.path(), lake, &gold);
+    down.assert_one_error_line(3, "cannot reach Ballista scheduler at");
+    assert_eq!(
+        snapshot(&gold),
+        published,
+        "a refused submit changed the Gold"
+    );
+
+    cluster.restart_scheduler(&[], &[]);
+    let again = submit(&cluster, work.path(), lake, &gold);
+    if again.code != Some(0) {
+        panic!(
+            "submit after the restart failed\nstderr:\n{}\n{}",
+            again.stderr,
+            cluster.logs()
+        );
+    }
+    assert_same_gold(&expected, &gold).await;
+}
+
 /// A stock Ballista executor (no medallion codecs or UDFs) cannot run medallion's tasks: the run
 /// fails with one clear error line and a non-zero exit, and nothing is published.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -16,21 +16,7 @@ const DEAD_SCHEDULER: &str = "df://127.0.0.1:1";
 
 fn small_lake() -> (tempfile::TempDir, PathBuf) {
     let root = tempfile::tempdir().unwrap();
-    let row = Accident {
-        id: "a1",
-        state: Some("CA"),
-        city: Some("Los Angeles"),
-        severity: Some(2),
-        start_time: Some("2021-03-05 08:15:00"),
-        lat: Some(34.03),
-        lng: Some(-118.22),
-        distance_mi: Some(0.5),
-        temperature_f: Some(60.0),
-        visibility_mi: Some(10.0),
-        weather_condition: Some("Clear"),
-        flags_true: &[],
-        flags_null: &[],
-    };
+    let row = Accident::clear_day_in_la("a1", 2, "2021-03-05 08:15:00");
     let lake = write_lake(&root.path().join("lake"), &[row], Format::Parquet);
     (root, lake)
 }

@@ -30,19 +30,11 @@ fn rows() -> Vec<Accident> {
                ts: &'static str,
                lat: f64,
                lng: f64| Accident {
-        id,
         state: Some(state),
         city: Some("Somewhere"),
-        severity: Some(severity),
-        start_time: Some(ts),
         lat: Some(lat),
         lng: Some(lng),
-        distance_mi: Some(0.5),
-        temperature_f: Some(60.0),
-        visibility_mi: Some(10.0),
-        weather_condition: Some("Clear"),
-        flags_true: &[],
-        flags_null: &[],
+        ..Accident::clear_day_in_la(id, severity, ts)
     };
     vec![
         row("a1", "CA", 2, "2021-03-05 08:15:00", 34.05, -118.25),

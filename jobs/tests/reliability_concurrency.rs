@@ -15,21 +15,7 @@ use common::*;
 use mysql_async::prelude::Queryable;
 
 fn rows() -> Vec<Accident> {
-    let row = |id: &'static str, severity| Accident {
-        id,
-        state: Some("CA"),
-        city: Some("Los Angeles"),
-        severity: Some(severity),
-        start_time: Some("2021-03-05 08:15:00"),
-        lat: Some(34.03),
-        lng: Some(-118.22),
-        distance_mi: Some(0.5),
-        temperature_f: Some(60.0),
-        visibility_mi: Some(10.0),
-        weather_condition: Some("Clear"),
-        flags_true: &[],
-        flags_null: &[],
-    };
+    let row = |id, severity| Accident::clear_day_in_la(id, severity, "2021-03-05 08:15:00");
     vec![row("a1", 2), row("a2", 3)]
 }
 

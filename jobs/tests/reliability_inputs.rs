@@ -26,19 +26,9 @@ use medallion_jobs::accidents::schema::accidents_schema;
 /// A valid Silver row.
 fn row(id: &'static str, severity: Option<i32>, ts: Option<&'static str>) -> Accident {
     Accident {
-        id,
-        state: Some("CA"),
-        city: Some("Los Angeles"),
         severity,
         start_time: ts,
-        lat: Some(34.03),
-        lng: Some(-118.22),
-        distance_mi: Some(0.5),
-        temperature_f: Some(60.0),
-        visibility_mi: Some(10.0),
-        weather_condition: Some("Clear"),
-        flags_true: &[],
-        flags_null: &[],
+        ..Accident::clear_day_in_la(id, 0, "2021-01-01 00:00:00")
     }
 }
 

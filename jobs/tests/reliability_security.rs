@@ -19,21 +19,7 @@ use medallion_core::table_options::TableOptions;
 const PASSWORD: &str = "Zq7-Secr3t_pw-Xk42vB";
 
 fn lake(root: &Path) -> std::path::PathBuf {
-    let row = |id: &'static str, severity| Accident {
-        id,
-        state: Some("CA"),
-        city: Some("Los Angeles"),
-        severity: Some(severity),
-        start_time: Some("2021-03-05 08:15:00"),
-        lat: Some(34.03),
-        lng: Some(-118.22),
-        distance_mi: Some(0.5),
-        temperature_f: Some(60.0),
-        visibility_mi: Some(10.0),
-        weather_condition: Some("Clear"),
-        flags_true: &[],
-        flags_null: &[],
-    };
+    let row = |id, severity| Accident::clear_day_in_la(id, severity, "2021-03-05 08:15:00");
     write_lake(
         &root.join("lake"),
         &[row("a1", 2), row("a2", 3)],
@@ -261,17 +247,28 @@ fn research_export_refuses_to_run_without_a_key() {
         .output()
         .unwrap();
     assert_eq!(short.status.code(), Some(2));
-    // with a key: it runs and the key is never printed with the default logs, human or JSON.
-    // Not yet with --verbose or RUST_LOG=debug: the embedded scheduler logs the physical plan, and
-    // sqlparser the SQL tokens, with the key literal in them (see the README's Reliability section).
+    // with a key: it runs and the key is never printed, human or JSON, with the default logs,
+    // --verbose, or RUST_LOG=debug (where the engines log plans and SQL tokens holding the literal)
     let key = "k3y-0f-th3-r3s3arch-3xp0rt-Zz91";
-    let ok = Command::new(env!("CARGO_BIN_EXE_medallion"))
-        .args(["--log-format", "json"])
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env("MEDALLION_PSEUDONYM_KEY", key)
-        .output()
-        .unwrap();
-    assert_success(&ok, "research export with a key");
-    assert_not_leaked(&ok, key, "research export");
+    for (format, extra, rust_log) in [
+        ("json", None, None),
+        ("human", Some("--verbose"), None),
+        ("json", None, Some("debug")),
+        ("human", None, Some("debug")),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_medallion"));
+        command
+            .args(["--log-format", format])
+            .args(extra)
+            .args(args)
+            .env_remove("RUST_LOG")
+            .env("MEDALLION_PSEUDONYM_KEY", key);
+        if let Some(level) = rust_log {
+            command.env("RUST_LOG", level);
+        }
+        let ok = command.output().unwrap();
+        let what = format!("research export, {format} logs, {extra:?}, RUST_LOG={rust_log:?}");
+        assert_success(&ok, &what);
+        assert_not_leaked(&ok, key, &what);
+    }
 }

@@ -170,6 +170,28 @@ pub fn wait_until(
     }
 }
 
+/// The command line of a test scheduler on `port` that is ready with `min_ready` executors.
+fn scheduler_command(
+    port: u16,
+    min_ready: usize,
+    scheduler_args: &[&str],
+    env: &[(&str, &str)],
+) -> Command {
+    let mut command = Command::new(cluster_bin("medallion-scheduler"));
+    command
+        .args(["--bind-host", "127.0.0.1", "--external-host", "127.0.0.1"])
+        .args(["--bind-port", &port.to_string()])
+        .args(["--min-ready-executors", &min_ready.to_string()])
+        // Notice a dead executor within seconds rather than minutes.
+        .args(["--executor-timeout-seconds", "10"])
+        .args(["--expire-dead-executor-interval-seconds", "2"])
+        .args(["--log-level-setting", "info"])
+        .args(scheduler_args)
+        .envs(env.iter().copied())
+        .env_remove("RUST_LOG");
+    command
+}
+
 /// A scheduler and its executors on loopback ports, stopped when dropped.
 pub struct Cluster {
     /// Logs and executor work folders.
@@ -190,18 +212,7 @@ impl Cluster {
         let dir = tempfile::tempdir().expect("temp dir");
         let ports = free_ports(1 + 3 * executors);
         let port = ports[0];
-        let mut command = Command::new(cluster_bin("medallion-scheduler"));
-        command
-            .args(["--bind-host", "127.0.0.1", "--external-host", "127.0.0.1"])
-            .args(["--bind-port", &port.to_string()])
-            .args(["--min-ready-executors", &executors.to_string()])
-            // Notice a dead executor within seconds rather than minutes.
-            .args(["--executor-timeout-seconds", "10"])
-            .args(["--expire-dead-executor-interval-seconds", "2"])
-            .args(["--log-level-setting", "info"])
-            .args(scheduler_args)
-            .envs(env.iter().copied())
-            .env_remove("RUST_LOG");
+        let command = scheduler_command(port, executors, scheduler_args, env);
         let scheduler = Proc::spawn("scheduler", command, dir.path().join("scheduler.log"));
         let mut cluster = Self {
             port,
@@ -238,17 +249,21 @@ impl Cluster {
         cluster
     }
 
+    /// Kills the scheduler and starts a new one on the same port with the same command line (the
+    /// executors stay up and register again by their heartbeats), then waits until it is ready.
+    pub fn restart_scheduler(&mut self, scheduler_args: &[&str], env: &[(&str, &str)]) {
+        self.scheduler.kill();
+        let command = scheduler_command(self.port, self.executors.len(), scheduler_args, env);
+        let log = self.dir.path().join("scheduler-restarted.log");
+        self.scheduler = Proc::spawn("restarted scheduler", command, log);
+        self.wait_ready();
+    }
+
     /// Starts a scheduler only, ready once `min_ready` executors (started by the caller) registered.
     pub fn start_scheduler_only(min_ready: usize) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_ports(1)[0];
-        let mut command = Command::new(cluster_bin("medallion-scheduler"));
-        command
-            .args(["--bind-host", "127.0.0.1", "--external-host", "127.0.0.1"])
-            .args(["--bind-port", &port.to_string()])
-            .args(["--min-ready-executors", &min_ready.to_string()])
-            .args(["--log-level-setting", "info"])
-            .env_remove("RUST_LOG");
+        let command = scheduler_command(port, min_ready, &[], &[]);
         let scheduler = Proc::spawn("scheduler", command, dir.path().join("scheduler.log"));
         Self {
             port,

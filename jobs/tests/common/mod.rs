@@ -57,6 +57,26 @@ pub struct Accident {
 }
 
 impl Accident {
+    /// The base row tests vary: accident `id` in Los Angeles (CA) at `start_time`, clear weather,
+    /// 60 °F, 10 mi visibility, 0.5 mi long, every flag `false`.
+    pub fn clear_day_in_la(id: &'static str, severity: i32, start_time: &'static str) -> Self {
+        Self {
+            id,
+            state: Some("CA"),
+            city: Some("Los Angeles"),
+            severity: Some(severity),
+            start_time: Some(start_time),
+            lat: Some(34.03),
+            lng: Some(-118.22),
+            distance_mi: Some(0.5),
+            temperature_f: Some(60.0),
+            visibility_mi: Some(10.0),
+            weather_condition: Some("Clear"),
+            flags_true: &[],
+            flags_null: &[],
+        }
+    }
+
     /// Folder of the row in the lake: `year=YYYY/` of `start_time`, like the ingest job lays Silver out.
     /// A row without `start_time` (a reject the Gold job must count) goes with the 2021 rows.
     pub fn year(&self) -> String {
