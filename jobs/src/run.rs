@@ -307,14 +307,28 @@ pub async fn run_job_waiting(
     let span = tracing::info_span!("run", run_id = %run_id, job = %job.name);
     async move {
         info!(sink = %sink.describe(), "run started");
-        prepare_inputs(ctx, job, request).await?;
+        let inputs = prepare_inputs(ctx, job, request).await?;
         let lock = sink.lock_run(&job.name, &run_id, lock_wait).await?;
-        let outcome = run_locked(ctx, job, request, sink, run_id, started_at).await;
+        let outcome = run_locked(ctx, job, request, sink, &inputs, run_id, started_at).await;
         lock.release().await;
         outcome
     }
     .instrument(span)
     .await
+}
+
+/// Fails the run when a lake file it opened is gone or changed: the Gold tables would not be
+/// what the checked inputs give.
+async fn inputs_unchanged(ctx: &SessionContext, job: &JobPlan, inputs: &[LakeTable]) -> Result<()> {
+    for table in inputs {
+        if let Some(change) = table.changed_file(ctx).await? {
+            return Err(Error::JobFailed {
+                job: job.name.clone(),
+                message: change,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The part of a run done under its run lock: prepare, stage, publish or abort, record.
@@ -323,6 +337,7 @@ async fn run_locked(
     job: &JobPlan,
     request: &RunRequest,
     sink: &mut dyn GoldSink,
+    inputs: &[LakeTable],
     run_id: String,
     started_at: chrono::DateTime<Utc>,
 ) -> Result<RunRecord> {
@@ -341,7 +356,10 @@ async fn run_locked(
     };
     sink.prepare(&run_id).await?;
     let outcome = match write_gold(ctx, job, request, sink, &mut record).await {
-        Ok(()) => sink.publish().await,
+        Ok(()) => match inputs_unchanged(ctx, job, inputs).await {
+            Ok(()) => sink.publish().await,
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     record.finished_at = Utc::now();

@@ -165,12 +165,9 @@ fn assert_failed(output: &Output, needle: &str) {
 
 /// A Silver file removed after the run listed the lake (its "lake table opened" log line) and
 /// before the engine read it.
-// Found by this test, not fixed yet: the run *succeeds* without the deleted file's rows (140 909
-// of 150 000 accidents published, nothing said). The Parquet lake table is registered as its
-// folder, which DataFusion lists again when each query runs, so the files checked before the run
-// are not the files read. Registering the checked file list (ListingTableConfig::new_with_multi_paths)
-// was tried and still skipped the missing file. Run it with `--ignored`.
-#[ignore = "a file deleted after planning is silently skipped (see comment)"]
+// DataFusion lists the table folder again when each query runs and would skip the deleted file
+// without a word (this test found it: 140 909 of 150 000 accidents published); the run checks
+// that every file it opened is still there, unchanged, before it publishes.
 #[tokio::test]
 async fn a_lake_file_deleted_after_planning_fails_the_run_cleanly() {
     let root = tempfile::tempdir().unwrap();
