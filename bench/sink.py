@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""MariaDB's own bulk-load ceiling for accidents_summary, next to medallion's sink (issue 3 item 7).
+
+Loads the very rows medallion wrote (its Parquet accidents_summary, exported once to tab-separated
+CSV files, untimed) into the very DDL medallion's MySQL sink created (`CREATE TABLE ... LIKE` the
+published table: primary key, year partitions, four secondary indexes), two ways, each timed from
+the first statement to the table being complete:
+
+- `single`: one `LOAD DATA LOCAL INFILE` of the whole CSV into the partitioned, indexed table;
+- `ceiling`: the fastest pure-MariaDB procedure known on this machine: one plain table per year
+  (no partitioning, no secondary indexes), loaded with `LOAD DATA LOCAL INFILE` and then indexed
+  by 2 workers in parallel, then `EXCHANGE PARTITION` of each into an empty partitioned table.
+
+Writes a JSON object with both times, the rows, and, given medallion's staging time for the table
+(--medallion-seconds, from its run log), the ratios medallion rows/s ÷ ceiling rows/s.
+
+Usage: sink.py --gold GOLD_DIR --like-db DB --work DIR --out R.json [--medallion-seconds S]
+"""
+
+import argparse
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import duckdb
+
+TABLE = "accidents_summary"
+BENCH_DB = "bench_ceiling"
+SESSION = "SET SESSION unique_checks = 0, foreign_key_checks = 0, sql_log_bin = 0"
+
+
+def mysql(sql, db=None):
+    """Runs `sql` with the mysql client (LOCAL INFILE allowed); returns its rows."""
+    cmd = ["mysql", "-h127.0.0.1", "-uroot", "--local-infile=1", "-N", "-B"]
+    if db:
+        cmd.append(db)
+    out = subprocess.run(cmd + ["-e", sql], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"mysql: {out.stderr.strip()} (in: {sql[:200]})")
+    return [line.split("\t") for line in out.stdout.splitlines()]
+
+
+def export_csv(gold, work):
+    """Medallion's accidents_summary as CSV: all rows, and one file per year. Returns
+    (columns, {year: file}, whole file, rows)."""
+    os.makedirs(work, exist_ok=True)
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    rel = f"read_parquet('{os.path.join(gold, TABLE)}/**/*.parquet')"
+    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
+    rows = con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
+    opts = "(HEADER false, DELIMITER '\t', NULLSTR '\\N', QUOTE '\"', ESCAPE '\"')"
+    whole = os.path.join(work, f"{TABLE}.csv")
+    stamp = os.path.join(work, f"{TABLE}.rows")
+    years = [r[0] for r in con.execute(
+        f"SELECT DISTINCT year(accident_date) FROM {rel} ORDER BY 1").fetchall()]
+    if years and None in years:
+        raise RuntimeError("accidents_summary has NULL accident_date rows")
+    per_year = {y: os.path.join(work, f"{TABLE}-{y}.csv") for y in years}
+    fresh = os.path.exists(stamp) and open(stamp).read().strip() == f"{rows}:{os.path.getmtime(gold)}"
+    if not fresh:
+        con.execute(f"COPY (SELECT * FROM {rel}) TO '{whole}' {opts}")
+        for y, path in per_year.items():
+            con.execute(f"COPY (SELECT * FROM {rel} WHERE year(accident_date) = {y}) TO '{path}' {opts}")
+        with open(stamp, "w") as f:
+            f.write(f"{rows}:{os.path.getmtime(gold)}")
+    return cols, per_year, whole, rows
+
+
+def load_stmt(path, table, cols):
+    col_list = ",".join(f"`{c}`" for c in cols)
+    return (f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE {table} CHARACTER SET utf8mb4 "
+            f"FIELDS TERMINATED BY '\\t' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\\n' "
+            f"({col_list})")
+
+
+def secondary_indexes(like_db):
+    """ADD INDEX clauses of the medallion table's secondary indexes."""
+    rows = mysql(
+        "SELECT index_name, group_concat(concat('`', column_name, '`') ORDER BY seq_in_index) "
+        "FROM information_schema.statistics "
+        f"WHERE table_schema = '{like_db}' AND table_name = '{TABLE}' AND index_name <> 'PRIMARY' "
+        "GROUP BY index_name ORDER BY index_name")
+    return [f"ADD INDEX `{name}` ({cols})" for name, cols in rows]
+
+
+def check_rows(table, expected):
+    got = int(mysql(f"SELECT count(*) FROM {table}")[0][0])
+    if got != expected:
+        raise RuntimeError(f"{table} holds {got} rows, expected {expected}")
+
+
+def single(like_db, whole, cols, rows):
+    target = f"`{BENCH_DB}`.`{TABLE}`"
+    mysql(f"DROP TABLE IF EXISTS {target}; CREATE TABLE {target} LIKE `{like_db}`.`{TABLE}`")
+    t0 = time.perf_counter()
+    mysql(f"{SESSION}; {load_stmt(whole, target, cols)}")
+    seconds = time.perf_counter() - t0
+    check_rows(target, rows)
+    mysql(f"DROP TABLE {target}")
+    return seconds
+
+
+def ceiling(like_db, per_year, cols, rows, workers):
+    target = f"`{BENCH_DB}`.`{TABLE}`"
+    indexes = ", ".join(secondary_indexes(like_db))
+    partitions = {int(m.group(1)): name for (name,) in mysql(
+        "SELECT partition_name FROM information_schema.partitions "
+        f"WHERE table_schema = '{like_db}' AND table_name = '{TABLE}'")
+        for m in [re.fullmatch(r"p(\d{4})", name)] if m}
+    missing = [y for y in per_year if y not in partitions]
+    if missing:
+        raise RuntimeError(f"{like_db}.{TABLE} has no partition for years {missing}")
+    year_table = {y: f"`{BENCH_DB}`.`{TABLE}_y{y}`" for y in per_year}
+    mysql(f"DROP TABLE IF EXISTS {target}; "
+          + "".join(f"DROP TABLE IF EXISTS {t};" for t in year_table.values()))
+
+    t0 = time.perf_counter()
+    # the year tables: the partitioned table's columns and primary key, nothing else
+    mysql(f"CREATE TABLE {target} LIKE `{like_db}`.`{TABLE}`")
+    drops = ", ".join(c.replace("ADD INDEX", "DROP INDEX").split(" (")[0]
+                      for c in secondary_indexes(like_db))
+    stmts = []
+    for t in year_table.values():
+        stmts.append(f"CREATE TABLE {t} LIKE {target}")
+        stmts.append(f"ALTER TABLE {t} {drops} REMOVE PARTITIONING")
+    mysql("; ".join(stmts))
+    # largest years first, two workers
+    jobs = queue.Queue()
+    for y in sorted(per_year, key=lambda y: -os.path.getsize(per_year[y])):
+        jobs.put(y)
+    errors = []
+
+    def worker():
+        while True:
+            try:
+                y = jobs.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                sql = f"{SESSION}; {load_stmt(per_year[y], year_table[y], cols)}"
+                if indexes:
+                    sql += f"; ALTER TABLE {year_table[y]} {indexes}"
+                mysql(sql)
+            except RuntimeError as e:
+                errors.append(str(e))
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(errors[0])
+    mysql("; ".join(f"ALTER TABLE {target} EXCHANGE PARTITION `{partitions[y]}` WITH TABLE {t}; "
+                    f"DROP TABLE {t}" for y, t in year_table.items()))
+    seconds = time.perf_counter() - t0
+    check_rows(target, rows)
+    mysql(f"DROP TABLE {target}")
+    return seconds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gold", required=True, help="medallion's Parquet Gold folder")
+    parser.add_argument("--like-db", required=True, help="database medallion's MySQL sink published")
+    parser.add_argument("--work", required=True, help="folder for the CSV files")
+    parser.add_argument("--out", required=True, help="JSON result")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--medallion-seconds", type=float,
+                        help="medallion's staging time of accidents_summary into MySQL")
+    parser.add_argument("--skip-single", action="store_true", help="only the ceiling procedure")
+    args = parser.parse_args()
+    if not os.path.isdir(os.path.join(args.gold, TABLE)):
+        print(f"error: no {TABLE} under Gold folder {args.gold}", file=sys.stderr)
+        return 2
+    try:
+        cols, per_year, whole, rows = export_csv(args.gold, args.work)
+        mysql(f"CREATE DATABASE IF NOT EXISTS `{BENCH_DB}`")
+        result = {"table": TABLE, "rows": rows, "years": len(per_year), "workers": args.workers}
+        if not args.skip_single:
+            result["single_load_data_s"] = round(single(args.like_db, whole, cols, rows), 3)
+        result["ceiling_s"] = round(ceiling(args.like_db, per_year, cols, rows, args.workers), 3)
+    except RuntimeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if args.medallion_seconds:
+        m = args.medallion_seconds
+        result["medallion_s"] = m
+        result["ratio_vs_ceiling"] = round(result["ceiling_s"] / m, 3)
+        if "single_load_data_s" in result:
+            result["ratio_vs_single_load_data"] = round(result["single_load_data_s"] / m, 3)
+        # the ceiling is whichever pure-MariaDB way was fastest
+        best = min(v for k, v in result.items() if k in ("ceiling_s", "single_load_data_s"))
+        result["best_mariadb_s"] = best
+        result["ratio_vs_best"] = round(best / m, 3)
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=1)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
