@@ -21,7 +21,7 @@ use common::*;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use medallion_jobs::accidents::schema::accidents_schema;
+use medallion_jobs::accidents::schema::{INFRASTRUCTURE_FLAGS, accidents_schema};
 
 /// A valid Silver row.
 fn row(id: &'static str, severity: Option<i32>, ts: Option<&'static str>) -> Accident {
@@ -839,21 +839,7 @@ async fn all_null_columns_are_processed() {
         temperature_f: None,
         visibility_mi: None,
         weather_condition: None,
-        flags_null: &[
-            "amenity",
-            "bump",
-            "crossing",
-            "give_way",
-            "junction",
-            "no_exit",
-            "railway",
-            "roundabout",
-            "station",
-            "stop",
-            "traffic_calming",
-            "traffic_signal",
-            "turning_loop",
-        ],
+        flags_null: &INFRASTRUCTURE_FLAGS,
         ..row(id, Some(severity), Some("2021-03-05 08:15:00"))
     };
     let gold = run_rows(root.path(), &[blank("n1", 1), blank("n2", 3)], false).await;
