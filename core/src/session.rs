@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::{FunctionRegistry, SessionState};
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -38,9 +39,14 @@ pub fn runtime_env() -> Result<Arc<RuntimeEnv>> {
 
 /// A session state with medallion's UDFs, codecs and object stores, from `config`.
 pub fn session_state_with_config(config: SessionConfig) -> Result<SessionState> {
+    session_state_with(config, runtime_env()?)
+}
+
+/// A session state with medallion's UDFs, codecs and object stores, from `config` and `runtime`.
+fn session_state_with(config: SessionConfig, runtime: Arc<RuntimeEnv>) -> Result<SessionState> {
     let mut state = SessionStateBuilder::new()
         .with_config(config)
-        .with_runtime_env(runtime_env()?)
+        .with_runtime_env(runtime)
         .with_default_features()
         .build();
     for udf in medallion_udfs::all_udfs() {
@@ -64,14 +70,43 @@ pub fn register_udfs(ctx: &SessionContext) {
     }
 }
 
-/// An embedded cluster: a Ballista scheduler and an executor with `parallelism` task slots in this
-/// process, and a client context connected to them.
+/// The embedded engine of `medallion run` and `medallion sql` without a scheduler: DataFusion
+/// executes the plans in this process on `parallelism` partitions, with the same UDFs, table
+/// formats and configuration as the cluster but no scheduler, no task serialisation and no
+/// shuffle files (the way Spark's `local[N]` needs no cluster manager). The memory pool is
+/// unbounded: see [`embedded_context_with_limits`].
 pub async fn embedded_context(parallelism: usize) -> Result<SessionContext> {
+    embedded_context_with_limits(parallelism, None)
+}
+
+/// [`embedded_context`] with an optional memory pool limit in bytes: a fair spill pool, whose
+/// spilling operators share it evenly and write what does not fit to the temporary directory.
+pub fn embedded_context_with_limits(
+    parallelism: usize,
+    memory_limit: Option<usize>,
+) -> Result<SessionContext> {
+    let config = session_config().with_target_partitions(parallelism.max(1));
+    let mut runtime = runtime_env_builder();
+    if let Some(bytes) = memory_limit {
+        runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(bytes)));
+    }
+    let runtime = runtime
+        .build_arc()
+        .map_err(|e| Error::engine("building the runtime environment", e))?;
+    let state = session_state_with(config, runtime)?;
+    Ok(SessionContext::new_with_state(state))
+}
+
+/// A Ballista cluster in this process: a scheduler and an executor with `parallelism` task
+/// slots, and a client context connected to them. Plans go through the same serialisation
+/// (medallion's codecs) and shuffle files as on a real cluster; tests use it to exercise that
+/// path without starting processes.
+pub async fn in_process_cluster_context(parallelism: usize) -> Result<SessionContext> {
     let config = session_config().with_ballista_standalone_parallelism(parallelism.max(1));
     let state = session_state_with_config(config)?;
     let ctx = SessionContext::standalone_with_state(state)
         .await
-        .map_err(|e| Error::engine("starting the embedded Ballista cluster", e))?;
+        .map_err(|e| Error::engine("starting the in-process Ballista cluster", e))?;
     register_udfs(&ctx);
     Ok(ctx)
 }
@@ -79,20 +114,25 @@ pub async fn embedded_context(parallelism: usize) -> Result<SessionContext> {
 /// A client context for the Ballista scheduler at `url` (`df://host:port`); fails with
 /// [`Error::Unreachable`] within seconds when no scheduler answers there.
 pub async fn remote_context(url: &str) -> Result<SessionContext> {
-    Ok(tracked_remote_context(url, None).await?.0)
+    Ok(tracked_remote_context(url, None, None).await?.0)
 }
 
 /// Like [`remote_context`], plus a [`JobTracker`] that records (and logs) the Ballista job id of
 /// every query the context submits, and cancels a job still running after `job_timeout` so that
-/// its query fails rather than waits forever.
+/// its query fails rather than waits forever. `partitions` sets how many partitions each shuffle
+/// of the context's queries has (DataFusion's target partitions; Ballista's default is 16).
 pub async fn tracked_remote_context(
     url: &str,
     job_timeout: Option<Duration>,
+    partitions: Option<usize>,
 ) -> Result<(SessionContext, Arc<JobTracker>)> {
     let scheduler = SchedulerUrl::parse(url)?;
     cluster::probe_scheduler(&scheduler, cluster::PROBE_TIMEOUT).await?;
     let tracker = JobTracker::watched(scheduler.clone(), Duration::from_millis(250), job_timeout);
-    let config = session_config();
+    let mut config = session_config();
+    if let Some(partitions) = partitions {
+        config = config.with_target_partitions(partitions.max(1));
+    }
     let planner = TrackingQueryPlanner::new(
         &scheduler,
         config.ballista_config(),

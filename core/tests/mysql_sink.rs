@@ -25,7 +25,7 @@ use mysql_async::{Conn, Row};
 
 use medallion_core::error::Error;
 use medallion_core::run_record::{RunRecord, RunStatus};
-use medallion_core::session::embedded_context;
+use medallion_core::session::in_process_cluster_context;
 use medallion_core::sink::{GoldSink, GoldTable, MySqlSink, MySqlSinkExec, MySqlUrl, SinkTarget};
 use medallion_core::table_options::TableOptions;
 
@@ -408,7 +408,7 @@ async fn publish_through_the_cluster(url_suffix: &str, tag: &str) {
     let lake = tempfile::tempdir().unwrap();
     let rows = summary_rows(300);
     write_parquet(&lake.path().join("a"), &rows, 3);
-    let ctx = embedded_context(2).await.unwrap();
+    let ctx = in_process_cluster_context(2).await.unwrap();
     let summary = summary_df(&ctx, &lake.path().join("a")).await;
     let weather = weather_df(&ctx, "summary_a").await;
 
@@ -497,7 +497,7 @@ async fn insert_fallback_publishes_the_same_tables() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn auto_id_enum_and_json_tables() {
     let db = TestDb::new("layouts");
-    let ctx = embedded_context(2).await.unwrap();
+    let ctx = in_process_cluster_context(2).await.unwrap();
     let temporal = ctx
         .sql(
             "SELECT * FROM (VALUES ('hourly', '00', 'CA', CAST(3 AS BIGINT), CAST(NULL AS VARCHAR)), \
@@ -744,7 +744,7 @@ async fn a_failed_run_leaves_the_published_tables_untouched() {
     let lake = tempfile::tempdir().unwrap();
     let rows = summary_rows(200);
     write_parquet(&lake.path().join("f"), &rows, 2);
-    let ctx = embedded_context(2).await.unwrap();
+    let ctx = in_process_cluster_context(2).await.unwrap();
     let summary_options = summary_options();
     let weather_options = options(&["primary_key = weather_category"]);
 

@@ -8,6 +8,7 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use ballista_core::RuntimeProducer;
 use ballista_core::error::BallistaError;
@@ -19,6 +20,12 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use medallion_core::codec::{MedallionLogicalCodec, MedallionPhysicalCodec};
 use medallion_core::session;
 use tracing_subscriber::EnvFilter;
+
+mod client_pool;
+mod stable_metrics;
+
+use client_pool::IdleClientPool;
+use stable_metrics::StableMetricsEngine;
 
 const ABOUT: &str = "medallion's Ballista executor: runs the tasks of `medallion submit` jobs for a \
 `medallion-scheduler`. Carries medallion's UDFs, ORC/MySQL plan codecs and lake object stores \
@@ -169,7 +176,14 @@ pub fn executor_config(flags: Config) -> Result<ExecutorProcessConfig, ExecutorE
 /// tells it to stop.
 pub async fn run(args: ExecutorArgs) -> Result<(), ExecutorError> {
     let health_address = args.health_address()?;
-    let config = executor_config(args.ballista)?;
+    let mut config = executor_config(args.ballista)?;
+    // Ballista's own engine, with its connection pool unless --client-ttl 0 turns pooling off.
+    let client_pool = (config.client_ttl > 0).then(|| {
+        Arc::new(IdleClientPool::with_sweeper(Duration::from_secs(
+            config.client_ttl,
+        ))) as Arc<dyn ballista_core::client_pool::BallistaClientPool>
+    });
+    config.override_execution_engine = Some(Arc::new(StableMetricsEngine::new(client_pool)));
     tracing::info!(
         executor_id = %config.executor_id,
         scheduler = %format!("{}:{}", config.scheduler_host, config.scheduler_port),

@@ -56,16 +56,13 @@ pub enum Command {
   medallion run accidents-datamart --lake ./lake --sink file://./gold --set hotspot_min_accidents=20")]
     Run(RunArgs),
     /// Run a job on a Ballista cluster (a medallion-scheduler and medallion-executor processes).
-    #[command(
-        after_help = "Examples:
+    #[command(after_help = "Examples:
   medallion submit accidents-datamart --scheduler df://127.0.0.1:50050 --lake /shared/silver --sink file:///shared/gold
   medallion submit accidents-datamart --scheduler df://sched:50050 --lake s3://bucket/silver --sink mysql://u:p@db:3306/gold
 
 The lake and a file:// sink must be reachable at the same path or URL from every executor. Each Gold
 table is one Ballista job; their ids are logged as they start and listed at the end (see `medallion
-status`). An unreachable scheduler ends the command within seconds with exit code 3.",
-        mut_arg("parallelism", |arg| arg.hide(true))
-    )]
+status`). An unreachable scheduler ends the command within seconds with exit code 3.")]
     Submit(SubmitArgs),
     /// Show the state of a Ballista job: queued, running, succeeded or failed (exit 1), unknown (exit 2).
     #[command(after_help = "Example:
@@ -167,7 +164,9 @@ pub struct RunArgs {
     /// Override a job parameter, e.g. --set hotspot_min_accidents=20 (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
-    /// Task slots of the embedded executor [default: the machine's cores].
+    /// Partitions the work is split into: embedded, run in parallel [default: the machine's
+    /// cores]; with `submit`, the partitions of each shuffle [default: the job's `executor_slots`
+    /// in resource_limits.yaml, else 16].
     #[arg(long)]
     pub parallelism: Option<usize>,
     /// Hide the progress bar.
@@ -394,10 +393,31 @@ async fn run(args: RunArgs, scheduler: Option<&str>, job_timeout: Option<Duratio
     let parallelism = args
         .parallelism
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    // resource_limits.yaml: an embedded run gets one executor's memory pool; a submitted job's
+    // shuffles get as many partitions as the task slots it is sized for.
+    let limits = crate::medical::config::BatchConfig::load(None)?;
     let (ctx, tracker, lake) = match scheduler {
-        None => (session::embedded_context(parallelism).await?, None, lake),
+        None => {
+            let memory = limits.embedded_memory_pool_bytes()?;
+            tracing::info!(
+                partitions = parallelism,
+                memory_pool_mib = memory.map(|b| b >> 20),
+                "embedded engine"
+            );
+            let memory = memory.map(|b| usize::try_from(b).unwrap_or(usize::MAX));
+            let ctx = session::embedded_context_with_limits(parallelism, memory)?;
+            (ctx, None, lake)
+        }
         Some(url) => {
-            let (ctx, tracker) = session::tracked_remote_context(url, job_timeout).await?;
+            let partitions = args.parallelism.or_else(|| {
+                limits
+                    .resources(&job.name)
+                    .and_then(|r| r.executor_slots)
+                    .and_then(|n| usize::try_from(n).ok())
+            });
+            tracing::info!(partitions, "shuffle partitions of the job's queries");
+            let (ctx, tracker) =
+                session::tracked_remote_context(url, job_timeout, partitions).await?;
             (ctx, Some(tracker), absolute_location(&lake)?)
         }
     };

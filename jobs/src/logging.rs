@@ -32,8 +32,8 @@ pub enum LogFormat {
 }
 
 /// Installs the global subscriber, writing to stderr. `verbose` lowers the default level to debug
-/// and shows the embedded scheduler's and executor's own logs, which are off by default because the
-/// client reports every job failure itself.
+/// and shows the Ballista client's logs; those of an in-process scheduler and executor are off by
+/// default because the client reports every job failure itself.
 pub fn init(format: LogFormat, verbose: bool) {
     let default = if verbose {
         "info,medallion=debug,medallion_core=debug,medallion_jobs=debug"

@@ -224,8 +224,8 @@ impl Drop for Mounted {
     }
 }
 
-/// The embedded executor's work folder (its shuffle files, under TMPDIR) on a 1 MiB tmpfs: the run
-/// fails saying the device is full; Gold is untouched.
+/// An executor's work folder (its shuffle files) on a 1 MiB tmpfs: the submitted run fails saying
+/// the device is full; Gold is untouched. (The embedded engine writes no shuffle files.)
 #[tokio::test]
 async fn a_full_executor_work_dir_fails_the_run_cleanly() {
     let root = tempfile::tempdir().unwrap();
@@ -237,7 +237,8 @@ async fn a_full_executor_work_dir_fails_the_run_cleanly() {
     assert_success(&first, "first run");
     let published = snapshot(&gold);
 
-    let work = root.path().join("work");
+    let cluster = common::cluster::Cluster::start_with(1, &[], &[]);
+    let work = cluster.work_dir(0);
     if !mount_tmpfs(&work, "1m") {
         eprintln!(
             "SKIPPED a_full_executor_work_dir_fails_the_run_cleanly: mounting a tmpfs was refused (not root?)"
@@ -245,8 +246,19 @@ async fn a_full_executor_work_dir_fails_the_run_cleanly() {
         return;
     }
     let _mounted = Mounted(work.clone());
-    let mut command = datamart(&lake, &sink);
-    command.env("TMPDIR", &work);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_medallion"));
+    command
+        .args([
+            "submit",
+            "accidents-datamart",
+            "--scheduler",
+            &cluster.url(),
+        ])
+        .args(["--lake", lake.to_str().unwrap(), "--sink", &sink])
+        .args(["--no-progress", "--job-timeout", "120"])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let output = command.output().unwrap();
     assert_failed(&output, "No space left on device");
     assert!(snapshot(&gold) == published, "the failed run changed Gold");

@@ -822,12 +822,6 @@ async fn dates_in_1900_and_2100_are_processed() {
 
 /// Columns that are NULL in every row (weather, temperature, city, coordinates, flags) are valid:
 /// categories `unknown`, no city rows, no hotspots, flags counted as false.
-// Found by this test, not fixed yet: the run hangs. The embedded Ballista scheduler refuses every
-// task status of one stage ("Error updating task metrics to stage 5, task metrics array size 10
-// does not equal with the stage metrics array size 9"), so the stage never completes. The
-// executor's plan of that stage has one operator more than the scheduler's (statistics of the
-// all-NULL columns let one side optimise differently). Run it with `--ignored`.
-#[ignore = "hangs: Ballista task-metrics mismatch on all-NULL columns (see comment)"]
 #[tokio::test]
 async fn all_null_columns_are_processed() {
     let root = tempfile::tempdir().unwrap();

@@ -42,10 +42,10 @@ pub struct SqlArgs {
     #[command(flatten)]
     pub lake: LakeArgs,
     /// Run on the Ballista scheduler at df://HOST:PORT (lake URLs must then be reachable from the
-    /// executors, e.g. s3://); without it, an embedded scheduler and executor in this process.
+    /// executors, e.g. s3://); without it, the embedded engine runs the query in this process.
     #[arg(long, env = "MEDALLION_SCHEDULER", value_name = "df://HOST:PORT")]
     pub scheduler: Option<String>,
-    /// Task slots of the embedded executor [default: the machine's cores].
+    /// Partitions the embedded engine works on in parallel [default: the machine's cores].
     #[arg(long)]
     pub parallelism: Option<usize>,
     /// Output options.
@@ -53,7 +53,7 @@ pub struct SqlArgs {
     pub output: OutputArgs,
 }
 
-/// A client context: connected to `scheduler`, or an embedded cluster with `parallelism` slots.
+/// A client context: connected to `scheduler`, or the embedded engine with `parallelism` partitions.
 pub async fn connect(
     scheduler: Option<&str>,
     parallelism: Option<usize>,

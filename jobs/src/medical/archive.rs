@@ -431,9 +431,9 @@ mod tests {
             ..GenerateMedicalArgs::new(&lake)
         };
         generate_medical(&gen_args, false).unwrap();
-        // The built-in policy keeps 6 months of vitals (crises and treatments are unpartitioned:
-        // nothing of them moves). 6 months before 2024-07-03 is 2024-01-03: 01-01 and 01-02 are
-        // older.
+        // The built-in policy keeps 6 months of vitals and 24 of crises (none of which moves;
+        // treatments are unpartitioned). 6 months before 2024-07-03 is 2024-01-03: 01-01 and
+        // 01-02 are older.
         let config_dir = dir.path().join("no-config");
         std::fs::create_dir_all(&config_dir).unwrap();
         let args = ArchiveArgs {

@@ -183,6 +183,38 @@ impl BatchConfig {
         })
     }
 
+    /// The memory pool of an embedded run, in bytes: the memory limit of one executor
+    /// (`components.executor.limits.memory`) times its `memory_pool_fraction` (1 when absent),
+    /// the budget the same work has on the cluster. `None` when the file sets no limit.
+    pub fn embedded_memory_pool_bytes(&self) -> Result<Option<u64>> {
+        let executor = at(&self.limits, &["components", "executor"]);
+        let Some(limit) = executor.and_then(|e| at(e, &["limits", "memory"])) else {
+            return Ok(None);
+        };
+        let text = match limit {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => String::new(),
+        };
+        let bytes = memory_quantity_bytes(&text).ok_or_else(|| {
+            Error::invalid(
+                LIMITS_FILE,
+                format!("components.executor.limits.memory: '{text}' is not a memory quantity (e.g. 4Gi)"),
+            )
+        })?;
+        let fraction = executor
+            .and_then(|e| e.get("memory_pool_fraction"))
+            .and_then(Value::as_f64)
+            .unwrap_or(1.0);
+        if !(fraction > 0.0 && fraction <= 1.0) {
+            return Err(Error::invalid(
+                LIMITS_FILE,
+                format!("components.executor.memory_pool_fraction: {fraction} is not in (0, 1]"),
+            ));
+        }
+        Ok(Some((bytes as f64 * fraction) as u64))
+    }
+
     /// The schedule of `job`, if it is scheduled.
     pub fn schedule(&self, job: &str) -> Option<JobSchedule> {
         let entry = at(&self.schedules, &["jobs", job])?;
@@ -195,9 +227,72 @@ impl BatchConfig {
     }
 }
 
+/// Bytes of a Kubernetes memory quantity: a number with an optional suffix Ki/Mi/Gi/Ti (powers of
+/// 1024) or k/M/G/T (powers of 1000), e.g. `4Gi`, `512Mi`, `2G`, `1000000`.
+pub fn memory_quantity_bytes(text: &str) -> Option<u64> {
+    const UNITS: [(&str, u64); 8] = [
+        ("Ki", 1 << 10),
+        ("Mi", 1 << 20),
+        ("Gi", 1 << 30),
+        ("Ti", 1 << 40),
+        ("k", 1_000),
+        ("M", 1_000_000),
+        ("G", 1_000_000_000),
+        ("T", 1_000_000_000_000),
+    ];
+    let text = text.trim();
+    let (number, unit) = UNITS
+        .iter()
+        .find_map(|(suffix, unit)| text.strip_suffix(suffix).map(|n| (n, *unit)))
+        .unwrap_or((text, 1));
+    let value: f64 = number.trim().parse().ok()?;
+    (value.is_finite() && value > 0.0).then(|| (value * unit as f64) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_quantities_read_as_bytes() {
+        assert_eq!(memory_quantity_bytes("4Gi"), Some(4 << 30));
+        assert_eq!(memory_quantity_bytes("512Mi"), Some(512 << 20));
+        assert_eq!(memory_quantity_bytes("2G"), Some(2_000_000_000));
+        assert_eq!(memory_quantity_bytes("1.5Gi"), Some(3 << 29));
+        assert_eq!(memory_quantity_bytes("1000"), Some(1000));
+        assert_eq!(memory_quantity_bytes("lots"), None);
+        assert_eq!(memory_quantity_bytes("-1Gi"), None);
+        assert_eq!(memory_quantity_bytes(""), None);
+    }
+
+    #[test]
+    fn the_embedded_pool_is_one_executor_s_share() {
+        let config = BatchConfig::built_in().unwrap();
+        // 4Gi x 0.7
+        assert_eq!(
+            config.embedded_memory_pool_bytes().unwrap(),
+            Some(((4u64 << 30) as f64 * 0.7) as u64)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(LIMITS_FILE),
+            "components:\n  executor:\n    limits: { memory: 1Gi }\n",
+        )
+        .unwrap();
+        let config = BatchConfig::load(Some(dir.path())).unwrap();
+        assert_eq!(config.embedded_memory_pool_bytes().unwrap(), Some(1 << 30));
+        std::fs::write(
+            dir.path().join(LIMITS_FILE),
+            "components:\n  executor:\n    limits: { memory: lots }\n",
+        )
+        .unwrap();
+        let config = BatchConfig::load(Some(dir.path())).unwrap();
+        let err = config.embedded_memory_pool_bytes().unwrap_err();
+        assert!(err.to_string().contains("not a memory quantity"), "{err}");
+        std::fs::write(dir.path().join(LIMITS_FILE), "version: 1\n").unwrap();
+        let config = BatchConfig::load(Some(dir.path())).unwrap();
+        assert_eq!(config.embedded_memory_pool_bytes().unwrap(), None);
+    }
 
     #[test]
     fn the_built_in_configuration_is_the_seed_s() {

@@ -221,7 +221,7 @@ impl Cluster {
             dir,
         };
         for i in 0..executors {
-            let work = cluster.dir.path().join(format!("executor-{i}"));
+            let work = cluster.work_dir(i);
             fs::create_dir_all(&work).expect("work dir");
             let p = &ports[1 + 3 * i..4 + 3 * i];
             let mut command = Command::new(cluster_bin("medallion-executor"));
@@ -290,6 +290,11 @@ impl Cluster {
             &mut all,
             || matches!(http(port, "GET", "/readyz", b""), Ok((200, _))),
         );
+    }
+
+    /// The work folder (shuffle files) of executor `i`.
+    pub fn work_dir(&self, i: usize) -> PathBuf {
+        self.dir.path().join(format!("executor-{i}"))
     }
 
     /// The `--scheduler` URL.

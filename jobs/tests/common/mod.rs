@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod medical_lake;
 pub mod mysql_db;
 
 use std::collections::BTreeMap;

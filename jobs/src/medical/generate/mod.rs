@@ -3,7 +3,12 @@
 //!
 //! - `vitals/date=YYYY-MM-DD/part-00000.parquet`: a reading every 5 minutes, with device gaps,
 //!   fevers, desaturations, crises and a few physically impossible values;
-//! - `crises/`, `treatments/`, `patients/`: one unpartitioned file each.
+//! - `crises/date=YYYY-MM-DD/part-00000.parquet`: each crisis in the partition of the day it started
+//!   (`start_ts`, the `partition_column` of its retention policy), so `archive` moves old crises
+//!   like old vitals;
+//! - `treatments/`, `patients/`: one unpartitioned file each. Treatments stay unpartitioned: a
+//!   long-term prescription (folic acid, hydroxyurea) started years ago is still active, and
+//!   archiving it by its start date would hide it from every weekly and monthly run.
 //!
 //! Every patient has its own ChaCha8 stream derived from (`--seed`, patient number), simulated day
 //! by day on a few worker threads; the main thread writes each day's readings in patient order, so
@@ -13,6 +18,7 @@ mod patient;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -184,11 +190,28 @@ fn patients_batch(sims: &[PatientSim]) -> Result<RecordBatch> {
     )
 }
 
-fn crises_batch(sims: &[PatientSim]) -> Result<RecordBatch> {
-    let rows: Vec<(&str, &Crisis)> = sims
-        .iter()
-        .flat_map(|s| s.crises.iter().map(move |c| (s.profile.id.as_str(), c)))
-        .collect();
+/// Microseconds in a day.
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// The crises of every patient grouped by the day they started (days since 1970-01-01, the
+/// partition key), each day's in patient order.
+fn crises_by_day(sims: &[PatientSim]) -> Result<BTreeMap<i32, RecordBatch>> {
+    let mut days: BTreeMap<i32, Vec<(&str, &Crisis)>> = BTreeMap::new();
+    for sim in sims {
+        for crisis in &sim.crises {
+            let day = i32::try_from(crisis.start.div_euclid(DAY_MICROS))
+                .map_err(|_| Error::invalid("generator", "crisis start out of range"))?;
+            days.entry(day)
+                .or_default()
+                .push((sim.profile.id.as_str(), crisis));
+        }
+    }
+    days.into_iter()
+        .map(|(day, rows)| Ok((day, crises_batch(&rows)?)))
+        .collect()
+}
+
+fn crises_batch(rows: &[(&str, &Crisis)]) -> Result<RecordBatch> {
     batch(
         crises_schema(),
         vec![
@@ -335,16 +358,27 @@ pub fn generate_medical(args: &GenerateMedicalArgs, progress: bool) -> Result<Me
         sim.finish(i64::from(args.days));
     }
     let mut files = vitals.commit()?.files;
+    let mut crises = SilverTableWriter::for_table(
+        &args.out,
+        "crises",
+        crises_schema(),
+        date_partition,
+        args.format,
+        DEFAULT_ROWS_PER_FILE,
+    )?;
+    for (day, batch) in crises_by_day(&sims)? {
+        report.crises += batch.num_rows() as u64;
+        crises.write(day, &batch)?;
+        crises.close_year(day)?;
+    }
+    files.extend(crises.commit()?.files);
     let small_tables = [
         ("patients", patients_schema(), patients_batch(&sims)?),
-        ("crises", crises_schema(), crises_batch(&sims)?),
         ("treatments", treatments_schema(), treatments_batch(&sims)?),
     ];
     for (name, schema, batch) in small_tables {
-        match name {
-            "crises" => report.crises = batch.num_rows() as u64,
-            "treatments" => report.treatments = batch.num_rows() as u64,
-            _ => {}
+        if name == "treatments" {
+            report.treatments = batch.num_rows() as u64;
         }
         let mut writer = SilverTableWriter::for_table(
             &args.out,

@@ -129,3 +129,44 @@ fn bad_arguments_are_refused() {
     args.days = 0;
     assert!(generate_medical(&args, false).is_err());
 }
+
+#[test]
+fn crises_are_partitioned_by_their_start_day_and_treatments_are_not() {
+    use datafusion::arrow::datatypes::TimestampMicrosecondType;
+    let lake = tempfile::tempdir().unwrap();
+    let args = GenerateMedicalArgs {
+        patients: 40,
+        days: 14,
+        ..GenerateMedicalArgs::new(lake.path())
+    };
+    let report = generate_medical(&args, false).unwrap();
+    assert!(report.crises > 0);
+    let mut rows = 0;
+    let mut partitions = 0;
+    for entry in std::fs::read_dir(lake.path().join("crises")).unwrap() {
+        let dir = entry.unwrap().path();
+        let name = dir.file_name().unwrap().to_str().unwrap().to_string();
+        let day = parse_date(name.strip_prefix("date=").expect("a date= partition"))
+            .expect("a valid day");
+        let batch = read_parquet(&[dir.join("part-00000.parquet")]);
+        let starts = batch
+            .column_by_name("start_ts")
+            .unwrap()
+            .as_primitive::<TimestampMicrosecondType>();
+        // every crisis sits in the partition of the day it started
+        for start in starts.iter() {
+            let start = start.expect("a start");
+            assert_eq!(start.div_euclid(86_400_000_000), i64::from(date32(day)));
+        }
+        rows += batch.num_rows() as u64;
+        partitions += 1;
+    }
+    assert_eq!(rows, report.crises);
+    assert!(partitions > 1, "{partitions} crisis partitions");
+    // treatments: one file in the table folder
+    let treatments: Vec<_> = std::fs::read_dir(lake.path().join("treatments"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(treatments, ["part-00000.parquet"]);
+}
