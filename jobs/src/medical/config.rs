@@ -246,7 +246,7 @@ pub fn memory_quantity_bytes(text: &str) -> Option<u64> {
         .find_map(|(suffix, unit)| text.strip_suffix(suffix).map(|n| (n, *unit)))
         .unwrap_or((text, 1));
     let value: f64 = number.trim().parse().ok()?;
-    (value.is_finite() && value > 0.0).then(|| (value * unit as f64) as u64)
+    (value.is_finite() && value > 0.0).then_some((value * unit as f64) as u64)
 }
 
 #[cfg(test)]
