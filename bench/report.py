@@ -17,8 +17,8 @@ import statistics
 import sys
 
 ENGINE_NOTES = {
-    "medallion": "medallion run, embedded, 2 task slots, Parquet Gold",
-    "medallion-mysql": "medallion run, embedded, 2 task slots, Gold published into MySQL by the sink",
+    "medallion": "medallion run, embedded (DataFusion in-process, 2 partitions), Parquet Gold",
+    "medallion-mysql": "medallion run, embedded (DataFusion in-process, 2 partitions), Gold published into MySQL by the sink",
     "cluster-1": "medallion submit: scheduler + 1 executor x 1 task slot, Parquet Gold",
     "cluster-2": "medallion submit: scheduler + 2 executors x 1 task slot, Parquet Gold",
     "duckdb": "DuckDB, 2 threads, Parquet Gold (bench/duckdb_datamart.py)",

@@ -28,7 +28,6 @@ mod common;
 
 use common::cluster::{Cluster, Proc, free_ports, http, medallion_bin, wait_until};
 use common::{Accident, Format, GOLD_TABLES, write_lake};
-use medallion_jobs::accidents::schema::INFRASTRUCTURE_FLAGS;
 
 /// How long one `medallion` command may take before the test gives up on it.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
@@ -381,17 +380,7 @@ async fn all_null_optional_columns_give_the_embedded_gold() {
     let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
     let work = tempfile::tempdir().expect("temp dir");
     let cluster = Cluster::start_with(2, &[], &[]);
-    let blank = |id: &'static str, severity, start_time| Accident {
-        city: None,
-        lat: None,
-        lng: None,
-        distance_mi: None,
-        temperature_f: None,
-        visibility_mi: None,
-        weather_condition: None,
-        flags_null: &INFRASTRUCTURE_FLAGS,
-        ..Accident::clear_day_in_la(id, severity, start_time)
-    };
+    let blank = Accident::optional_columns_null;
     let rows = [
         blank("n1", 1, "2021-03-05 08:15:00"),
         blank("n2", 3, "2021-03-06 09:15:00"),

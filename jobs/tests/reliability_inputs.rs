@@ -21,7 +21,7 @@ use common::*;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use medallion_jobs::accidents::schema::{INFRASTRUCTURE_FLAGS, accidents_schema};
+use medallion_jobs::accidents::schema::accidents_schema;
 
 /// A valid Silver row.
 fn row(id: &'static str, severity: Option<i32>, ts: Option<&'static str>) -> Accident {
@@ -825,17 +825,7 @@ async fn dates_in_1900_and_2100_are_processed() {
 #[tokio::test]
 async fn all_null_columns_are_processed() {
     let root = tempfile::tempdir().unwrap();
-    let blank = |id: &'static str, severity| Accident {
-        city: None,
-        lat: None,
-        lng: None,
-        distance_mi: None,
-        temperature_f: None,
-        visibility_mi: None,
-        weather_condition: None,
-        flags_null: &INFRASTRUCTURE_FLAGS,
-        ..row(id, Some(severity), Some("2021-03-05 08:15:00"))
-    };
+    let blank = |id, severity| Accident::optional_columns_null(id, severity, "2021-03-05 08:15:00");
     let gold = run_rows(root.path(), &[blank("n1", 1), blank("n2", 3)], false).await;
     assert_eq!(run_record(&gold).await, (2, 0));
     let weather = gold

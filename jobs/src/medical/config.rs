@@ -305,7 +305,7 @@ mod tests {
             })
         );
         assert_eq!(config.lake_retention("patients"), None);
-        assert_eq!(config.archived_tables(), ["crises", "treatments", "vitals"]);
+        assert_eq!(config.archived_tables(), ["crises", "vitals"]);
         assert_eq!(config.mysql_staging_max_age_hours(), 24);
         let daily = config.schedule("daily-aggregations").unwrap();
         assert_eq!(daily.schedule, "0 2 * * *");

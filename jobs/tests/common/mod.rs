@@ -78,6 +78,26 @@ impl Accident {
         }
     }
 
+    /// A row of CA with only the required columns: city, coordinates, distance, temperature,
+    /// visibility, weather and every infrastructure flag are NULL.
+    pub fn optional_columns_null(
+        id: &'static str,
+        severity: i32,
+        start_time: &'static str,
+    ) -> Self {
+        Self {
+            city: None,
+            lat: None,
+            lng: None,
+            distance_mi: None,
+            temperature_f: None,
+            visibility_mi: None,
+            weather_condition: None,
+            flags_null: &INFRASTRUCTURE_FLAGS,
+            ..Self::clear_day_in_la(id, severity, start_time)
+        }
+    }
+
     /// Folder of the row in the lake: `year=YYYY/` of `start_time`, like the ingest job lays Silver out.
     /// A row without `start_time` (a reject the Gold job must count) goes with the 2021 rows.
     pub fn year(&self) -> String {
