@@ -399,7 +399,8 @@ async fn run(args: RunArgs, scheduler: Option<&str>, job_timeout: Option<Duratio
     let (ctx, tracker, lake) = match scheduler {
         None => {
             let memory = limits.embedded_memory_pool_bytes()?;
-            tracing::info!(
+            // debug: every info line of a run carries the run's id, which is not known yet
+            tracing::debug!(
                 partitions = parallelism,
                 memory_pool_mib = memory.map(|b| b >> 20),
                 "embedded engine"
@@ -415,7 +416,7 @@ async fn run(args: RunArgs, scheduler: Option<&str>, job_timeout: Option<Duratio
                     .and_then(|r| r.executor_slots)
                     .and_then(|n| usize::try_from(n).ok())
             });
-            tracing::info!(partitions, "shuffle partitions of the job's queries");
+            tracing::debug!(partitions, "shuffle partitions of the job's queries");
             let (ctx, tracker) =
                 session::tracked_remote_context(url, job_timeout, partitions).await?;
             (ctx, Some(tracker), absolute_location(&lake)?)
