@@ -73,18 +73,10 @@ pub fn register_udfs(ctx: &SessionContext) {
 /// The embedded engine of `medallion run` and `medallion sql` without a scheduler: DataFusion
 /// executes the plans in this process on `parallelism` partitions, with the same UDFs, table
 /// formats and configuration as the cluster but no scheduler, no task serialisation and no
-/// shuffle files (the way Spark's `local[N]` needs no cluster manager). The memory pool is
-/// unbounded: see [`embedded_context_with_limits`].
-pub async fn embedded_context(parallelism: usize) -> Result<SessionContext> {
-    embedded_context_with_limits(parallelism, None)
-}
-
-/// [`embedded_context`] with an optional memory pool limit in bytes: a fair spill pool, whose
-/// spilling operators share it evenly and write what does not fit to the temporary directory.
-pub fn embedded_context_with_limits(
-    parallelism: usize,
-    memory_limit: Option<usize>,
-) -> Result<SessionContext> {
+/// shuffle files (the way Spark's `local[N]` needs no cluster manager). `memory_limit` (bytes)
+/// bounds the memory pool with a fair spill pool, whose spilling operators share it evenly and
+/// write what does not fit to the temporary directory; `None` leaves it unbounded.
+pub fn embedded_context(parallelism: usize, memory_limit: Option<usize>) -> Result<SessionContext> {
     let config = session_config().with_target_partitions(parallelism.max(1));
     let mut runtime = runtime_env_builder();
     if let Some(bytes) = memory_limit {

@@ -155,7 +155,7 @@ async fn run(
 async fn period_windows_and_upserts_merge_in_one_transaction() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
-    let ctx = embedded_context(2).await.unwrap();
+    let ctx = embedded_context(2, None).unwrap();
     let mut options = TableOptions::default();
     for d in [
         "primary_key = patient_id, day",

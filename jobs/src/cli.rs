@@ -405,8 +405,7 @@ async fn run(args: RunArgs, scheduler: Option<&str>, job_timeout: Option<Duratio
                 memory_pool_mib = memory.map(|b| b >> 20),
                 "embedded engine"
             );
-            let memory = memory.map(|b| usize::try_from(b).unwrap_or(usize::MAX));
-            let ctx = session::embedded_context_with_limits(parallelism, memory)?;
+            let ctx = session::embedded_context(parallelism, memory)?;
             (ctx, None, lake)
         }
         Some(url) => {

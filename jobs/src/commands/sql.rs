@@ -63,7 +63,7 @@ pub async fn connect(
         None => {
             let slots = parallelism
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-            session::embedded_context(slots).await
+            session::embedded_context(slots, None)
         }
     }
 }

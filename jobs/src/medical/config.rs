@@ -186,7 +186,7 @@ impl BatchConfig {
     /// The memory pool of an embedded run, in bytes: the memory limit of one executor
     /// (`components.executor.limits.memory`) times its `memory_pool_fraction` (1 when absent),
     /// the budget the same work has on the cluster. `None` when the file sets no limit.
-    pub fn embedded_memory_pool_bytes(&self) -> Result<Option<u64>> {
+    pub fn embedded_memory_pool_bytes(&self) -> Result<Option<usize>> {
         let executor = at(&self.limits, &["components", "executor"]);
         let Some(limit) = executor.and_then(|e| at(e, &["limits", "memory"])) else {
             return Ok(None);
@@ -212,7 +212,7 @@ impl BatchConfig {
                 format!("components.executor.memory_pool_fraction: {fraction} is not in (0, 1]"),
             ));
         }
-        Ok(Some((bytes as f64 * fraction) as u64))
+        Ok(Some((bytes as f64 * fraction) as usize))
     }
 
     /// The schedule of `job`, if it is scheduled.
@@ -271,7 +271,7 @@ mod tests {
         // 4Gi x 0.7
         assert_eq!(
             config.embedded_memory_pool_bytes().unwrap(),
-            Some(((4u64 << 30) as f64 * 0.7) as u64)
+            Some(((4usize << 30) as f64 * 0.7) as usize)
         );
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
