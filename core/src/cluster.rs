@@ -20,7 +20,7 @@ use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::protobuf::LogicalPlanNode;
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, first_line};
 
 /// The scheduler's default gRPC port.
 pub const DEFAULT_SCHEDULER_PORT: u16 = 50050;
@@ -98,10 +98,6 @@ async fn connect(
             format!("no answer within {} s", timeout.as_secs()),
         )),
     }
-}
-
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or_default().to_string()
 }
 
 /// What Ballista 55 says when an executor cannot decode or start a task.

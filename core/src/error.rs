@@ -133,6 +133,12 @@ impl Error {
     }
 }
 
+/// The first line of `text`: the one-line form of an error message that a library spreads over
+/// several lines (a backtrace, a remote status's details), for messages that must fit one line.
+pub fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,16 +17,17 @@ use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, first_line};
 use crate::object_stores;
 use crate::orc::{OrcFileFormat, OrcTable};
 
-/// The file format of a lake table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The file format of a lake table (a `--format` value of the commands that write one).
+#[derive(clap::ValueEnum, Debug, Default, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LakeFormat {
-    /// Apache Parquet (`.parquet`).
+    /// Apache Parquet (`.parquet`; medallion writes it ZSTD-compressed).
+    #[default]
     Parquet,
-    /// Apache ORC (`.orc`).
+    /// Apache ORC (`.orc`; medallion writes it Snappy-compressed).
     Orc,
 }
 
@@ -288,10 +289,6 @@ pub async fn open_table(ctx: &SessionContext, name: &str, url: &str) -> Result<L
         files,
         schema: Arc::new(schema),
     })
-}
-
-fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or_default().to_string()
 }
 
 impl LakeTable {

@@ -9,6 +9,7 @@ pub mod lake;
 pub mod object_stores;
 pub mod orc;
 pub mod run_record;
+pub mod service_logging;
 pub mod session;
 pub mod sink;
 pub mod table_options;

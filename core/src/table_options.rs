@@ -1,13 +1,43 @@
 //! How a Gold table is laid out in a database: keys, partitioning, indexes and column types that
 //! the Arrow schema alone does not say.
 
+use serde::{Deserialize, Serialize};
+
 /// A secondary index of a Gold table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexSpec {
     /// The index name, e.g. `idx_state_date`.
     pub name: String,
     /// Its columns, in order.
-    pub columns: Vec<String>,
+    pub columns: Vec<IndexColumn>,
+}
+
+/// One column of a secondary index: `danger_score` or `danger_score DESC`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexColumn {
+    /// The column.
+    pub name: String,
+    /// Whether the index keeps it in descending order (an API reading the top rows first).
+    pub descending: bool,
+}
+
+impl IndexColumn {
+    /// Parses `column`, `column ASC` or `column DESC` (case-insensitive order word).
+    fn parse(item: &str) -> Result<Self, String> {
+        let mut words = item.split_whitespace();
+        let (Some(name), order, None) = (words.next(), words.next(), words.next()) else {
+            return Err(format!("expected 'column [ASC|DESC]', found '{item}'"));
+        };
+        let descending = match order.map(str::to_ascii_uppercase).as_deref() {
+            None | Some("ASC") => false,
+            Some("DESC") => true,
+            Some(other) => return Err(format!("index order is ASC or DESC, found '{other}'")),
+        };
+        Ok(Self {
+            name: name.to_string(),
+            descending,
+        })
+    }
 }
 
 /// An ENUM column and its allowed values.
@@ -92,7 +122,10 @@ impl TableOptions {
             (Some("json"), None, _) => self.json_columns.extend(list()),
             (Some("index"), Some(name), None) => self.indexes.push(IndexSpec {
                 name: name.to_string(),
-                columns: list(),
+                columns: list()
+                    .iter()
+                    .map(|item| IndexColumn::parse(item))
+                    .collect::<Result<_, _>>()?,
             }),
             (Some("enum"), Some(column), None) => self.enums.push(EnumSpec {
                 column: column.to_string(),
@@ -110,7 +143,11 @@ impl TableOptions {
             .chain(self.partition_by_year.iter())
             .chain(self.partition_by_month.iter())
             .chain(self.replace_range.iter())
-            .chain(self.indexes.iter().flat_map(|i| i.columns.iter()))
+            .chain(
+                self.indexes
+                    .iter()
+                    .flat_map(|i| i.columns.iter().map(|c| &c.name)),
+            )
             .chain(self.json_columns.iter())
             .chain(self.enums.iter().map(|e| &e.column))
             .map(String::as_str)
@@ -128,6 +165,7 @@ mod tests {
             "primary_key = id, accident_date",
             "partition_by_year = accident_date",
             "index idx_state_date = state, accident_date",
+            "index idx_api = danger_score DESC, state asc",
             "enum period_type = hourly, daily",
             "json = severity_distribution",
             "auto_id = id",
@@ -137,12 +175,21 @@ mod tests {
         assert_eq!(options.primary_key, vec!["id", "accident_date"]);
         assert_eq!(options.partition_by_year.as_deref(), Some("accident_date"));
         assert_eq!(options.indexes[0].name, "idx_state_date");
-        assert_eq!(options.indexes[0].columns, vec!["state", "accident_date"]);
+        let columns = |i: usize| -> Vec<(&str, bool)> {
+            options.indexes[i]
+                .columns
+                .iter()
+                .map(|c| (c.name.as_str(), c.descending))
+                .collect()
+        };
+        assert_eq!(columns(0), vec![("state", false), ("accident_date", false)]);
+        assert_eq!(columns(1), vec![("danger_score", true), ("state", false)]);
         assert_eq!(options.enums[0].values, vec!["hourly", "daily"]);
         assert_eq!(options.json_columns, vec!["severity_distribution"]);
         assert_eq!(options.auto_id.as_deref(), Some("id"));
-        // primary key 2 + partition 1 + index 2 + json 1 + enum 1 (the auto id is not a data column)
-        assert_eq!(options.referenced_columns().count(), 7);
+        // primary key 2 + partition 1 + indexes 2 + 2 + json 1 + enum 1 (the auto id is not a data
+        // column)
+        assert_eq!(options.referenced_columns().count(), 9);
     }
 
     #[test]
@@ -153,6 +200,8 @@ mod tests {
         assert!(options.apply_directive("partition_by_year = a, b").is_err());
         assert!(options.apply_directive("incremental = merge").is_err());
         assert!(options.apply_directive("replace_range = a, b").is_err());
+        assert!(options.apply_directive("index i = a DOWN").is_err());
+        assert!(options.apply_directive("index i = a DESC b").is_err());
     }
 
     #[test]

@@ -17,51 +17,8 @@ use medallion_core::session::embedded_context;
 use medallion_core::sink::{GoldSink, GoldTable, Merge, MySqlSink};
 use medallion_core::table_options::TableOptions;
 
-const SERVER: &str = "mysql://root@127.0.0.1:3306";
-
-/// A database of its own, dropped at the end (even when the test fails).
-struct TestDb(String);
-
-impl TestDb {
-    fn new() -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        Self(format!(
-            "medallion_test_merge_{}_{nanos}",
-            std::process::id()
-        ))
-    }
-
-    fn url(&self) -> String {
-        format!("{SERVER}/{}", self.0)
-    }
-
-    async fn conn(&self) -> Conn {
-        Conn::from_url(self.url()).await.unwrap()
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.0.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                if let Ok(mut conn) = Conn::from_url(SERVER).await {
-                    let _ = conn
-                        .query_drop(format!("DROP DATABASE IF EXISTS `{name}`"))
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
+mod common;
+use common::mysql_db::TestDb;
 
 fn day(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
@@ -153,7 +110,7 @@ async fn run(
 
 #[tokio::test]
 async fn period_windows_and_upserts_merge_in_one_transaction() {
-    let db = TestDb::new();
+    let db = TestDb::reserve("medallion_test_merge");
     let dir = tempfile::tempdir().unwrap();
     let ctx = embedded_context(2, None).unwrap();
     let mut options = TableOptions::default();
@@ -164,7 +121,7 @@ async fn period_windows_and_upserts_merge_in_one_transaction() {
     ] {
         options.apply_directive(d).unwrap();
     }
-    let mut sink = MySqlSink::open(&db.url()).unwrap();
+    let mut sink = MySqlSink::open(&db.root_url()).unwrap();
     let window = |start, end| Merge::ReplaceRange {
         column: "day".into(),
         start: day(start),
@@ -190,7 +147,10 @@ async fn period_windows_and_upserts_merge_in_one_transaction() {
     .unwrap();
     let mut conn = db.conn().await;
     assert_eq!(rows(&mut conn).await.len(), 4);
-    assert_eq!(partitions(&mut conn, &db.0).await, ["p202403", "p_future"]);
+    assert_eq!(
+        partitions(&mut conn, &db.name).await,
+        ["p202403", "p_future"]
+    );
 
     // 2. re-run 2024-03-04 with only P1 (new value): P2's row of that day goes, 03-05 stays
     let df = frame(&ctx, dir.path(), "r2", &[("P1", "2024-03-04", 10.0)]).await;
@@ -248,7 +208,7 @@ async fn period_windows_and_upserts_merge_in_one_transaction() {
         expected[3].2 = 40.0;
         assert_eq!(rows(&mut conn).await, expected, "{attempt}");
         assert_eq!(
-            partitions(&mut conn, &db.0).await,
+            partitions(&mut conn, &db.name).await,
             ["p202403", "p202405", "p_future"]
         );
     }
@@ -257,7 +217,7 @@ async fn period_windows_and_upserts_merge_in_one_transaction() {
         .exec(
             "SELECT TABLE_NAME FROM information_schema.TABLES
              WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> 'daily' AND TABLE_NAME <> 'pipeline_runs'",
-            (db.0.as_str(),),
+            (db.name.as_str(),),
         )
         .await
         .unwrap();

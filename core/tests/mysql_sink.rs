@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use datafusion::arrow::array::{
     ArrayRef, Date32Array, Float64Array, Int32Array, RecordBatch, StringArray, UInt64Array,
@@ -29,58 +28,8 @@ use medallion_core::session::in_process_cluster_context;
 use medallion_core::sink::{GoldSink, GoldTable, MySqlSink, MySqlSinkExec, MySqlUrl, SinkTarget};
 use medallion_core::table_options::TableOptions;
 
-const SERVER: &str = "mysql://root@127.0.0.1:3306";
-
-/// A database of its own for one test, dropped when the test ends (even when it fails).
-struct TestDb {
-    name: String,
-}
-
-impl TestDb {
-    fn new(tag: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        Self {
-            name: format!(
-                "medallion_test_{tag}_{}_{nanos}_{}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::SeqCst)
-            ),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("{SERVER}/{}", self.name)
-    }
-
-    async fn conn(&self) -> Conn {
-        Conn::from_url(self.url()).await.unwrap()
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                if let Ok(mut conn) = Conn::from_url(SERVER).await {
-                    let _ = conn
-                        .query_drop(format!("DROP DATABASE IF EXISTS `{name}`"))
-                        .await;
-                    let _ = conn.disconnect().await;
-                }
-            });
-        })
-        .join();
-    }
-}
+mod common;
+use common::mysql_db::TestDb;
 
 fn options(directives: &[&str]) -> TableOptions {
     let mut options = TableOptions::default();
@@ -404,7 +353,7 @@ async fn check_summary(conn: &mut Conn, db: &str, rows: &[SummaryRow]) {
 /// Writes accidents_summary (partitioned, 3 years, 2 input files) and a small aggregate through an
 /// embedded cluster, publishes, and checks both plus pipeline_runs.
 async fn publish_through_the_cluster(url_suffix: &str, tag: &str) {
-    let db = TestDb::new(tag);
+    let db = TestDb::reserve(&format!("medallion_test_{tag}"));
     let lake = tempfile::tempdir().unwrap();
     let rows = summary_rows(300);
     write_parquet(&lake.path().join("a"), &rows, 3);
@@ -412,7 +361,7 @@ async fn publish_through_the_cluster(url_suffix: &str, tag: &str) {
     let summary = summary_df(&ctx, &lake.path().join("a")).await;
     let weather = weather_df(&ctx, "summary_a").await;
 
-    let mut sink = MySqlSink::open(&format!("{}{url_suffix}", db.url())).unwrap();
+    let mut sink = MySqlSink::open(&format!("{}{url_suffix}", db.root_url())).unwrap();
     sink.prepare("20260102T030405Z-0a1b2c3d").await.unwrap();
     let summary_options = summary_options();
     let written = sink
@@ -496,7 +445,7 @@ async fn insert_fallback_publishes_the_same_tables() {
 /// Other Gold layouts on the real server: an auto id with ENUMs, and JSON.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn auto_id_enum_and_json_tables() {
-    let db = TestDb::new("layouts");
+    let db = TestDb::reserve("medallion_test_layouts");
     let ctx = in_process_cluster_context(2).await.unwrap();
     let temporal = ctx
         .sql(
@@ -515,7 +464,7 @@ async fn auto_id_enum_and_json_tables() {
         )
         .await
         .unwrap();
-    let mut sink = MySqlSink::open(&db.url()).unwrap();
+    let mut sink = MySqlSink::open(&db.root_url()).unwrap();
     sink.prepare("layouts").await.unwrap();
     let temporal_options = options(&[
         "auto_id = id",
@@ -584,7 +533,7 @@ async fn auto_id_enum_and_json_tables() {
     .await;
     assert_eq!(three, 2);
     // an empty year-partitioned table: only p_future
-    let mut sink = MySqlSink::open(&db.url()).unwrap();
+    let mut sink = MySqlSink::open(&db.root_url()).unwrap();
     sink.prepare("empty").await.unwrap();
     let lake = tempfile::tempdir().unwrap();
     write_parquet(&lake.path().join("e"), &summary_rows(10), 2);
@@ -671,7 +620,7 @@ async fn sink_exec(
 /// A task Ballista retries starts over: running the same partition twice leaves its rows once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_retried_task_does_not_duplicate_rows() {
-    let db = TestDb::new("retry");
+    let db = TestDb::reserve("medallion_test_retry");
     let rows = summary_rows(120);
     let year_of = |r: &SummaryRow| {
         YEAR_STARTS
@@ -692,7 +641,7 @@ async fn a_retried_task_does_not_duplicate_rows() {
     let partitions = vec![by_years(&[2019, 2020]), by_years(&[2021])];
     let ctx = SessionContext::new();
     let options = summary_options();
-    let mut sink = MySqlSink::open(&db.url()).unwrap();
+    let mut sink = MySqlSink::open(&db.root_url()).unwrap();
 
     sink.prepare("retry-run").await.unwrap();
     let (table, plan) = sink_exec(&sink, &ctx, &options, partitions.clone()).await;
@@ -740,7 +689,7 @@ async fn a_retried_task_does_not_duplicate_rows() {
 /// staging table behind.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_failed_run_leaves_the_published_tables_untouched() {
-    let db = TestDb::new("failure");
+    let db = TestDb::reserve("medallion_test_failure");
     let lake = tempfile::tempdir().unwrap();
     let rows = summary_rows(200);
     write_parquet(&lake.path().join("f"), &rows, 2);
@@ -749,7 +698,7 @@ async fn a_failed_run_leaves_the_published_tables_untouched() {
     let weather_options = options(&["primary_key = weather_category"]);
 
     // run 1 publishes
-    let mut sink = MySqlSink::open(&db.url()).unwrap();
+    let mut sink = MySqlSink::open(&db.root_url()).unwrap();
     sink.prepare("run-1").await.unwrap();
     let summary = summary_df(&ctx, &lake.path().join("f")).await;
     sink.write_table(

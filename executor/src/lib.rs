@@ -16,10 +16,11 @@ use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_executor::config::Config;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 use ballista_executor::health::spawn_health_server;
-use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser};
 use medallion_core::codec::{MedallionLogicalCodec, MedallionPhysicalCodec};
+pub use medallion_core::service_logging::LogFormat;
+use medallion_core::service_logging::ServiceLogging;
 use medallion_core::session;
-use tracing_subscriber::EnvFilter;
 
 mod client_pool;
 mod stable_metrics;
@@ -80,15 +81,6 @@ pub enum ExecutorError {
     /// Ballista refused the configuration, could not reach the scheduler, or stopped with an error.
     #[error("executor: {0}")]
     Ballista(#[from] BallistaError),
-}
-
-/// The log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Plain text lines.
-    Human,
-    /// One JSON object per line.
-    Json,
 }
 
 /// The executor's command line: Ballista's executor flags plus medallion's.
@@ -210,48 +202,19 @@ pub async fn run(args: ExecutorArgs) -> Result<(), ExecutorError> {
 /// rolling file under `--log-dir`.
 pub fn init_logging(args: &ExecutorArgs) {
     let flags = &args.ballista;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(flags.log_level_setting.as_str()));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_thread_names(flags.print_thread_info)
-        .with_thread_ids(flags.print_thread_info);
-    let json = args.log_format == LogFormat::Json;
-    let result = match &flags.log_dir {
-        Some(dir) => {
-            use ballista_core::config::LogRotationPolicy;
-            use tracing_appender::rolling;
-            let prefix = format!(
-                "executor_{}_{}",
-                flags.external_host.as_deref().unwrap_or(&flags.bind_host),
-                flags.bind_port
-            );
-            let file = match flags.log_rotation_policy {
-                LogRotationPolicy::Minutely => rolling::minutely(dir, prefix),
-                LogRotationPolicy::Hourly => rolling::hourly(dir, prefix),
-                LogRotationPolicy::Daily => rolling::daily(dir, prefix),
-                LogRotationPolicy::Never => rolling::never(dir, prefix),
-            };
-            let builder = builder.with_writer(file);
-            if json {
-                builder.json().flatten_event(true).try_init()
-            } else {
-                builder.try_init()
-            }
-        }
-        None => {
-            let builder = builder.with_writer(std::io::stderr);
-            if json {
-                builder.json().flatten_event(true).try_init()
-            } else {
-                builder.try_init()
-            }
-        }
-    };
-    if let Err(e) = result {
-        eprintln!("warning: logging not set up: {e}");
+    ServiceLogging {
+        level: flags.log_level_setting.as_str(),
+        thread_info: flags.print_thread_info,
+        log_dir: flags.log_dir.as_deref(),
+        rotation: flags.log_rotation_policy,
+        file_prefix: format!(
+            "executor_{}_{}",
+            flags.external_host.as_deref().unwrap_or(&flags.bind_host),
+            flags.bind_port
+        ),
+        format: args.log_format,
     }
+    .init();
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use medallion_core::{Error, Result, cluster, session};
 
 use crate::accidents::generate::{GenerateAccidentsArgs, generate_accidents};
 use crate::accidents::ingest::{IngestAccidentsArgs, ingest_accidents};
+use crate::embedded::embedded_engine;
 use crate::logging::LogFormat;
 use crate::medical::generate::{GenerateMedicalArgs, generate_medical};
 use crate::plan::find_job;
@@ -390,22 +391,12 @@ async fn run(args: RunArgs, scheduler: Option<&str>, job_timeout: Option<Duratio
             DEFAULT_LAKE.to_string()
         }
     };
-    let parallelism = args
-        .parallelism
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     // resource_limits.yaml: an embedded run gets one executor's memory pool; a submitted job's
     // shuffles get as many partitions as the task slots it is sized for.
     let limits = crate::medical::config::BatchConfig::load(None)?;
     let (ctx, tracker, lake) = match scheduler {
         None => {
-            let memory = limits.embedded_memory_pool_bytes()?;
-            // debug: every info line of a run carries the run's id, which is not known yet
-            tracing::debug!(
-                partitions = parallelism,
-                memory_pool_mib = memory.map(|b| b >> 20),
-                "embedded engine"
-            );
-            let ctx = session::embedded_context(parallelism, memory)?;
+            let ctx = embedded_engine(args.parallelism, &limits)?;
             (ctx, None, lake)
         }
         Some(url) => {

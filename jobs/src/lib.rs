@@ -4,8 +4,10 @@
 pub mod accidents;
 pub mod cli;
 pub mod commands;
+pub mod embedded;
 pub mod logging;
 pub mod medical;
+pub mod pending_file;
 pub mod plan;
 pub mod reference;
 pub mod run;

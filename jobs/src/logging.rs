@@ -12,7 +12,6 @@ use std::io::{IsTerminal, Write};
 use std::sync::RwLock;
 
 use chrono::{SecondsFormat, Utc};
-use clap::ValueEnum;
 use serde_json::{Map, Number, Value};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -22,14 +21,8 @@ use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// The log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Plain text lines.
-    Human,
-    /// One JSON object per line (timestamp, level, message, the event's and its spans' fields).
-    Json,
-}
+/// The log line format (`--log-format`); in JSON, a line also holds its spans' fields.
+pub use medallion_core::service_logging::LogFormat;
 
 /// Installs the global subscriber, writing to stderr. `verbose` lowers the default level to debug
 /// and shows the Ballista client's logs; those of an in-process scheduler and executor are off by

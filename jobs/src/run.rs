@@ -10,6 +10,7 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Int64Type;
 use datafusion::prelude::SessionContext;
 use indicatif::{ProgressBar, ProgressStyle};
+use medallion_core::error::first_line;
 use medallion_core::lake::{self, LakeTable};
 use medallion_core::run_record::{RunRecord, RunStatus};
 use medallion_core::sink::{GoldSink, GoldTable, Merge};
@@ -455,8 +456,4 @@ async fn clean_up_failed_run(sink: &mut dyn GoldSink, record: &RunRecord) {
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
-}
-
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or_default().to_string()
 }

@@ -453,56 +453,11 @@ fn json_logs_and_runs_report_the_run() {
     assert_eq!(written["accidents_summary"], 4);
 }
 
-/// The MariaDB of the test suite (127.0.0.1:3306, root, no password).
-const MYSQL_SERVER: &str = "mysql://root@127.0.0.1:3306";
-
-/// A database of its own, dropped at the end of the test.
-struct MySqlDb(String);
-
-impl MySqlDb {
-    fn new() -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        MySqlDb(format!(
-            "medallion_test_cli_runs_{}_{nanos}",
-            std::process::id()
-        ))
-    }
-
-    fn url(&self) -> String {
-        format!("{MYSQL_SERVER}/{}", self.0)
-    }
-}
-
-impl Drop for MySqlDb {
-    fn drop(&mut self) {
-        use mysql_async::prelude::Queryable;
-        let name = self.0.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                if let Ok(mut conn) = mysql_async::Conn::from_url(MYSQL_SERVER).await {
-                    let _ = conn
-                        .query_drop(format!("DROP DATABASE IF EXISTS `{name}`"))
-                        .await;
-                    let _ = conn.disconnect().await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
 #[test]
 fn runs_reads_pipeline_runs_from_mysql() {
     let lake = Lake::new();
-    let db = MySqlDb::new();
-    let sink = db.url();
+    let db = mysql_db::TestDb::reserve("medallion_test_cli_runs");
+    let sink = db.root_url();
 
     // Before any run: the dry run reaches the server and finds no database yet; no runs.
     let output = medallion(&[

@@ -44,32 +44,6 @@ fn valid_rows() -> Vec<Accident> {
 /// With a threshold of 1 every Gold table of the three-row lake has rows.
 const SETTINGS: [&str; 2] = ["--set", "hotspot_min_accidents=1"];
 
-/// Every file under `dir` (recursively) but the `pipeline_runs` records and run lock files, with
-/// its bytes: what "the published Gold tables did not change" compares.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        let Ok(entries) = fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let rel = path.strip_prefix(root).unwrap().to_path_buf();
-            let name = rel.to_string_lossy().to_string();
-            if name.starts_with("pipeline_runs") || name.starts_with(".medallion-lock-") {
-                continue;
-            }
-            if path.is_dir() {
-                walk(&path, root, out);
-            } else {
-                out.insert(rel, fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
 /// Copies folder `from` to `to` (files and folders only).
 fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();

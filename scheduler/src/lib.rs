@@ -19,14 +19,15 @@ use ballista_scheduler::SessionBuilder;
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::{Config, SchedulerConfig};
 use ballista_scheduler::scheduler_process::start_server;
-use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SessionState;
 use datafusion::prelude::SessionConfig;
 use medallion_core::catalog::{LakeCatalog, LakeTables};
 use medallion_core::codec::{MedallionLogicalCodec, MedallionPhysicalCodec};
+pub use medallion_core::service_logging::LogFormat;
+use medallion_core::service_logging::ServiceLogging;
 use medallion_core::session;
-use tracing_subscriber::EnvFilter;
 
 const ABOUT: &str = "medallion's Ballista scheduler: plans the jobs `medallion submit` sends and hands \
 their tasks to `medallion-executor` processes. Carries medallion's UDFs, ORC/MySQL plan codecs and \
@@ -131,15 +132,6 @@ impl LakeFlags {
         }
         Ok(Some(catalog))
     }
-}
-
-/// The log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Plain text lines.
-    Human,
-    /// One JSON object per line.
-    Json,
 }
 
 /// The scheduler's command line: Ballista's scheduler flags plus medallion's.
@@ -279,47 +271,18 @@ pub async fn run(args: SchedulerArgs) -> Result<(), SchedulerError> {
 /// rolling file under `--log-dir`. Returns nothing to keep: the file appender is synchronous.
 pub fn init_logging(args: &SchedulerArgs) {
     let flags = &args.ballista;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(flags.log_level_setting.as_str()));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_thread_names(flags.print_thread_info)
-        .with_thread_ids(flags.print_thread_info);
-    let json = args.log_format == LogFormat::Json;
-    let result = match &flags.log_dir {
-        Some(dir) => {
-            use ballista_core::config::LogRotationPolicy;
-            use tracing_appender::rolling;
-            let prefix = format!(
-                "scheduler_{}_{}_{}",
-                flags.namespace, flags.external_host, flags.bind_port
-            );
-            let file = match flags.log_rotation_policy {
-                LogRotationPolicy::Minutely => rolling::minutely(dir, prefix),
-                LogRotationPolicy::Hourly => rolling::hourly(dir, prefix),
-                LogRotationPolicy::Daily => rolling::daily(dir, prefix),
-                LogRotationPolicy::Never => rolling::never(dir, prefix),
-            };
-            let builder = builder.with_writer(file);
-            if json {
-                builder.json().flatten_event(true).try_init()
-            } else {
-                builder.try_init()
-            }
-        }
-        None => {
-            let builder = builder.with_writer(std::io::stderr);
-            if json {
-                builder.json().flatten_event(true).try_init()
-            } else {
-                builder.try_init()
-            }
-        }
-    };
-    if let Err(e) = result {
-        eprintln!("warning: logging not set up: {e}");
+    ServiceLogging {
+        level: flags.log_level_setting.as_str(),
+        thread_info: flags.print_thread_info,
+        log_dir: flags.log_dir.as_deref(),
+        rotation: flags.log_rotation_policy,
+        file_prefix: format!(
+            "scheduler_{}_{}_{}",
+            flags.namespace, flags.external_host, flags.bind_port
+        ),
+        format: args.log_format,
     }
+    .init();
 }
 
 #[cfg(test)]

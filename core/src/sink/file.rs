@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, RecordBatch, UInt64Array};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::DataFrame;
@@ -77,15 +77,6 @@ fn write_parquet_file(path: &Path, batch: &RecordBatch) -> Result<()> {
     write().map_err(|e| Error::io("writing", path, std::io::Error::other(e)))
 }
 
-/// Sum of the `count` column DataFusion's writers return.
-pub(super) fn rows_in(batches: &[RecordBatch]) -> u64 {
-    batches
-        .iter()
-        .filter_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>())
-        .flat_map(|counts| (0..counts.len()).map(move |i| counts.value(i)))
-        .sum()
-}
-
 #[async_trait]
 impl GoldSink for FileSink {
     fn describe(&self) -> String {
@@ -107,7 +98,7 @@ impl GoldSink for FileSink {
             .write_parquet(&path, DataFrameWriteOptions::new(), None)
             .await
             .map_err(|e| Error::engine(format!("writing Gold table {}", table.name), e))?;
-        let rows = rows_in(&batches);
+        let rows = super::rows_in(&batches);
         if rows == 0 {
             // An empty result writes no file: write one with the schema, so readers see an empty
             // table rather than a missing one.

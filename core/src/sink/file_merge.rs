@@ -133,7 +133,7 @@ pub async fn add_kept_rows(
         )
         .await
         .map_err(engine)?;
-    let rows = super::file::rows_in(&counts);
+    let rows = super::rows_in(&counts);
     if tmp.is_dir() {
         for entry in fs::read_dir(&tmp).map_err(|e| Error::io("listing", &tmp, e))? {
             let entry = entry.map_err(|e| Error::io("listing", &tmp, e))?;

@@ -9,6 +9,7 @@ mod mysql;
 mod run_lock;
 
 use async_trait::async_trait;
+use datafusion::arrow::array::{Array, RecordBatch, UInt64Array};
 use datafusion::prelude::DataFrame;
 
 pub use file::FileSink;
@@ -107,6 +108,16 @@ pub fn open_sink(url: &str) -> Result<Box<dyn GoldSink>> {
         None if url.is_empty() => Err(Error::invalid("--sink", "empty")),
         None => Ok(Box::new(FileSink::new(url))),
     }
+}
+
+/// Rows written, from the `count` column of a DataFusion writer's (or the MySQL sink operator's)
+/// output.
+fn rows_in(batches: &[RecordBatch]) -> u64 {
+    batches
+        .iter()
+        .filter_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>())
+        .flat_map(|counts| (0..counts.len()).map(move |i| counts.value(i)))
+        .sum()
 }
 
 #[cfg(test)]

@@ -123,11 +123,6 @@ pub fn one_line(text: &str) -> String {
         .join(" ")
 }
 
-/// The first line of `text`.
-pub fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or_default().to_string()
-}
-
 /// Parses `sql` into its statements (separated by `;`) with the context's SQL dialect.
 pub fn parse_statements(ctx: &SessionContext, sql: &str) -> Result<VecDeque<Statement>> {
     let state = ctx.state();

@@ -75,7 +75,7 @@ async fn file_runs(dir: &std::path::Path, args: &RunsArgs) -> Result<Vec<RecordB
         .await
         .map_err(|e| Error::CorruptFile {
             location: location.clone(),
-            message: super::first_line(&e.to_string()),
+            message: medallion_core::error::first_line(&e.to_string()),
         })?;
     let filter = match &args.job {
         Some(job) => format!("WHERE job = '{}'", job.replace('\'', "''")),

@@ -12,6 +12,8 @@ use medallion_core::{Error, Result, session};
 
 use super::output::{OutputArgs, OutputFormat, ResultWriter};
 use super::{LakeArgs, parse_statements, plan_statement, shell, sql_error};
+use crate::embedded::embedded_engine;
+use crate::medical::config::BatchConfig;
 
 /// The examples of `medallion sql --help`.
 pub const EXAMPLES: &str = "\
@@ -53,18 +55,15 @@ pub struct SqlArgs {
     pub output: OutputArgs,
 }
 
-/// A client context: connected to `scheduler`, or the embedded engine with `parallelism` partitions.
+/// A client context: connected to `scheduler`, or the embedded engine with `parallelism`
+/// partitions and one executor's memory pool (resource_limits.yaml), as `medallion run` has.
 pub async fn connect(
     scheduler: Option<&str>,
     parallelism: Option<usize>,
 ) -> Result<SessionContext> {
     match scheduler {
         Some(url) => session::remote_context(url).await,
-        None => {
-            let slots = parallelism
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-            session::embedded_context(slots, None)
-        }
+        None => embedded_engine(parallelism, &BatchConfig::load(None)?),
     }
 }
 

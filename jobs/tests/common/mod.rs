@@ -7,6 +7,7 @@
 
 pub mod cluster;
 pub mod medical_lake;
+#[path = "../../../core/tests/common/mysql_db.rs"]
 pub mod mysql_db;
 
 use std::collections::BTreeMap;
@@ -619,4 +620,30 @@ pub fn haversine_miles(lat1: f64, lng1: f64, lat2: f64, lng2: f64) -> f64 {
     let dl = (lng2 - lng1).to_radians();
     let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
     2.0 * 3958.8 * a.sqrt().asin()
+}
+
+/// Every file under `dir` (recursively) but the `pipeline_runs` records and run lock files, with
+/// its bytes: what "the published Gold tables did not change" compares.
+pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let rel = path.strip_prefix(root).unwrap().to_path_buf();
+            let name = rel.to_string_lossy().to_string();
+            if name.starts_with("pipeline_runs") || name.starts_with(".medallion-lock-") {
+                continue;
+            }
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else {
+                out.insert(rel, fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
 }

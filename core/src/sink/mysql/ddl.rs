@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::names::quote;
 use crate::error::{Error, Result};
-use crate::table_options::TableOptions;
+use crate::table_options::{IndexColumn, TableOptions};
 
 /// The serialisable form of [`TableOptions`] that travels with the sink's plan nodes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,7 +25,7 @@ pub struct TableLayout {
     /// The DATE/DATETIME column whose year partitions the table.
     pub partition_by_year: Option<String>,
     /// Secondary indexes: name and columns.
-    pub indexes: Vec<(String, Vec<String>)>,
+    pub indexes: Vec<(String, Vec<IndexColumn>)>,
     /// JSON columns.
     pub json_columns: Vec<String>,
     /// ENUM columns and their values.
@@ -203,7 +203,12 @@ impl TableDdl {
         let mut referenced: Vec<&String> = layout.primary_key.iter().collect();
         referenced.extend(layout.partition_by_year.iter());
         referenced.extend(layout.partition_by_month.iter());
-        referenced.extend(layout.indexes.iter().flat_map(|(_, cols)| cols));
+        referenced.extend(
+            layout
+                .indexes
+                .iter()
+                .flat_map(|(_, cols)| cols.iter().map(|c| &c.name)),
+        );
         referenced.extend(layout.json_columns.iter());
         referenced.extend(layout.enums.iter().map(|(col, _)| col));
         if let Some(missing) = referenced.iter().find(|c| !has(c)) {
@@ -264,7 +269,7 @@ impl TableDdl {
                 || layout
                     .indexes
                     .iter()
-                    .any(|(_, cols)| cols.iter().any(|c| c == name))
+                    .any(|(_, cols)| cols.iter().any(|c| c.name == name))
         };
         let mut columns = Vec::with_capacity(schema.fields().len() + 1);
         if let Some(id) = &layout.auto_id {
@@ -283,13 +288,6 @@ impl TableDdl {
             columns.push(format!("{name} {sql_type} {null}"));
             loaded.push(name);
         }
-        let quote_all = |cols: &[String]| -> Result<String> {
-            Ok(cols
-                .iter()
-                .map(|c| quote(c))
-                .collect::<Result<Vec<_>>>()?
-                .join(","))
-        };
         let primary_key = match &layout.auto_id {
             Some(id) => vec![quote(id)?],
             None => layout
@@ -298,10 +296,17 @@ impl TableDdl {
                 .map(|c| quote(c))
                 .collect::<Result<_>>()?,
         };
+        let index_column = |c: &IndexColumn| -> Result<String> {
+            let order = if c.descending { " DESC" } else { "" };
+            Ok(format!("{}{order}", quote(&c.name)?))
+        };
         let indexes = layout
             .indexes
             .iter()
-            .map(|(name, cols)| Ok(format!("INDEX {} ({})", quote(name)?, quote_all(cols)?)))
+            .map(|(name, cols)| {
+                let cols = cols.iter().map(index_column).collect::<Result<Vec<_>>>()?;
+                Ok(format!("INDEX {} ({})", quote(name)?, cols.join(",")))
+            })
             .collect::<Result<_>>()?;
         Ok(Self {
             columns,
@@ -458,6 +463,19 @@ mod tests {
             "index idx_location = state, city",
             "index idx_temporal = accident_date, accident_hour",
         ])
+    }
+
+    #[test]
+    fn descending_index_columns_keep_their_order() {
+        let layout = options(&["index idx_api = safety_score DESC, state"]);
+        let ddl = TableDdl::new(&summary_schema(), &layout).unwrap();
+        assert_eq!(
+            ddl.add_indexes("`db`.`t`").unwrap(),
+            "ALTER TABLE `db`.`t` ADD INDEX `idx_api` (`safety_score` DESC,`state`)"
+        );
+        let missing = options(&["index idx_api = danger DESC"]);
+        let err = TableDdl::new(&summary_schema(), &missing).unwrap_err();
+        assert!(err.to_string().contains("column 'danger'"), "{err}");
     }
 
     #[test]

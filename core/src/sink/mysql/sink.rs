@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, UInt64Array};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::TableReference;
 use datafusion::datasource::provider_as_source;
@@ -105,15 +104,6 @@ impl MySqlSink {
     }
 }
 
-/// Sum of the `count` column of the sink operator's output.
-fn rows_in(batches: &[datafusion::arrow::array::RecordBatch]) -> u64 {
-    batches
-        .iter()
-        .filter_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>())
-        .flat_map(|counts| (0..counts.len()).map(move |i| counts.value(i)))
-        .sum()
-}
-
 #[async_trait]
 impl GoldSink for MySqlSink {
     fn describe(&self) -> String {
@@ -165,7 +155,7 @@ impl GoldSink for MySqlSink {
             .collect()
             .await
             .map_err(|e| Error::engine(context, e))?;
-        let rows = rows_in(&batches);
+        let rows = crate::sink::rows_in(&batches);
         self.stage(&provider, Some(rows)).await?;
         info!(table = table.name, rows, "Gold table staged in MySQL");
         Ok(rows)

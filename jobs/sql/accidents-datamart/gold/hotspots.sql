@@ -2,7 +2,9 @@
 -- medallion: auto_id = id
 -- medallion: index idx_location = state, city
 -- medallion: index idx_coordinates = latitude, longitude
--- medallion: index idx_danger_score = danger_score
+-- medallion: index idx_danger_score = danger_score DESC
+-- API index of seed 002 (/hotspots, the most dangerous first):
+-- medallion: index idx_hotspots_api = danger_score DESC, state, city
 WITH located AS (
     SELECT state, city, severity, start_lat, start_lng,
            (floor(start_lat * 10) + 0.5) / 10 AS latitude,

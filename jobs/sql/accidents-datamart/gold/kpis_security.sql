@@ -2,8 +2,10 @@
 -- medallion: auto_id = id
 -- medallion: json = severity_distribution
 -- medallion: index idx_state = state
--- medallion: index idx_danger_index = danger_index
+-- medallion: index idx_danger_index = danger_index DESC
 -- medallion: index idx_hotspot_rank = hotspot_rank
+-- API index of seed 002 (/security rankings):
+-- medallion: index idx_security_api = danger_index DESC, state
 WITH by_city AS (
     -- city may be NULL here: those accidents count in their state's row only
     SELECT

@@ -5,28 +5,58 @@
 -- medallion: enum trend_direction = up, down, stable
 -- medallion: index idx_period = period_type, period_value
 -- medallion: index idx_state_period = state, period_type
-WITH periods AS (
-    SELECT 'hourly' AS period_type, to_char(start_time, '%H') AS period_value, state, severity
+-- API index of seed 002 (/analytics/temporal: one state's series in period order):
+-- medallion: index idx_temporal_api = period_type, state, period_value
+WITH keyed AS (
+    -- each accident's periods as numbers; the text of period_value is made once per group below
+    SELECT
+        state,
+        CAST(severity AS DOUBLE) AS severity_value,
+        CAST(date_part('hour', start_time) AS INT) AS hour_of_day,
+        CAST(date_part('dow', start_time) AS INT) AS day_of_week,
+        CAST(date_part('year', start_time) AS INT) AS calendar_year,
+        CAST(date_part('month', start_time) AS INT) AS month_of_year
     FROM accidents_classified
-    UNION ALL
-    SELECT 'daily', to_char(start_time, '%a'), state, severity FROM accidents_classified
-    UNION ALL
-    SELECT 'monthly', to_char(start_time, '%Y-%m'), state, severity FROM accidents_classified
-    UNION ALL
-    SELECT 'yearly', to_char(start_time, '%Y'), state, severity FROM accidents_classified
-),
-per_state AS (
-    SELECT period_type, period_value, state,
-           COUNT(*) AS accident_count, SUM(CAST(severity AS DOUBLE)) AS severity_sum
-    FROM periods
-    GROUP BY period_type, period_value, state
 ),
 counted AS (
-    SELECT period_type, period_value, state, accident_count, severity_sum FROM per_state
-    UNION ALL
-    SELECT period_type, period_value, CAST(NULL AS VARCHAR), SUM(accident_count), SUM(severity_sum)
-    FROM per_state
-    GROUP BY period_type, period_value
+    -- per state, and for all states (state NULL), in one pass
+    SELECT
+        hour_of_day, day_of_week, calendar_year, month_of_year, state,
+        COUNT(*) AS accident_count,
+        SUM(severity_value) AS severity_sum
+    FROM keyed
+    GROUP BY GROUPING SETS (
+        (hour_of_day, state), (hour_of_day),
+        (day_of_week, state), (day_of_week),
+        (calendar_year, month_of_year, state), (calendar_year, month_of_year),
+        (calendar_year, state), (calendar_year)
+    )
+),
+named AS (
+    SELECT
+        CASE
+            WHEN hour_of_day IS NOT NULL THEN 'hourly'
+            WHEN day_of_week IS NOT NULL THEN 'daily'
+            WHEN month_of_year IS NOT NULL THEN 'monthly'
+            ELSE 'yearly'
+        END AS period_type,
+        CASE
+            -- '00'..'23'
+            WHEN hour_of_day IS NOT NULL THEN lpad(CAST(hour_of_day AS VARCHAR), 2, '0')
+            -- date_part's dow: 0 = Sunday
+            WHEN day_of_week IS NOT NULL THEN CASE day_of_week
+                WHEN 0 THEN 'Sun' WHEN 1 THEN 'Mon' WHEN 2 THEN 'Tue' WHEN 3 THEN 'Wed'
+                WHEN 4 THEN 'Thu' WHEN 5 THEN 'Fri' ELSE 'Sat' END
+            -- 'YYYY-MM'
+            WHEN month_of_year IS NOT NULL THEN lpad(CAST(calendar_year AS VARCHAR), 4, '0')
+                || '-' || lpad(CAST(month_of_year AS VARCHAR), 2, '0')
+            -- 'YYYY'
+            ELSE lpad(CAST(calendar_year AS VARCHAR), 4, '0')
+        END AS period_value,
+        state,
+        accident_count,
+        severity_sum
+    FROM counted
 ),
 windowed AS (
     SELECT
@@ -48,7 +78,7 @@ windowed AS (
             PARTITION BY period_type, state ORDER BY period_value
             ROWS BETWEEN 2 PRECEDING AND CURRENT ROW
         ) AS last_3_counts
-    FROM counted
+    FROM named
 )
 SELECT
     period_type,

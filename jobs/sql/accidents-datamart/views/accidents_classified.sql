@@ -13,14 +13,15 @@ SELECT
     visibility_mi,
     amenity, bump, crossing, give_way, junction, no_exit, railway,
     roundabout, station, stop, traffic_calming, traffic_signal, turning_loop,
-    -- first rule that matches, case-insensitive
+    -- first rule that matches, case-insensitive (on the lowercased text: one lowering, then
+    -- plain regex matches)
     CASE
-        WHEN weather_condition ~* 'thunder|storm|hail|tornado|squall' THEN 'storm'
-        WHEN weather_condition ~* 'snow|sleet|ice|wintry|freezing' THEN 'snow'
-        WHEN weather_condition ~* 'rain|drizzle|shower' THEN 'rain'
-        WHEN weather_condition ~* 'fog|mist|haze|smoke|dust|sand' THEN 'fog'
-        WHEN weather_condition ~* 'cloud|overcast' THEN 'cloudy'
-        WHEN weather_condition ~* 'fair|clear' THEN 'clear'
+        WHEN lower(weather_condition) ~ 'thunder|storm|hail|tornado|squall' THEN 'storm'
+        WHEN lower(weather_condition) ~ 'snow|sleet|ice|wintry|freezing' THEN 'snow'
+        WHEN lower(weather_condition) ~ 'rain|drizzle|shower' THEN 'rain'
+        WHEN lower(weather_condition) ~ 'fog|mist|haze|smoke|dust|sand' THEN 'fog'
+        WHEN lower(weather_condition) ~ 'cloud|overcast' THEN 'cloudy'
+        WHEN lower(weather_condition) ~ 'fair|clear' THEN 'clear'
         WHEN weather_condition IS NULL OR weather_condition = '' THEN 'unknown'
         ELSE 'other'
     END AS weather_category,

@@ -15,8 +15,6 @@ mod weather;
 mod tests;
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, sync_channel};
 
@@ -29,6 +27,7 @@ use rand_chacha::ChaCha8Rng;
 pub use crate::accidents::silver_writer::LakeFormat;
 use crate::accidents::silver_writer::SilverTableWriter;
 use crate::accidents::silver_writer::row::SilverBatchBuilder;
+use crate::pending_file::PendingFile;
 
 use self::bronze_csv::BronzeRowWriter;
 use self::rows::{GeneratedRow, RowGenerator, Tables};
@@ -191,74 +190,18 @@ fn generate_chunk(tables: &Tables, seed: u64, chunk: Chunk, with_csv: bool) -> R
     })
 }
 
-/// A Bronze CSV being written to `FILE.tmp-<pid>`, renamed to `FILE` when complete.
-struct BronzeFile {
-    path: PathBuf,
-    tmp: PathBuf,
-    out: Option<BufWriter<File>>,
-}
-
-impl BronzeFile {
-    fn create(path: &Path) -> Result<Self> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
-        }
-        let mut name = path
-            .file_name()
-            .ok_or_else(|| {
-                Error::invalid(
-                    "--bronze-csv",
-                    format!("{} is not a file path", path.display()),
-                )
-            })?
-            .to_os_string();
-        name.push(format!(".tmp-{}", std::process::id()));
-        let tmp = path.with_file_name(name);
-        let file = File::create(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
-        let mut header = BronzeRowWriter::new(Vec::new());
-        header
-            .write_header()
-            .map_err(|e| Error::invalid("--bronze-csv", e.to_string()))?;
-        let header = header
-            .into_inner()
-            .map_err(|e| Error::invalid("--bronze-csv", e.to_string()))?;
-        let mut bronze = Self {
-            path: path.to_path_buf(),
-            tmp,
-            out: Some(BufWriter::with_capacity(1 << 20, file)),
-        };
-        bronze.write(&header)?;
-        Ok(bronze)
-    }
-
-    fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        if let Some(out) = self.out.as_mut() {
-            out.write_all(bytes)
-                .map_err(|e| Error::io("writing", &self.tmp, e))?;
-        }
-        Ok(())
-    }
-
-    fn commit(mut self) -> Result<()> {
-        if let Some(out) = self.out.take() {
-            let file = out
-                .into_inner()
-                .map_err(|e| Error::io("writing", &self.tmp, e.into_error()))?;
-            file.sync_all()
-                .map_err(|e| Error::io("writing", &self.tmp, e))?;
-        }
-        fs::rename(&self.tmp, &self.path).map_err(|e| Error::io("renaming", &self.tmp, e))
-    }
-}
-
-impl Drop for BronzeFile {
-    fn drop(&mut self) {
-        if self.out.is_some() {
-            // Not committed: remove the partial file.
-            self.out = None;
-            let _ = fs::remove_file(&self.tmp);
-        }
-    }
+/// Starts the Bronze CSV `path` with its header line; it appears at `path` when committed.
+fn create_bronze_csv(path: &Path) -> Result<PendingFile> {
+    let mut header = BronzeRowWriter::new(Vec::new());
+    header
+        .write_header()
+        .map_err(|e| Error::invalid("--bronze-csv", e.to_string()))?;
+    let header = header
+        .into_inner()
+        .map_err(|e| Error::invalid("--bronze-csv", e.to_string()))?;
+    let mut file = PendingFile::create(path, "--bronze-csv")?;
+    file.append(&header)?;
+    Ok(file)
 }
 
 fn progress_bar(total: u64, progress: bool) -> ProgressBar {
@@ -295,7 +238,7 @@ pub fn generate_accidents(args: &GenerateAccidentsArgs, progress: bool) -> Resul
     let mut bronze = args
         .bronze_csv
         .as_deref()
-        .map(BronzeFile::create)
+        .map(create_bronze_csv)
         .transpose()?;
     let bar = progress_bar(args.rows, progress);
     let with_csv = bronze.is_some();
@@ -331,7 +274,7 @@ pub fn generate_accidents(args: &GenerateAccidentsArgs, progress: bool) -> Resul
             current_year = Some(output.year);
             table.write(output.year, &output.batch)?;
             if let (Some(bronze), Some(csv)) = (bronze.as_mut(), output.csv.as_deref()) {
-                bronze.write(csv)?;
+                bronze.append(csv)?;
             }
             bar.inc(chunk.rows);
         }

@@ -27,6 +27,9 @@ use orc_rust::compression::CompressionType;
 
 use crate::accidents::schema::accidents_schema;
 
+/// The lake file formats, re-exported for the writers' `--format` flags.
+pub use medallion_core::lake::LakeFormat;
+
 /// Name of the Silver table folder under the lake root.
 pub const TABLE: &str = "accidents";
 
@@ -38,32 +41,6 @@ pub const ORC_BATCH_ROWS: usize = 8192;
 
 /// Rows per data file before a year rolls over to its next `part-NNNNN` file.
 pub const DEFAULT_ROWS_PER_FILE: u64 = 1_000_000;
-
-/// File format of the lake tables.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum LakeFormat {
-    /// Apache Parquet, ZSTD-compressed.
-    #[default]
-    Parquet,
-    /// Apache ORC, Snappy-compressed.
-    Orc,
-}
-
-impl LakeFormat {
-    /// File extension of the format, without the dot.
-    pub fn extension(self) -> &'static str {
-        match self {
-            LakeFormat::Parquet => "parquet",
-            LakeFormat::Orc => "orc",
-        }
-    }
-}
-
-impl std::fmt::Display for LakeFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.extension())
-    }
-}
 
 /// Turns a partition key into the partition's folder name (`year=2021`); an empty name writes the
 /// files directly into the table folder (an unpartitioned table).

@@ -83,6 +83,25 @@ pub struct CrisisSpan {
     pub pain_score: Option<i64>,
 }
 
+impl CrisisSpan {
+    /// How both reports show it: start, end (or "ongoing"), severity word, pain ("7/10" or "–").
+    pub fn display_cells(&self) -> [String; 4] {
+        let when = |t: NaiveDateTime| t.format("%a %d %b %H:%M").to_string();
+        let severity = match self.severity {
+            1 => "mild",
+            2 => "moderate",
+            _ => "severe",
+        };
+        [
+            when(self.start),
+            self.end.map_or("ongoing".to_string(), when),
+            severity.to_string(),
+            self.pain_score
+                .map_or("–".to_string(), |p| format!("{p}/10")),
+        ]
+    }
+}
+
 /// `text` with `&`, `<`, `>`, `"` and `'` escaped.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -421,19 +440,10 @@ th {{ background: #f3f3f3; }}
     } else {
         html.push_str("<table><tr><th>Start</th><th>End</th><th>Severity</th><th>Pain</th></tr>");
         for c in crises {
+            let [start, end, severity, pain] = c.display_cells();
             let _ = write!(
                 html,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                c.start.format("%a %d %b %H:%M"),
-                c.end.map_or("ongoing".to_string(), |e| e
-                    .format("%a %d %b %H:%M")
-                    .to_string()),
-                match c.severity {
-                    1 => "mild",
-                    2 => "moderate",
-                    _ => "severe",
-                },
-                c.pain_score.map_or("–".to_string(), |p| format!("{p}/10"))
+                "<tr><td>{start}</td><td>{end}</td><td>{severity}</td><td>{pain}</td></tr>"
             );
         }
         html.push_str("</table>");

@@ -289,19 +289,8 @@ pub fn report_pdf(week: &WeekSummary, hours: &[HourPoint], crises: &[CrisisSpan]
         flow.paragraph("None.");
     }
     for c in crises {
-        flow.paragraph(&format!(
-            "{} to {} · {} · pain {}",
-            c.start.format("%a %d %b %H:%M"),
-            c.end.map_or("ongoing".to_string(), |e| e
-                .format("%a %d %b %H:%M")
-                .to_string()),
-            match c.severity {
-                1 => "mild",
-                2 => "moderate",
-                _ => "severe",
-            },
-            c.pain_score.map_or("–".to_string(), |p| format!("{p}/10"))
-        ));
+        let [start, end, severity, pain] = c.display_cells();
+        flow.paragraph(&format!("{start} to {end} · {severity} · pain {pain}"));
     }
     flow.heading("Treatments during the week");
     flow.paragraph(

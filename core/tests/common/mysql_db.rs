@@ -1,6 +1,8 @@
 //! A uniquely named database (and optionally a user) on the shared MariaDB server on
-//! 127.0.0.1:3306 (root, no password), dropped when the value is dropped.
+//! 127.0.0.1:3306 (root, no password), dropped when the value is dropped. Shared by core's and
+//! (through a `#[path]` module) jobs' integration tests.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mysql_async::prelude::Queryable;
@@ -9,13 +11,15 @@ use mysql_async::{Conn, Opts};
 /// The shared server, as root.
 pub const MYSQL_ROOT: &str = "mysql://root@127.0.0.1:3306";
 
-/// A unique name `prefix_<pid>_<nanos>` (letters, digits and `_`).
+/// A unique name `prefix_<pid>_<nanos>_<n>` (letters, digits and `_`).
 pub fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    format!("{prefix}_{}_{nanos}", std::process::id())
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}_{}_{nanos}_{n}", std::process::id())
 }
 
 /// A root connection to the shared server.
@@ -35,14 +39,20 @@ pub struct TestDb {
 impl TestDb {
     /// Creates a new, empty database named after `prefix`.
     pub async fn create(prefix: &str) -> TestDb {
-        let name = unique_name(prefix);
+        let db = TestDb::reserve(prefix);
         let mut conn = root_conn().await;
-        conn.query_drop(format!("CREATE DATABASE `{name}`"))
+        conn.query_drop(format!("CREATE DATABASE `{}`", db.name))
             .await
             .unwrap();
         let _ = conn.disconnect().await;
+        db
+    }
+
+    /// A unique database name after `prefix`, not created (for code that creates its database
+    /// itself); dropped like a created one if it then exists.
+    pub fn reserve(prefix: &str) -> TestDb {
         TestDb {
-            name,
+            name: unique_name(prefix),
             users: Vec::new(),
         }
     }
