@@ -14,12 +14,13 @@ use datafusion::logical_expr::{AggregateUDF, Extension, LogicalPlan, ScalarUDF, 
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use serde::{Deserialize, Serialize};
 
-use super::{tagged, untag};
+use super::{tagged, untag, utf8};
 use crate::orc::OrcTable;
-use crate::sink::MySqlTable;
+use crate::sink::{MySqlTable, ParquetPartsTable};
 
 const ORC_TABLE_TAG: &[u8] = b"medallion.orc_table:";
 const MYSQL_TABLE_TAG: &[u8] = b"medallion.mysql_table:";
+const PARQUET_PARTS_TABLE_TAG: &[u8] = b"medallion.parquet_parts_table:";
 
 /// What an [`OrcTable`] needs on the other side: its URLs (the schema travels beside it).
 #[derive(Serialize, Deserialize)]
@@ -57,6 +58,9 @@ impl LogicalExtensionCodec for MedallionLogicalCodec {
         if let Some(payload) = untag(MYSQL_TABLE_TAG, buf) {
             return Ok(Arc::new(MySqlTable::from_bytes(payload, schema)?));
         }
+        if let Some(payload) = untag(PARQUET_PARTS_TABLE_TAG, buf) {
+            return Ok(Arc::new(ParquetPartsTable::new(utf8(payload)?, schema)));
+        }
         match untag(ORC_TABLE_TAG, buf) {
             Some(payload) => {
                 let spec: OrcTableSpec = serde_json::from_slice(payload).map_err(|e| {
@@ -78,6 +82,10 @@ impl LogicalExtensionCodec for MedallionLogicalCodec {
     ) -> Result<()> {
         if let Some(mysql) = node.downcast_ref::<MySqlTable>() {
             tagged(MYSQL_TABLE_TAG, &mysql.to_bytes()?, buf);
+            return Ok(());
+        }
+        if let Some(parts) = node.downcast_ref::<ParquetPartsTable>() {
+            tagged(PARQUET_PARTS_TABLE_TAG, parts.dir().as_bytes(), buf);
             return Ok(());
         }
         match node.downcast_ref::<OrcTable>() {

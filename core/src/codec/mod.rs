@@ -2,7 +2,7 @@
 //!
 //! Ballista ships logical plans from the client to the scheduler and physical stages from the
 //! scheduler to the executors as protobuf. DataFusion's built-in encoders know Parquet/CSV/JSON;
-//! everything medallion adds (ORC tables and scans, the MySQL sink) goes through these two codecs,
+//! everything medallion adds (ORC tables and scans, the MySQL and Parquet part sinks) goes through these two codecs,
 //! which wrap Ballista's own and fall back to them for everything else. Every process must install
 //! both (see [`crate::session`]).
 
@@ -17,6 +17,13 @@ pub use physical::MedallionPhysicalCodec;
 pub(crate) fn tagged(tag: &[u8], payload: &[u8], buf: &mut Vec<u8>) {
     buf.extend_from_slice(tag);
     buf.extend_from_slice(payload);
+}
+
+/// A payload that is a UTF-8 string (a folder path).
+pub(crate) fn utf8(payload: &[u8]) -> datafusion::error::Result<String> {
+    String::from_utf8(payload.to_vec()).map_err(|e| {
+        datafusion::error::DataFusionError::Internal(format!("decoding a folder path: {e}"))
+    })
 }
 
 /// The payload after `tag`, when `buf` starts with it.

@@ -19,12 +19,13 @@ use datafusion_proto::physical_plan::{
 use datafusion_proto::protobuf::FileScanExecConf;
 use prost::Message;
 
-use super::{tagged, untag};
+use super::{tagged, untag, utf8};
 use crate::orc::OrcScanSource;
-use crate::sink::MySqlSinkExec;
+use crate::sink::{MySqlSinkExec, ParquetPartsSinkExec};
 
 const ORC_SCAN_TAG: &[u8] = b"medallion.orc_scan:";
 const MYSQL_SINK_TAG: &[u8] = b"medallion.mysql_sink:";
+const PARQUET_PARTS_SINK_TAG: &[u8] = b"medallion.parquet_parts_sink:";
 
 /// Physical extension codec installed in every medallion process.
 #[derive(Debug, Default)]
@@ -79,6 +80,18 @@ impl PhysicalExtensionCodec for MedallionPhysicalCodec {
                 Arc::clone(input),
             )?));
         }
+        if let Some(payload) = untag(PARQUET_PARTS_SINK_TAG, buf) {
+            let [input] = inputs else {
+                return Err(DataFusionError::Internal(format!(
+                    "ParquetPartsSinkExec takes one input, found {}",
+                    inputs.len()
+                )));
+            };
+            return Ok(Arc::new(ParquetPartsSinkExec::new(
+                utf8(payload)?,
+                Arc::clone(input),
+            )));
+        }
         match untag(ORC_SCAN_TAG, buf) {
             Some(payload) => self.decode_orc_scan(payload, ctx, proto_converter),
             None => self.ballista.try_decode(buf, inputs, ctx, proto_converter),
@@ -94,6 +107,10 @@ impl PhysicalExtensionCodec for MedallionPhysicalCodec {
         if let Some(sink) = node.downcast_ref::<MySqlSinkExec>() {
             // the input is encoded by datafusion-proto as the extension node's child
             tagged(MYSQL_SINK_TAG, &sink.to_bytes()?, buf);
+            return Ok(());
+        }
+        if let Some(sink) = node.downcast_ref::<ParquetPartsSinkExec>() {
+            tagged(PARQUET_PARTS_SINK_TAG, sink.dir().as_bytes(), buf);
             return Ok(());
         }
         match orc_scan(node.as_ref()) {

@@ -11,11 +11,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::RecordBatch;
-use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::TableReference;
+use datafusion::datasource::provider_as_source;
+use datafusion::logical_expr::LogicalPlanBuilder;
+use datafusion::logical_expr::dml::InsertOp;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::DataFrame;
 
 use super::file_merge::add_kept_rows;
+use super::parquet_parts::{ParquetPartsTable, keep_only_parts, reported_parts};
 use super::{GoldSink, GoldTable, Merge};
 use crate::error::{Error, Result};
 use crate::run_record::RunRecord;
@@ -92,12 +97,26 @@ impl GoldSink for FileSink {
 
     async fn write_table(&mut self, table: GoldTable<'_>, df: DataFrame) -> Result<u64> {
         let dir = self.staging_dir()?.join(table.name);
-        let path = format!("{}/", dir.display());
-        let schema = Arc::new(df.schema().as_arrow().clone());
-        let batches = df
-            .write_parquet(&path, DataFrameWriteOptions::new(), None)
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        // one part file per partition, written by the task that computes it
+        let parts = ParquetPartsTable::new(dir.display().to_string(), Arc::clone(&schema));
+        let context = format!("writing Gold table {}", table.name);
+        let (state, plan) = df.into_parts();
+        let plan = LogicalPlanBuilder::insert_into(
+            plan,
+            TableReference::bare(format!("gold_{}", table.name)),
+            provider_as_source(Arc::new(parts)),
+            InsertOp::Append,
+        )
+        .and_then(|builder| builder.build())
+        .map_err(|e| Error::engine(context.clone(), e))?;
+        let batches = DataFrame::new(state, plan)
+            .collect()
             .await
-            .map_err(|e| Error::engine(format!("writing Gold table {}", table.name), e))?;
+            .map_err(|e| Error::engine(context, e))?;
+        // only the parts of the attempts the result counts
+        keep_only_parts(&dir, &reported_parts(&batches))
+            .map_err(|e| Error::io("cleaning", &dir, e))?;
         let rows = super::rows_in(&batches);
         if rows == 0 {
             // An empty result writes no file: write one with the schema, so readers see an empty

@@ -6,6 +6,7 @@ mod file;
 mod file_merge;
 mod merge;
 mod mysql;
+mod parquet_parts;
 mod run_lock;
 
 use async_trait::async_trait;
@@ -20,6 +21,7 @@ pub use mysql::{
     RowEncoder, RowFormat, RunNames, SinkTarget, TableDdl, TableLayout, TaskPart, count_schema,
     refuses_local_infile, run_key,
 };
+pub use parquet_parts::{ParquetPartsSinkExec, ParquetPartsTable};
 pub use run_lock::{RunLock, lock_file, lock_file_path};
 
 use crate::error::{Error, Result};
