@@ -173,7 +173,8 @@ def index_used(query):
     """The "index used" cell of an API query: yes, or why not and what forcing the index gave."""
     if query["uses_index"]:
         return "yes"
-    cell = f"no: table scan of ~{max(query.get('rows_examined') or [0])} rows"
+    examined = [n for n in query.get("rows_examined") or [] if n is not None]
+    cell = f"no: table scan of ~{max(examined)} rows" if examined else "**no**"
     forced = query.get("forced")
     if forced:
         keys = ", ".join(str(k) for k in forced["keys"])
