@@ -43,6 +43,17 @@ fn orc_scan(plan: &dyn ExecutionPlan) -> Option<&FileScanConfig> {
         .map(|_| config)
 }
 
+/// The one decoded child of a sink node named `node`.
+fn single_input(node: &str, inputs: &[Arc<dyn ExecutionPlan>]) -> Result<Arc<dyn ExecutionPlan>> {
+    match inputs {
+        [input] => Ok(Arc::clone(input)),
+        _ => Err(DataFusionError::Internal(format!(
+            "{node} takes one input, found {}",
+            inputs.len()
+        ))),
+    }
+}
+
 impl MedallionPhysicalCodec {
     fn decode_orc_scan(
         &self,
@@ -69,28 +80,12 @@ impl PhysicalExtensionCodec for MedallionPhysicalCodec {
         proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         if let Some(payload) = untag(MYSQL_SINK_TAG, buf) {
-            let [input] = inputs else {
-                return Err(DataFusionError::Internal(format!(
-                    "MySqlSinkExec takes one input, found {}",
-                    inputs.len()
-                )));
-            };
-            return Ok(Arc::new(MySqlSinkExec::from_bytes(
-                payload,
-                Arc::clone(input),
-            )?));
+            let input = single_input("MySqlSinkExec", inputs)?;
+            return Ok(Arc::new(MySqlSinkExec::from_bytes(payload, input)?));
         }
         if let Some(payload) = untag(PARQUET_PARTS_SINK_TAG, buf) {
-            let [input] = inputs else {
-                return Err(DataFusionError::Internal(format!(
-                    "ParquetPartsSinkExec takes one input, found {}",
-                    inputs.len()
-                )));
-            };
-            return Ok(Arc::new(ParquetPartsSinkExec::new(
-                utf8(payload)?,
-                Arc::clone(input),
-            )));
+            let input = single_input("ParquetPartsSinkExec", inputs)?;
+            return Ok(Arc::new(ParquetPartsSinkExec::new(utf8(payload)?, input)));
         }
         match untag(ORC_SCAN_TAG, buf) {
             Some(payload) => self.decode_orc_scan(payload, ctx, proto_converter),
