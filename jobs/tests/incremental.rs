@@ -10,20 +10,14 @@
 
 mod common;
 
-use std::fs::{self, File};
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray,
-};
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
-use medallion_jobs::medical::schema::vitals_schema;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Row, Value};
 
+use common::medical_lake::{Reading, reading, write_vitals};
 use common::mysql_db::TestDb;
 use common::{Accident, Format, GOLD_TABLES, Gold, Val, assert_success, write_lake};
 
@@ -414,53 +408,9 @@ fn since_is_refused_for_a_job_without_incremental_tables_and_when_malformed() {
 // Per-period runs of daily-aggregations
 // ---------------------------------------------------------------------------------------------
 
-/// Microseconds since the epoch of `YYYY-MM-DD HH:MM`.
-fn micros(ts: &str) -> i64 {
-    chrono::NaiveDateTime::parse_from_str(ts, "%Y-%m-%d %H:%M")
-        .unwrap()
-        .and_utc()
-        .timestamp_micros()
-}
-
-/// Writes the Silver `vitals` table: (patient, `YYYY-MM-DD HH:MM`, SpO2, temperature) readings,
-/// heart rate 80, breathing 16.
-fn write_vitals(lake: &Path, rows: &[(&str, String, f64, f64)]) {
-    let n = rows.len();
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from(
-            rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-        )),
-        Arc::new(StringArray::from(
-            rows.iter()
-                .map(|r| format!("D-{}", r.0))
-                .collect::<Vec<_>>(),
-        )),
-        Arc::new(TimestampMicrosecondArray::from(
-            rows.iter().map(|r| micros(&r.1)).collect::<Vec<_>>(),
-        )),
-        Arc::new(Float64Array::from(
-            rows.iter().map(|r| Some(r.2)).collect::<Vec<_>>(),
-        )),
-        Arc::new(Int32Array::from(vec![Some(80); n])),
-        Arc::new(Float64Array::from(
-            rows.iter().map(|r| Some(r.3)).collect::<Vec<_>>(),
-        )),
-        Arc::new(Int32Array::from(vec![Some(16); n])),
-        Arc::new(Int32Array::from(vec![Some(10); n])),
-        Arc::new(Float64Array::from(vec![Some(0.9); n])),
-    ];
-    let batch = RecordBatch::try_new(vitals_schema(), columns).unwrap();
-    let dir = lake.join("vitals");
-    fs::create_dir_all(&dir).unwrap();
-    let file = File::create(dir.join("part-00000.parquet")).unwrap();
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
-}
-
 /// Readings of two patients on 2024-03-04, 05 and 06 and 2024-04-01: every hour, SpO2 and
 /// temperature varying with the hour and the day.
-fn vitals_rows() -> Vec<(&'static str, String, f64, f64)> {
+fn vitals_rows() -> Vec<Reading> {
     let mut rows = Vec::new();
     for (d, day) in ["2024-03-04", "2024-03-05", "2024-03-06", "2024-04-01"]
         .iter()
@@ -470,7 +420,7 @@ fn vitals_rows() -> Vec<(&'static str, String, f64, f64)> {
             for hour in 0..24 {
                 let spo2 = 85.0 + ((hour + d * 3 + p * 5) % 14) as f64;
                 let temp = 36.5 + ((hour + d + p) % 4) as f64 * 0.6;
-                rows.push((*patient, format!("{day} {hour:02}:00"), spo2, temp));
+                rows.push(reading(patient, &format!("{day} {hour:02}:00"), spo2, temp));
             }
         }
     }
