@@ -40,7 +40,7 @@ ORDER BY period_value;
 
 -- name: security_ranking
 -- /security: the state ranking (state rows have city NULL).
--- index: idx_hotspot_rank
+-- index: idx_security_ranking
 SELECT state, accident_count, severity_avg, accident_rate_per_100k, danger_index, hotspot_rank
 FROM kpis_security
 WHERE hotspot_rank <= 20 AND city IS NULL

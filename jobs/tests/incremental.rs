@@ -350,11 +350,24 @@ async fn incremental_runs_equal_a_full_run_in_parquet_and_mysql() {
     };
     assert_eq!(
         index_columns(&inc_db, "hotspots", "idx_hotspots_api").await,
-        pairs(&[("danger_score", "D"), ("state", "A"), ("city", "A")])
+        pairs(&[
+            ("danger_score", "D"),
+            ("state", "A"),
+            ("city", "A"),
+            ("latitude", "A"),
+            ("longitude", "A"),
+            ("accident_count", "A"),
+            ("severity_avg", "A"),
+            ("radius_miles", "A"),
+        ])
     );
     assert_eq!(
         index_columns(&inc_db, "kpis_security", "idx_security_api").await,
         pairs(&[("danger_index", "D"), ("state", "A")])
+    );
+    assert_eq!(
+        index_columns(&inc_db, "kpis_security", "idx_security_ranking").await,
+        pairs(&[("city", "A"), ("hotspot_rank", "A")])
     );
     assert_eq!(
         index_columns(&inc_db, "kpis_temporal", "idx_temporal_api").await,

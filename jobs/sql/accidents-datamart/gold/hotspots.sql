@@ -3,8 +3,9 @@
 -- medallion: index idx_location = state, city
 -- medallion: index idx_coordinates = latitude, longitude
 -- medallion: index idx_danger_score = danger_score DESC
--- API index of seed 002 (/hotspots, the most dangerous first):
--- medallion: index idx_hotspots_api = danger_score DESC, state, city
+-- API index of seed 002 (/hotspots, the most dangerous first), extended to cover the columns the
+-- endpoint returns, so its top-N reads only the index:
+-- medallion: index idx_hotspots_api = danger_score DESC, state, city, latitude, longitude, accident_count, severity_avg, radius_miles
 WITH located AS (
     SELECT state, city, severity, start_lat, start_lng,
            (floor(start_lat * 10) + 0.5) / 10 AS latitude,

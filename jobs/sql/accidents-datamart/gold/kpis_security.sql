@@ -4,6 +4,8 @@
 -- medallion: index idx_state = state
 -- medallion: index idx_danger_index = danger_index DESC
 -- medallion: index idx_hotspot_rank = hotspot_rank
+-- /security ranking: the state rows (city NULL) and the city rows are ranked separately
+-- medallion: index idx_security_ranking = city, hotspot_rank
 -- API index of seed 002 (/security rankings):
 -- medallion: index idx_security_api = danger_index DESC, state
 WITH by_city AS (
