@@ -11,6 +11,8 @@ mod run_lock;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, RecordBatch, UInt64Array};
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::dml::InsertOp;
 use datafusion::prelude::DataFrame;
 
 pub use file::FileSink;
@@ -110,6 +112,22 @@ pub fn open_sink(url: &str) -> Result<Box<dyn GoldSink>> {
         None if url.is_empty() => Err(Error::invalid("--sink", "empty")),
         None => Ok(Box::new(FileSink::new(url))),
     }
+}
+
+/// The error of reading a sink's write-only staging table, `what` (e.g. "MySQL staging table t").
+fn write_only(what: &str) -> DataFusionError {
+    DataFusionError::NotImplemented(format!("{what} can only be written"))
+}
+
+/// Refuses any `INSERT` but an append into a sink's staging tables, `what` (e.g. "MySQL staging
+/// tables").
+fn append_only(what: &str, insert_op: InsertOp) -> Result<(), DataFusionError> {
+    if insert_op == InsertOp::Append {
+        return Ok(());
+    }
+    Err(DataFusionError::NotImplemented(format!(
+        "{what} only support INSERT (append), not {insert_op}"
+    )))
 }
 
 /// Rows written, from the `count` column of a DataFusion writer's (or the MySQL sink operator's)

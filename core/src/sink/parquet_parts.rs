@@ -131,8 +131,8 @@ impl TableProvider for ParquetPartsTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        Err(DataFusionError::NotImplemented(format!(
-            "Gold staging folder {} can only be written",
+        Err(super::write_only(&format!(
+            "Gold staging folder {}",
             self.dir
         )))
     }
@@ -143,11 +143,7 @@ impl TableProvider for ParquetPartsTable {
         input: Arc<dyn ExecutionPlan>,
         insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        if insert_op != InsertOp::Append {
-            return Err(DataFusionError::NotImplemented(format!(
-                "Gold staging folders only support INSERT (append), not {insert_op}"
-            )));
-        }
+        super::append_only("Gold staging folders", insert_op)?;
         Ok(Arc::new(ParquetPartsSinkExec::new(self.dir.clone(), input)))
     }
 }

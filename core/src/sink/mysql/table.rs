@@ -102,8 +102,8 @@ impl TableProvider for MySqlTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        Err(DataFusionError::NotImplemented(format!(
-            "MySQL staging table {} can only be written",
+        Err(crate::sink::write_only(&format!(
+            "MySQL staging table {}",
             self.target.table
         )))
     }
@@ -114,11 +114,7 @@ impl TableProvider for MySqlTable {
         input: Arc<dyn ExecutionPlan>,
         insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        if insert_op != InsertOp::Append {
-            return Err(DataFusionError::NotImplemented(format!(
-                "MySQL staging tables only support INSERT (append), not {insert_op}"
-            )));
-        }
+        crate::sink::append_only("MySQL staging tables", insert_op)?;
         Ok(Arc::new(MySqlSinkExec::try_new(
             self.target_arc(),
             Arc::clone(&self.schema),
