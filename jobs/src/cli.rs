@@ -170,6 +170,13 @@ pub struct RunArgs {
     /// in resource_limits.yaml, else 16].
     #[arg(long)]
     pub parallelism: Option<usize>,
+    /// How many of the run's queries (its Gold tables and the quality measure, which are
+    /// independent) run at once, like dbt's threads. One query at a time already keeps every core
+    /// busy embedded and on a cluster whose task slots match `--parallelism`; more helps a cluster
+    /// with more slots than a query's partitions.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -197,7 +204,9 @@ pub struct SubmitArgs {
     #[arg(long, env = "MEDALLION_SCHEDULER", default_value = DEFAULT_SCHEDULER)]
     pub scheduler: String,
     /// Cancel a Ballista job (one per Gold table) still unfinished after this many seconds, which
-    /// fails the run and leaves the published Gold as it was; 0 waits forever.
+    /// fails the run and leaves the published Gold as it was; the client stops waiting for the
+    /// table 30 s later in any case (a job that lost an executor may never report its end); 0
+    /// waits forever.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     pub job_timeout: u64,
     /// The job, lake, sink and parameters, as for `run`.
@@ -214,6 +223,10 @@ pub struct StatusArgs {
     #[arg(long, env = "MEDALLION_SCHEDULER", default_value = DEFAULT_SCHEDULER)]
     pub scheduler: String,
 }
+
+/// How much longer than `--job-timeout` the client waits for a Gold table (the run request's
+/// `query_timeout`).
+const QUERY_TIMEOUT_GRACE: Duration = Duration::from_secs(30);
 
 /// Rows of generated sample data when `run` finds no lake.
 const SAMPLE_ROWS: &str = "100000";
@@ -417,6 +430,10 @@ async fn run(args: RunArgs, scheduler: Option<&str>, job_timeout: Option<Duratio
         params,
         mode: args.options.mode().to_string(),
         progress,
+        concurrency: usize::from(args.concurrency),
+        // past the job timeout the tracker cancels the job, which then fails the query; the
+        // client stops waiting a little later in any case
+        query_timeout: job_timeout.map(|limit| limit + QUERY_TIMEOUT_GRACE),
     };
     let lock_wait = Duration::from_secs(args.lock_wait);
     let outcome = run_job_waiting(&ctx, &job, &request, sink.as_mut(), lock_wait).await;

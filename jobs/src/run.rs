@@ -9,6 +9,9 @@ use chrono::Utc;
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Int64Type;
 use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
 use indicatif::{ProgressBar, ProgressStyle};
 use medallion_core::error::first_line;
 use medallion_core::lake::{self, LakeTable};
@@ -18,7 +21,7 @@ use medallion_core::table_options::{Incremental, TableOptions};
 use medallion_core::{Error, Result};
 use tracing::{Instrument, info, warn};
 
-use crate::plan::{JobPlan, Params, QualityRule};
+use crate::plan::{GoldQuery, JobPlan, Params, QualityRule};
 use crate::reference::register_reference;
 
 /// What to run and where.
@@ -32,6 +35,11 @@ pub struct RunRequest {
     pub mode: String,
     /// Show a progress bar.
     pub progress: bool,
+    /// How many of the run's queries (Gold tables, the quality measure) run at once.
+    pub concurrency: usize,
+    /// How long the client waits for a Gold table before failing the run: a cluster run's last
+    /// resort when a Ballista job that lost an executor never reports its end (`None`: forever).
+    pub query_timeout: Option<Duration>,
 }
 
 /// Silver row counts and completeness measured during a run.
@@ -150,24 +158,21 @@ async fn measure_quality(ctx: &SessionContext, rule: &QualityRule) -> Result<Qua
         })
         .collect::<Vec<_>>()
         .join(" + ");
-    let read = single_i64(
+    // one query, so one lake scan job per input on a cluster
+    let counts = single_i64(
         ctx,
         &format!(
-            "SELECT CAST(COUNT(*) AS BIGINT), {non_null} FROM {}",
-            rule.input
+            "SELECT * FROM (SELECT CAST(COUNT(*) AS BIGINT) AS rows_read, {non_null} AS non_null \
+             FROM {}) CROSS JOIN (SELECT CAST(COUNT(*) AS BIGINT) AS accepted FROM {})",
+            rule.input, rule.accepted
         ),
-        "measuring Silver completeness",
+        "measuring Silver completeness and counting accepted rows",
     )
     .await?;
-    let accepted = single_i64(
-        ctx,
-        &format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {}", rule.accepted),
-        "counting accepted rows",
-    )
-    .await?;
-    let rows_read = read.first().copied().flatten().unwrap_or(0).max(0) as u64;
-    let non_null = read.get(1).copied().flatten().unwrap_or(0).max(0) as f64;
-    let accepted = accepted.first().copied().flatten().unwrap_or(0).max(0) as u64;
+    let count = |i: usize| counts.get(i).copied().flatten().unwrap_or(0).max(0);
+    let rows_read = count(0) as u64;
+    let non_null = count(1) as f64;
+    let accepted = count(2) as u64;
     let cells = rows_read as f64 * columns.len() as f64;
     let score = match &rule.score {
         Some(view) => {
@@ -229,55 +234,147 @@ pub fn merge_for(options: &TableOptions, job: &JobPlan, request: &RunRequest) ->
     Merge::Replace
 }
 
-/// Writes every Gold table of `job` into the sink's staging area and measures quality.
+/// What one unit of a run's work produced.
+enum Staged {
+    /// The Silver input's quality.
+    Quality(Quality),
+    /// A Gold table written into staging, with its rows.
+    Table(String, u64),
+}
+
+/// Writes Gold table `gold` into the sink's staging area; returns its rows.
+async fn write_table(
+    ctx: &SessionContext,
+    job: &JobPlan,
+    request: &RunRequest,
+    sink: &dyn GoldSink,
+    gold: &GoldQuery,
+) -> Result<u64> {
+    let started = Instant::now();
+    let sql = request
+        .params
+        .substitute(gold.query.sql)
+        .map_err(|e| Error::invalid(format!("Gold table {}", gold.query.name), e))?;
+    let df = ctx
+        .sql(&sql)
+        .await
+        .map_err(|e| Error::engine(format!("planning Gold table {}", gold.query.name), e))?;
+    let table = GoldTable {
+        name: &gold.query.name,
+        options: &gold.options,
+    };
+    let merge = merge_for(&gold.options, job, request);
+    let rows = within(
+        request.query_timeout,
+        sink.write_merged(table, df, &merge),
+        |limit| Error::JobFailed {
+            job: job.name.clone(),
+            message: format!(
+                "Gold table {} did not finish within {limit:?}",
+                gold.query.name
+            ),
+        },
+    )
+    .await?;
+    info!(
+        table = %gold.query.name,
+        rows,
+        seconds = started.elapsed().as_secs_f64(),
+        "Gold table staged"
+    );
+    Ok(rows)
+}
+
+/// `work`'s result, or `overdue(limit)` when `limit` passes first.
+async fn within<T>(
+    limit: Option<Duration>,
+    work: impl Future<Output = Result<T>>,
+    overdue: impl FnOnce(Duration) -> Error,
+) -> Result<T> {
+    let Some(limit) = limit else {
+        return work.await;
+    };
+    tokio::time::timeout(limit, work)
+        .await
+        .unwrap_or_else(|_| Err(overdue(limit)))
+}
+
+/// Runs `tasks`, at most `limit` at a time, and returns their results in completion order.
+/// After the first failure no other task starts and the running ones are awaited, not dropped:
+/// a dropped query's Ballista job would go on writing into the staging area after the run has
+/// cleaned it up. The first error is returned.
+async fn run_limited<'a, T>(tasks: Vec<BoxFuture<'a, Result<T>>>, limit: usize) -> Result<Vec<T>> {
+    let mut waiting = tasks.into_iter();
+    let mut running = FuturesUnordered::new();
+    let mut done = Vec::new();
+    let mut failure = None;
+    loop {
+        while failure.is_none() && running.len() < limit.max(1) {
+            match waiting.next() {
+                Some(task) => running.push(task),
+                None => break,
+            }
+        }
+        match running.next().await {
+            Some(Ok(value)) => done.push(value),
+            Some(Err(e)) => {
+                failure.get_or_insert(e);
+            }
+            None => break,
+        }
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(done),
+    }
+}
+
+/// Writes every Gold table of `job` into the sink's staging area and measures quality, running
+/// up to `request.concurrency` of these queries at once.
 async fn write_gold(
     ctx: &SessionContext,
     job: &JobPlan,
     request: &RunRequest,
-    sink: &mut dyn GoldSink,
+    sink: &dyn GoldSink,
     record: &mut RunRecord,
 ) -> Result<()> {
+    let bar = progress_bar(request.progress, job.gold.len());
+    let mut tasks: Vec<BoxFuture<'_, Result<Staged>>> = Vec::with_capacity(job.gold.len() + 1);
     if let Some(rule) = &job.quality {
-        let quality = measure_quality(ctx, rule).await?;
-        record.rows_read = quality.rows_read;
-        record.rows_rejected = quality.rows_rejected;
-        record.data_quality_score = quality.completeness_pct;
-        if quality.rows_rejected > 0 {
-            warn!(
-                rejected = quality.rows_rejected,
-                read = quality.rows_read,
-                "Silver rows rejected by the acceptance rules"
-            );
+        tasks.push(Box::pin(async move {
+            measure_quality(ctx, rule).await.map(Staged::Quality)
+        }));
+    }
+    for gold in &job.gold {
+        let bar = bar.clone();
+        tasks.push(Box::pin(async move {
+            bar.set_message(gold.query.name.clone());
+            let rows = write_table(ctx, job, request, sink, gold).await?;
+            bar.inc(1);
+            Ok(Staged::Table(gold.query.name.clone(), rows))
+        }));
+    }
+    let outcome = run_limited(tasks, request.concurrency).await;
+    bar.finish_and_clear();
+    for staged in outcome? {
+        match staged {
+            Staged::Table(name, rows) => {
+                record.rows_written.insert(name, rows);
+            }
+            Staged::Quality(quality) => {
+                record.rows_read = quality.rows_read;
+                record.rows_rejected = quality.rows_rejected;
+                record.data_quality_score = quality.completeness_pct;
+                if quality.rows_rejected > 0 {
+                    warn!(
+                        rejected = quality.rows_rejected,
+                        read = quality.rows_read,
+                        "Silver rows rejected by the acceptance rules"
+                    );
+                }
+            }
         }
     }
-    let bar = progress_bar(request.progress, job.gold.len());
-    for gold in &job.gold {
-        bar.set_message(gold.query.name.clone());
-        let started = Instant::now();
-        let sql = request
-            .params
-            .substitute(gold.query.sql)
-            .map_err(|e| Error::invalid(format!("Gold table {}", gold.query.name), e))?;
-        let df = ctx
-            .sql(&sql)
-            .await
-            .map_err(|e| Error::engine(format!("planning Gold table {}", gold.query.name), e))?;
-        let table = GoldTable {
-            name: &gold.query.name,
-            options: &gold.options,
-        };
-        let merge = merge_for(&gold.options, job, request);
-        let rows = sink.write_merged(table, df, &merge).await?;
-        info!(
-            table = %gold.query.name,
-            rows,
-            seconds = started.elapsed().as_secs_f64(),
-            "Gold table staged"
-        );
-        record.rows_written.insert(gold.query.name.clone(), rows);
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
     Ok(())
 }
 
@@ -356,7 +453,7 @@ async fn run_locked(
         error: None,
     };
     sink.prepare(&run_id).await?;
-    let outcome = match write_gold(ctx, job, request, sink, &mut record).await {
+    let outcome = match write_gold(ctx, job, request, &*sink, &mut record).await {
         Ok(()) => match inputs_unchanged(ctx, job, inputs).await {
             Ok(()) => sink.publish().await,
             Err(e) => Err(e),
@@ -455,5 +552,102 @@ async fn clean_up_failed_run(sink: &mut dyn GoldSink, record: &RunRecord) {
             return;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Tasks that sleep `millis[i]`, fail where `fails[i]`, and count how many run at once.
+    fn tasks<'a>(
+        millis: &'a [u64],
+        fails: &'a [bool],
+        running: &'a Arc<AtomicUsize>,
+        peak: &'a Arc<AtomicUsize>,
+        started: &'a Arc<AtomicUsize>,
+    ) -> Vec<BoxFuture<'a, Result<usize>>> {
+        millis
+            .iter()
+            .zip(fails)
+            .enumerate()
+            .map(|(i, (&ms, &fail))| {
+                Box::pin(async move {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    match fail {
+                        true => Err(Error::invalid(format!("task {i}"), "failed")),
+                        false => Ok(i),
+                    }
+                }) as BoxFuture<'a, Result<usize>>
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn at_most_limit_tasks_run_at_once_and_all_results_come_back() {
+        let (running, peak, started) = Default::default();
+        let millis = [30, 10, 20, 10, 5];
+        let fails = [false; 5];
+        let mut done = run_limited(tasks(&millis, &fails, &running, &peak, &started), 2)
+            .await
+            .unwrap();
+        done.sort();
+        assert_eq!(done, [0, 1, 2, 3, 4]);
+        assert_eq!(peak.load(Ordering::SeqCst), 2);
+
+        let (running, peak, started) = Default::default();
+        run_limited(tasks(&millis, &fails, &running, &peak, &started), 1)
+            .await
+            .unwrap();
+        assert_eq!(peak.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn work_past_its_time_limit_fails_the_run() {
+        let overdue = |limit| Error::JobFailed {
+            job: "j".into(),
+            message: format!("Gold table t did not finish within {limit:?}"),
+        };
+        let slow = async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok(1)
+        };
+        let err = within(Some(Duration::from_millis(20)), slow, overdue)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "job 'j' failed: Gold table t did not finish within 20ms"
+        );
+        let quick = async { Ok(2) };
+        assert_eq!(
+            within(Some(Duration::from_secs(5)), quick, overdue)
+                .await
+                .unwrap(),
+            2
+        );
+        let unlimited = async { Ok(3) };
+        assert_eq!(within(None, unlimited, overdue).await.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn after_a_failure_nothing_starts_and_the_running_tasks_finish() {
+        let (running, peak, started) = Default::default();
+        // task 0 fails at once while task 1 (slow) runs; tasks 2 and 3 never start
+        let millis = [1, 50, 1, 1];
+        let fails = [true, false, false, true];
+        let err = run_limited(tasks(&millis, &fails, &running, &peak, &started), 2)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("task 0"), "{err}");
+        assert_eq!(started.load(Ordering::SeqCst), 2);
+        assert_eq!(running.load(Ordering::SeqCst), 0, "task 1 ran to its end");
     }
 }

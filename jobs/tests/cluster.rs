@@ -321,8 +321,9 @@ fn snapshot(gold: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 // ---------------------------------------------------------------------------------------------
 // Tests
 
-/// A cluster run gives the same Gold as an embedded run, for a Parquet and an ORC lake; the job ids
-/// it prints are known to `medallion status`.
+/// A cluster run gives the same Gold as an embedded run, for a Parquet and an ORC lake (the ORC run
+/// with three Gold tables' jobs at once, `--concurrency 3`); the job ids it prints are known to
+/// `medallion status`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submit_gives_the_embedded_gold_for_parquet_and_orc_lakes() {
     let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
@@ -335,7 +336,12 @@ async fn submit_gives_the_embedded_gold_for_parquet_and_orc_lakes() {
         let embedded = work.path().join(format!("gold-embedded-{format}"));
         run_embedded(work.path(), lake, &embedded, &[]).assert_ok("embedded run");
         let clustered = work.path().join(format!("gold-cluster-{format}"));
-        let submitted = submit(&cluster, work.path(), lake, &clustered);
+        let mut args = submit_args(&cluster, lake, &clustered);
+        if format == "orc" {
+            args.extend(["--concurrency".to_string(), "3".to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let submitted = medallion(work.path(), &args, &[]);
         if submitted.code != Some(0) {
             panic!(
                 "submit ({format}) failed\nstderr:\n{}\n{}",

@@ -94,6 +94,7 @@ fn exit_2_bad_flag() {
         vec!["run", "accidents-datamart", "--no-such-flag"],
         vec!["sql", "--format", "xml", "SELECT 1"],
         vec!["runs", "--limit", "many"],
+        vec!["run", "accidents-datamart", "--concurrency", "0"],
     ] {
         let output = medallion(&args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");

@@ -353,9 +353,9 @@ async fn private_conn(server: &PrivateMariaDb) -> mysql_async::Conn {
         .unwrap()
 }
 
-/// The server killed while the run loads Gold tables, restarted a few seconds later: the run
-/// fails; once the server is back, its staging tables are dropped and its failure recorded; the
-/// previously published tables are unchanged.
+/// The server killed while the run loads Gold tables (three at once, `--concurrency 3`), restarted
+/// a few seconds later: the run fails; once the server is back, its staging tables are dropped and
+/// its failure recorded; the previously published tables are unchanged.
 #[tokio::test]
 async fn mysql_killed_during_the_load_leaves_gold_untouched() {
     let root = tempfile::tempdir().unwrap();
@@ -391,7 +391,9 @@ async fn mysql_killed_during_the_load_leaves_gold_untouched() {
     let (tx, rx) = mpsc::channel::<()>();
     let output = std::thread::scope(|scope| {
         let handle = scope.spawn(|| {
-            run_watching(datamart(&lake, &sink), |line| {
+            let mut run = datamart(&lake, &sink);
+            run.args(["--concurrency", "3"]);
+            run_watching(run, |line| {
                 if line.contains("Gold table staged") {
                     let _ = tx.send(());
                     true

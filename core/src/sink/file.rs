@@ -21,6 +21,7 @@ use datafusion::prelude::DataFrame;
 
 use super::file_merge::add_kept_rows;
 use super::parquet_parts::{ParquetPartsTable, keep_only_parts, reported_parts};
+use super::staged::StagedTables;
 use super::{GoldSink, GoldTable, Merge};
 use crate::error::{Error, Result};
 use crate::run_record::RunRecord;
@@ -30,7 +31,7 @@ use crate::run_record::RunRecord;
 pub struct FileSink {
     root: PathBuf,
     run_id: Option<String>,
-    staged: Vec<String>,
+    staged: StagedTables,
 }
 
 impl FileSink {
@@ -39,7 +40,7 @@ impl FileSink {
         Self {
             root: root.into(),
             run_id: None,
-            staged: Vec::new(),
+            staged: StagedTables::default(),
         }
     }
 
@@ -95,7 +96,7 @@ impl GoldSink for FileSink {
         fs::create_dir_all(&staging).map_err(|e| Error::io("creating", &staging, e))
     }
 
-    async fn write_table(&mut self, table: GoldTable<'_>, df: DataFrame) -> Result<u64> {
+    async fn write_table(&self, table: GoldTable<'_>, df: DataFrame) -> Result<u64> {
         let dir = self.staging_dir()?.join(table.name);
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         // one part file per partition, written by the task that computes it
@@ -124,12 +125,12 @@ impl GoldSink for FileSink {
             fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
             write_parquet_file(&dir.join("part-0.parquet"), &RecordBatch::new_empty(schema))?;
         }
-        self.staged.push(table.name.to_string());
+        self.staged.add(table.name);
         Ok(rows)
     }
 
     async fn write_merged(
-        &mut self,
+        &self,
         table: GoldTable<'_>,
         df: DataFrame,
         merge: &Merge,
@@ -158,7 +159,7 @@ impl GoldSink for FileSink {
         let replaced = self.replaced_dir()?;
         fs::create_dir_all(&replaced).map_err(|e| Error::io("creating", &replaced, e))?;
         let mut done = Vec::new();
-        for table in &self.staged {
+        for table in &self.staged.list() {
             let published = self.root.join(table);
             let outcome = (|| {
                 if published.exists() {
@@ -221,7 +222,7 @@ mod tests {
         sink.prepare("r1").await.unwrap();
         fs::create_dir_all(root.path().join(".staging-r1/t")).unwrap();
         fs::write(root.path().join(".staging-r1/t/new.parquet"), b"new").unwrap();
-        sink.staged.push("t".into());
+        sink.staged.add("t");
         sink.abort().await.unwrap();
         assert!(root.path().join("t/old.parquet").exists());
         assert!(!root.path().join(".staging-r1").exists());
@@ -230,7 +231,7 @@ mod tests {
         sink.prepare("r2").await.unwrap();
         fs::create_dir_all(root.path().join(".staging-r2/t")).unwrap();
         fs::write(root.path().join(".staging-r2/t/new.parquet"), b"new").unwrap();
-        sink.staged.push("t".into());
+        sink.staged.add("t");
         sink.publish().await.unwrap();
         assert!(root.path().join("t/new.parquet").exists());
         assert!(!root.path().join("t/old.parquet").exists());

@@ -8,6 +8,7 @@ mod merge;
 mod mysql;
 mod parquet_parts;
 mod run_lock;
+mod staged;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, RecordBatch, UInt64Array};
@@ -48,14 +49,15 @@ pub trait GoldSink: Send + Sync {
     /// Checks the destination and creates the run's staging area.
     async fn prepare(&mut self, run_id: &str) -> Result<()>;
 
-    /// Writes `df` as Gold table `table` into staging; returns the rows written.
-    async fn write_table(&mut self, table: GoldTable<'_>, df: DataFrame) -> Result<u64>;
+    /// Writes `df` as Gold table `table` into staging; returns the rows written. Several tables
+    /// may be written at once (a run computes independent Gold tables concurrently).
+    async fn write_table(&self, table: GoldTable<'_>, df: DataFrame) -> Result<u64>;
 
     /// Writes `df` as Gold table `table` into staging, to be combined with the published table as
     /// `merge` says when the run is published (see [`Merge`]); returns the rows the run wrote. The
     /// default handles [`Merge::Replace`] only.
     async fn write_merged(
-        &mut self,
+        &self,
         table: GoldTable<'_>,
         df: DataFrame,
         merge: &Merge,

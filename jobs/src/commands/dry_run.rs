@@ -83,6 +83,8 @@ pub async fn dry_run(
         params: params.clone(),
         mode: "full".to_string(),
         progress: false,
+        concurrency: 1,
+        query_timeout: None,
     };
     let tables = prepare_inputs(&ctx, job, &request).await?;
     let inputs = tables

@@ -129,6 +129,8 @@ async fn explain_job(args: &ExplainArgs, job: JobPlan) -> Result<()> {
         params: params.clone(),
         mode: "full".to_string(),
         progress: false,
+        concurrency: 1,
+        query_timeout: None,
     };
     prepare_inputs(&ctx, &job, &request).await?;
     for gold in &job.gold {

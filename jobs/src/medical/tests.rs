@@ -18,6 +18,8 @@ async fn run_plan(job: &str, lake: &std::path::Path, params: Params) -> Vec<(Str
         params,
         mode: "full".into(),
         progress: false,
+        concurrency: 1,
+        query_timeout: None,
     };
     prepare_inputs(&ctx, &plan, &request).await.unwrap();
     let mut out = Vec::new();

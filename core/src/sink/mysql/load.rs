@@ -314,8 +314,15 @@ struct Finish {
 }
 
 impl Finish {
-    /// Adds the secondary indexes and records `rows` in the table comment, in one `ALTER`.
-    async fn run(self, mut conn: Conn, rows: u64) -> Result<u64, DataFusionError> {
+    /// Adds the secondary indexes and records `rows` in the table comment, in one `ALTER`;
+    /// `loading` is how long the rows took to go in, for the log.
+    async fn run(
+        self,
+        mut conn: Conn,
+        rows: u64,
+        loading: std::time::Duration,
+    ) -> Result<u64, DataFusionError> {
+        let indexing = std::time::Instant::now();
         let comment = format!("COMMENT = '{ROWS_COMMENT}{rows}'");
         let sql = match self.add_indexes {
             Some(add) => format!("{add}, {comment}"),
@@ -324,6 +331,13 @@ impl Finish {
         conn.query_drop(sql)
             .await
             .map_err(|e| failed(&self.table, "indexing", e))?;
+        info!(
+            table = %self.table,
+            rows,
+            load_seconds = loading.as_secs_f64(),
+            index_seconds = indexing.elapsed().as_secs_f64(),
+            "MySQL table loaded and indexed"
+        );
         if let Err(e) = conn.disconnect().await {
             debug!(table = %self.table, error = %e, "closing the MySQL connection");
         }
@@ -337,13 +351,14 @@ async fn load_infile(
     sql: String,
     finish: Finish,
 ) -> Result<u64, DataFusionError> {
+    let started = std::time::Instant::now();
     conn.set_infile_handler(async move { Ok(channel_stream(receiver)) });
     conn.query_drop(sql)
         .await
         .map_err(|e| failed(&finish.table, "loading", e))?;
     let rows = conn.affected_rows();
     check_warnings(&mut conn, &finish.table).await?;
-    finish.run(conn, rows).await
+    finish.run(conn, rows, started.elapsed()).await
 }
 
 async fn load_inserts(
@@ -351,6 +366,7 @@ async fn load_inserts(
     mut receiver: mpsc::Receiver<Bytes>,
     finish: Finish,
 ) -> Result<u64, DataFusionError> {
+    let started = std::time::Instant::now();
     let mut rows = 0;
     while let Some(statement) = receiver.recv().await {
         conn.query_drop(statement.as_ref())
@@ -359,7 +375,7 @@ async fn load_inserts(
         rows += conn.affected_rows();
         check_warnings(&mut conn, &finish.table).await?;
     }
-    finish.run(conn, rows).await
+    finish.run(conn, rows, started.elapsed()).await
 }
 
 /// Converts an encoder error into the sink's error for `table`.

@@ -1,7 +1,7 @@
 //! [`MySqlSink`]: the [`GoldSink`] state machine for MySQL — prepare, write tables into staging
 //! (loaded in parallel by the executors), publish all of them in one `RENAME TABLE`, or abort.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -22,6 +22,7 @@ use super::table::{MySqlTable, SinkTarget};
 use super::url::MySqlUrl;
 use crate::error::{Error, Result};
 use crate::run_record::RunRecord;
+use crate::sink::staged::StagedTables;
 use crate::sink::{GoldSink, GoldTable, Merge};
 
 /// Writes Gold tables into a MySQL database.
@@ -41,8 +42,8 @@ use crate::sink::{GoldSink, GoldTable, Merge};
 pub struct MySqlSink {
     url: MySqlUrl,
     run: Option<RunNames>,
-    staged: Vec<String>,
-    merged: Vec<MergedTable>,
+    staged: StagedTables,
+    merged: Mutex<Vec<MergedTable>>,
 }
 
 impl MySqlSink {
@@ -51,8 +52,8 @@ impl MySqlSink {
         Self {
             url,
             run: None,
-            staged: Vec::new(),
-            merged: Vec::new(),
+            staged: StagedTables::default(),
+            merged: Mutex::new(Vec::new()),
         }
     }
 
@@ -74,8 +75,13 @@ impl MySqlSink {
     }
 
     /// The Gold tables staged so far in this run.
-    pub fn staged(&self) -> &[String] {
-        &self.staged
+    pub fn staged(&self) -> Vec<String> {
+        self.staged.list()
+    }
+
+    /// The tables to merge into their live tables at publish (see [`Merge`]).
+    fn merged(&self) -> std::sync::MutexGuard<'_, Vec<MergedTable>> {
+        self.merged.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The staging target of Gold table `table` with rows of `schema`, for `INSERT INTO`.
@@ -89,17 +95,28 @@ impl MySqlSink {
         MySqlTable::try_new(target, schema)
     }
 
+    /// `error` naming this sink's server (credentials masked), so that a connection lost in the
+    /// middle of a statement says where.
+    fn at_server(&self, error: Error) -> Error {
+        match error {
+            Error::Engine { context, source } => Error::Engine {
+                context: format!("MySQL at {}: {context}", self.url.masked()),
+                source,
+            },
+            other => other,
+        }
+    }
+
     /// Builds `table`'s staging table from the task tables its tasks wrote, and marks it staged.
     /// `expected_rows`, the rows the tasks reported, is checked against what their tables hold.
-    pub async fn stage(&mut self, table: &MySqlTable, expected_rows: Option<u64>) -> Result<()> {
+    pub async fn stage(&self, table: &MySqlTable, expected_rows: Option<u64>) -> Result<()> {
         let mut conn = connect(&self.url, true).await?;
         let schema = datafusion::catalog::TableProvider::schema(table);
-        assemble(&mut conn, table.target(), &schema, expected_rows).await?;
+        assemble(&mut conn, table.target(), &schema, expected_rows)
+            .await
+            .map_err(|e| self.at_server(e))?;
         let _ = conn.disconnect().await;
-        let name = table.target().table.clone();
-        if !self.staged.contains(&name) {
-            self.staged.push(name);
-        }
+        self.staged.add(&table.target().table);
         Ok(())
     }
 }
@@ -134,14 +151,14 @@ impl GoldSink for MySqlSink {
         let _ = conn.disconnect().await;
         self.run = Some(RunNames::new(run_key(run_id)));
         self.staged.clear();
-        self.merged.clear();
+        self.merged().clear();
         Ok(())
     }
 
-    async fn write_table(&mut self, table: GoldTable<'_>, df: DataFrame) -> Result<u64> {
+    async fn write_table(&self, table: GoldTable<'_>, df: DataFrame) -> Result<u64> {
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let provider = Arc::new(self.staging_table(table, schema)?);
-        let context = format!("writing Gold table {} to MySQL", table.name);
+        let context = format!("writing Gold table {} to {}", table.name, self.url.masked());
         let (state, plan) = df.into_parts();
         let plan = LogicalPlanBuilder::insert_into(
             plan,
@@ -162,16 +179,17 @@ impl GoldSink for MySqlSink {
     }
 
     async fn write_merged(
-        &mut self,
+        &self,
         table: GoldTable<'_>,
         df: DataFrame,
         merge: &Merge,
     ) -> Result<u64> {
         merge.check(table)?;
         let rows = self.write_table(table, df).await?;
-        self.merged.retain(|m| m.table != table.name);
+        let mut merged = self.merged();
+        merged.retain(|m| m.table != table.name);
         if *merge != Merge::Replace {
-            self.merged.push(MergedTable {
+            merged.push(MergedTable {
                 table: table.name.to_string(),
                 merge: merge.clone(),
                 layout: TableLayout::from(table.options),
@@ -185,23 +203,27 @@ impl GoldSink for MySqlSink {
         let mut conn = connect(&self.url, true).await?;
         let db = self.url.database.clone();
         let merged: Vec<MergedTable> = self
-            .merged
+            .merged()
             .iter()
             .filter(|m| self.staged.contains(&m.table))
             .cloned()
             .collect();
         // the merges first (one transaction), then every other table in one RENAME
-        let unpublished = merge_into_live(&mut conn, &db, &names, &merged).await?;
+        let unpublished = merge_into_live(&mut conn, &db, &names, &merged)
+            .await
+            .map_err(|e| self.at_server(e))?;
         let renamed: Vec<String> = self
             .staged
-            .iter()
-            .filter(|t| !merged.iter().any(|m| &m.table == *t) || unpublished.contains(t))
-            .cloned()
+            .list()
+            .into_iter()
+            .filter(|t| !merged.iter().any(|m| &m.table == t) || unpublished.contains(t))
             .collect();
-        publish(&mut conn, &db, &names, &renamed).await?;
+        publish(&mut conn, &db, &names, &renamed)
+            .await
+            .map_err(|e| self.at_server(e))?;
         let _ = conn.disconnect().await;
         self.staged.clear();
-        self.merged.clear();
+        self.merged().clear();
         Ok(())
     }
 
@@ -216,7 +238,7 @@ impl GoldSink for MySqlSink {
             "MySQL staging tables dropped"
         );
         self.staged.clear();
-        self.merged.clear();
+        self.merged().clear();
         Ok(())
     }
 
