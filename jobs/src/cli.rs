@@ -205,7 +205,7 @@ pub struct SubmitArgs {
     pub scheduler: String,
     /// Cancel a Ballista job (one per Gold table) still unfinished after this many seconds, which
     /// fails the run and leaves the published Gold as it was; the client stops waiting for the
-    /// table 30 s later in any case (a job that lost an executor may never report its end); 0
+    /// query 30 s later in any case (a job that lost an executor may never report its end); 0
     /// waits forever.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     pub job_timeout: u64,
@@ -224,8 +224,8 @@ pub struct StatusArgs {
     pub scheduler: String,
 }
 
-/// How much longer than `--job-timeout` the client waits for a Gold table (the run request's
-/// `query_timeout`).
+/// How much longer than `--job-timeout` the client waits for each query of a run (the run
+/// request's `query_timeout`).
 const QUERY_TIMEOUT_GRACE: Duration = Duration::from_secs(30);
 
 /// Rows of generated sample data when `run` finds no lake.

@@ -37,8 +37,9 @@ pub struct RunRequest {
     pub progress: bool,
     /// How many of the run's queries (Gold tables, the quality measure) run at once.
     pub concurrency: usize,
-    /// How long the client waits for a Gold table before failing the run: a cluster run's last
-    /// resort when a Ballista job that lost an executor never reports its end (`None`: forever).
+    /// How long the client waits for each query (a Gold table, the quality measure) before failing
+    /// the run: a cluster run's last resort when a Ballista job that lost an executor never
+    /// reports its end (`None`: forever).
     pub query_timeout: Option<Duration>,
 }
 
@@ -158,7 +159,7 @@ async fn measure_quality(ctx: &SessionContext, rule: &QualityRule) -> Result<Qua
         })
         .collect::<Vec<_>>()
         .join(" + ");
-    // one query, so one lake scan job per input on a cluster
+    // one query (one Ballista job on a cluster) for both counts
     let counts = single_i64(
         ctx,
         &format!(
@@ -264,18 +265,7 @@ async fn write_table(
         options: &gold.options,
     };
     let merge = merge_for(&gold.options, job, request);
-    let rows = within(
-        request.query_timeout,
-        sink.write_merged(table, df, &merge),
-        |limit| Error::JobFailed {
-            job: job.name.clone(),
-            message: format!(
-                "Gold table {} did not finish within {limit:?}",
-                gold.query.name
-            ),
-        },
-    )
-    .await?;
+    let rows = sink.write_merged(table, df, &merge).await?;
     info!(
         table = %gold.query.name,
         rows,
@@ -340,16 +330,29 @@ async fn write_gold(
 ) -> Result<()> {
     let bar = progress_bar(request.progress, job.gold.len());
     let mut tasks: Vec<BoxFuture<'_, Result<Staged>>> = Vec::with_capacity(job.gold.len() + 1);
+    // each query within the run's query timeout, if any
+    let overdue = |what: String| {
+        move |limit: Duration| Error::JobFailed {
+            job: job.name.clone(),
+            message: format!("{what} did not finish within {limit:?}"),
+        }
+    };
     if let Some(rule) = &job.quality {
+        let measure = measure_quality(ctx, rule);
+        let overdue = overdue("the quality measure".to_string());
         tasks.push(Box::pin(async move {
-            measure_quality(ctx, rule).await.map(Staged::Quality)
+            within(request.query_timeout, measure, overdue)
+                .await
+                .map(Staged::Quality)
         }));
     }
     for gold in &job.gold {
         let bar = bar.clone();
+        let overdue = overdue(format!("Gold table {}", gold.query.name));
         tasks.push(Box::pin(async move {
             bar.set_message(gold.query.name.clone());
-            let rows = write_table(ctx, job, request, sink, gold).await?;
+            let write = write_table(ctx, job, request, sink, gold);
+            let rows = within(request.query_timeout, write, overdue).await?;
             bar.inc(1);
             Ok(Staged::Table(gold.query.name.clone(), rows))
         }));

@@ -230,7 +230,9 @@ impl GoldSink for MySqlSink {
     async fn abort(&mut self) -> Result<()> {
         let names = self.run_names()?.clone();
         let mut conn = connect(&self.url, true).await?;
-        let dropped = drop_run_tables(&mut conn, &self.url.database, &names).await?;
+        let dropped = drop_run_tables(&mut conn, &self.url.database, &names)
+            .await
+            .map_err(|e| self.at_server(e))?;
         let _ = conn.disconnect().await;
         info!(
             run = names.key(),
@@ -254,7 +256,9 @@ impl GoldSink for MySqlSink {
 
     async fn record_run(&mut self, record: &RunRecord) -> Result<()> {
         let mut conn = connect(&self.url, true).await?;
-        runs::record(&mut conn, &self.url.database, record).await?;
+        runs::record(&mut conn, &self.url.database, record)
+            .await
+            .map_err(|e| self.at_server(e))?;
         let _ = conn.disconnect().await;
         Ok(())
     }
