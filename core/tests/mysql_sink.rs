@@ -15,10 +15,14 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::TableProvider;
 use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{ExecutionPlan, collect, displayable};
 use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext};
+use futures::StreamExt;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row};
 
@@ -844,4 +848,73 @@ async fn plans_mask_the_password() {
     let shown = format!("{} {:?}", displayable(&exec).indent(true), exec);
     assert!(shown.contains("mysql://u:***@127.0.0.1:1/gold"), "{shown}");
     assert!(!shown.contains("hunter2"), "{shown}");
+}
+
+/// A task input that yields its first batch, stays silent for `pause`, then yields the second: a
+/// year whose rows are far apart in the lake, or a task waiting on another year's load.
+#[derive(Debug)]
+struct PausingInput {
+    batches: [RecordBatch; 2],
+    pause: std::time::Duration,
+}
+
+impl PartitionStream for PausingInput {
+    fn schema(&self) -> &SchemaRef {
+        self.batches[0].schema_ref()
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let [first, second] = self.batches.clone();
+        let pause = self.pause;
+        let stream = futures::stream::iter([Ok(first)]).chain(futures::stream::once(async move {
+            tokio::time::sleep(pause).await;
+            Ok(second)
+        }));
+        Box::pin(RecordBatchStreamAdapter::new(summary_schema(), stream))
+    }
+}
+
+/// A year table's `LOAD DATA` left idle longer than the server's `net_read_timeout` (the task's
+/// rows for it stopped coming for a while) still completes: the loading session raises the
+/// timeout, where the server's default of 30 s used to abort the connection mid-load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_load_idle_longer_than_net_read_timeout_completes() {
+    let db = TestDb::reserve("medallion_test_idle");
+    let mut conn = common::mysql_db::root_conn().await;
+    let server_timeout: u64 = query_one(&mut conn, "SELECT @@GLOBAL.net_read_timeout").await;
+    assert!(
+        server_timeout <= 120,
+        "the server's net_read_timeout is {server_timeout} s: this test would wait past it"
+    );
+    let rows = summary_rows(90);
+    let ctx = SessionContext::new();
+    let options = summary_options();
+    let mut sink = MySqlSink::open(&db.root_url()).unwrap();
+    sink.prepare("idle-run").await.unwrap();
+    let (table, plan) = sink_exec(&sink, &ctx, &options, vec![rows.clone()]).await;
+    let exec = plan.downcast_ref::<MySqlSinkExec>().unwrap();
+    let input = PausingInput {
+        batches: [summary_batch(&rows[..30]), summary_batch(&rows[30..])],
+        pause: std::time::Duration::from_secs(server_timeout + 3),
+    };
+    let input = StreamingTableExec::try_new(
+        summary_schema(),
+        vec![Arc::new(input) as Arc<dyn PartitionStream>],
+        None,
+        [],
+        false,
+        None,
+    )
+    .unwrap();
+    let paused = MySqlSinkExec::try_new(
+        exec.target_arc(),
+        Arc::clone(exec.table_schema()),
+        Arc::new(input),
+    )
+    .unwrap();
+    assert_eq!(run_task(&paused, &ctx, 0).await, 90);
+    sink.stage(&table, Some(90)).await.unwrap();
+    sink.publish().await.unwrap();
+    let mut conn = db.conn().await;
+    check_summary(&mut conn, &db.name, &rows).await;
 }

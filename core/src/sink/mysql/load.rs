@@ -42,9 +42,17 @@ const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 pub const CHUNK_BYTES: usize = 4 << 20;
 
 /// Settings of every loading session: no per-row unique or foreign key checks (each table is new
-/// and filled by one task), strict values, UTC timestamps.
+/// and filled by one task), strict values, UTC timestamps, and a long `net_read_timeout`.
+///
+/// A task streams all its years (months) at once, each as one `LOAD DATA LOCAL INFILE` that stays
+/// open until the task's input ends; a year whose rows stop coming for a while (they are elsewhere
+/// in the lake, or the task waits on another year's load) leaves its statement idle. The server's
+/// default `net_read_timeout` (30 s) then aborts the connection mid-load ("Got timeout reading
+/// communication packets"), which failed whole runs on a busy machine. An hour still ends the
+/// session of a client that vanished without closing its connection.
 pub const SESSION_SETUP: &str = "SET SESSION unique_checks = 0, foreign_key_checks = 0, \
-     sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'";
+     sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00', \
+     net_read_timeout = 3600";
 
 /// Whether `error` is the server refusing `LOAD DATA LOCAL INFILE` (MySQL 5.x/MariaDB 1148 "not
 /// allowed with this version", MySQL 8 3948 "loading local data is disabled").
