@@ -354,6 +354,36 @@ async fn check_summary(conn: &mut Conn, db: &str, rows: &[SummaryRow]) {
     );
 }
 
+/// The published `tables` (name, rows) keep the server's automatic statistics (their task tables
+/// were loaded without), and their persistent statistics count their rows (all partitions).
+async fn check_statistics(conn: &mut Conn, db: &str, tables: &[(&str, u64)]) {
+    for (table, rows) in tables {
+        let options: String = conn
+            .exec_first(
+                "SELECT CREATE_OPTIONS FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                (db, table),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            !options.to_lowercase().contains("stats_auto_recalc"),
+            "{table}: {options}"
+        );
+        let counted: Option<u64> = conn
+            .exec_first(
+                "SELECT CAST(SUM(n_rows) AS UNSIGNED) FROM mysql.innodb_table_stats \
+                 WHERE database_name = ? AND (table_name = ? OR table_name LIKE ?)",
+                (db, table, format!("{table}#P#%")),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(counted, Some(*rows), "{table}");
+    }
+}
+
 /// Writes accidents_summary (partitioned, 3 years, 2 input files) and a small aggregate through an
 /// embedded cluster, publishes, and checks both plus pipeline_runs.
 async fn publish_through_the_cluster(url_suffix: &str, tag: &str) {
@@ -403,6 +433,12 @@ async fn publish_through_the_cluster(url_suffix: &str, tag: &str) {
 
     let mut conn = db.conn().await;
     check_summary(&mut conn, &db.name, &rows).await;
+    check_statistics(
+        &mut conn,
+        &db.name,
+        &[("accidents_summary", 300), ("kpis_weather", 4)],
+    )
+    .await;
     // kpis_weather: 300 rows over 4 categories, i % 4 -> 75 each; severity = i % 4 + 1
     let weather: Vec<(String, i64, f64)> = conn
         .query("SELECT weather_category, accident_count, severity_avg FROM kpis_weather ORDER BY 1")

@@ -14,9 +14,9 @@ use datafusion::arrow::datatypes::Schema;
 use datafusion::error::DataFusionError;
 use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
-use super::ddl::{PeriodPartitions, TableDdl};
+use super::ddl::{PeriodPartitions, RESTORE_STATISTICS, TableDdl};
 use super::load::{SESSION_SETUP, rows_from_comment};
 use super::names::{RunNames, TaskPart, qualified};
 use super::table::SinkTarget;
@@ -163,8 +163,11 @@ pub async fn assemble(
                     let other = qualified(db, &other)?;
                     merge(conn, &staging, &other, &columns, &context).await?;
                 }
+                let restore = format!("ALTER TABLE {staging} {RESTORE_STATISTICS}");
+                run(conn, restore, &context).await?;
             }
         }
+        analyze(conn, &staging, table).await;
         info!(
             table,
             seconds = started.elapsed().as_secs_f64(),
@@ -213,6 +216,7 @@ pub async fn assemble(
         run(conn, exchange, &context).await?;
         run(conn, format!("DROP TABLE {year_table}"), &context).await?;
     }
+    analyze(conn, &staging, table).await;
     info!(
         table,
         partitions = year_tables.len(),
@@ -220,6 +224,34 @@ pub async fn assemble(
         "MySQL partitioned staging table ready"
     );
     Ok(())
+}
+
+/// Computes the statistics of the staging table `staging` (qualified) of Gold table `table`, which
+/// its task tables did not keep up to date while they were loaded (see [`TableDdl::create`]), so
+/// that queries on the published table are planned from its real contents. A table left without
+/// them is still correct, so a failure is logged, not raised.
+async fn analyze(conn: &mut Conn, staging: &str, table: &str) {
+    let started = Instant::now();
+    match conn
+        .query::<(String, String, String, String), _>(format!("ANALYZE TABLE {staging}"))
+        .await
+    {
+        Ok(rows) => {
+            for (_, _, kind, text) in rows {
+                if kind.eq_ignore_ascii_case("error") {
+                    warn!(table, message = %text, "ANALYZE TABLE of the MySQL staging table failed");
+                }
+            }
+            debug!(
+                table,
+                seconds = started.elapsed().as_secs_f64(),
+                "MySQL staging table analysed"
+            );
+        }
+        Err(e) => {
+            warn!(table, error = %e, "ANALYZE TABLE of the MySQL staging table failed")
+        }
+    }
 }
 
 /// Moves the rows of `from` into `into` and drops `from`.
