@@ -121,7 +121,7 @@ def size_section(size, run):
         # it was written on: judged as a ratio to that procedure measured in the same run
         wc = ratio(mm, g("ceiling", "ceiling"))
         out.append(target_line("whole datamart published into MySQL / MariaDB ceiling procedure (same run)",
-                               fmt(wc, 2, "x"), f"<= {MYSQL_GOAL:.2f}x (60 s / 55 s, at 7.7M)",
+                               fmt(wc, 3, "x"), f"<= {MYSQL_GOAL:.3f}x (60 s / 55 s, at 7.7M)",
                                None if wc is None or not full_size else wc <= MYSQL_GOAL))
         ws = ratio(mm, g("ceiling", "ceiling_stats_off"))
         if ws is not None:
