@@ -6,9 +6,10 @@
 //! 2. `write_table` plans `INSERT INTO` a [`MySqlTable`]; the scheduler turns it into a
 //!    [`MySqlSinkExec`] whose tasks each stream their partition into their own task table with
 //!    `LOAD DATA LOCAL INFILE` fed from memory (or multi-row `INSERT`s where LOCAL INFILE is
-//!    refused), secondary indexes added after the load. The client then builds the table's staging
-//!    table: for `partition_by_year` (`partition_by_month`) tables, one partition per year (month)
-//!    present plus `p_future`, each filled by `EXCHANGE PARTITION` with a task's period table.
+//!    refused), secondary indexes added after the load, InnoDB's automatic statistics off while
+//!    they fill. The client then builds the table's staging table: for `partition_by_year`
+//!    (`partition_by_month`) tables, one partition per year (month) present plus `p_future`, each
+//!    filled by `EXCHANGE PARTITION` with a task's period table; then `ANALYZE TABLE`.
 //! 3. `publish` merges the tables written with a [`Merge`](crate::sink::Merge) (upsert, period
 //!    window) into their live tables in one transaction ([`merge`]), then renames all other staging
 //!    tables over the Gold tables in one `RENAME TABLE` and drops the replaced tables; `abort` drops
