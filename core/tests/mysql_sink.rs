@@ -175,6 +175,18 @@ async fn summary_df(ctx: &SessionContext, dir: &Path) -> DataFrame {
     ctx.table(table.as_str()).await.unwrap()
 }
 
+/// Writes the accidents_summary of the Parquet files in `dir` into `sink`'s staging; returns the
+/// rows written.
+async fn write_summary(sink: &MySqlSink, ctx: &SessionContext, dir: &Path) -> u64 {
+    let summary = summary_df(ctx, dir).await;
+    let options = summary_options();
+    let table = GoldTable {
+        name: "accidents_summary",
+        options: &options,
+    };
+    sink.write_table(table, summary).await.unwrap()
+}
+
 /// A small aggregate, like kpis_weather: per weather category.
 async fn weather_df(ctx: &SessionContext, summary: &str) -> DataFrame {
     ctx.sql(&format!(
@@ -735,22 +747,12 @@ async fn a_failed_run_leaves_the_published_tables_untouched() {
     let rows = summary_rows(200);
     write_parquet(&lake.path().join("f"), &rows, 2);
     let ctx = in_process_cluster_context(2).await.unwrap();
-    let summary_options = summary_options();
     let weather_options = options(&["primary_key = weather_category"]);
 
     // run 1 publishes
     let mut sink = MySqlSink::open(&db.root_url()).unwrap();
     sink.prepare("run-1").await.unwrap();
-    let summary = summary_df(&ctx, &lake.path().join("f")).await;
-    sink.write_table(
-        GoldTable {
-            name: "accidents_summary",
-            options: &summary_options,
-        },
-        summary,
-    )
-    .await
-    .unwrap();
+    write_summary(&sink, &ctx, &lake.path().join("f")).await;
     let weather = weather_df(&ctx, "summary_f").await;
     sink.write_table(
         GoldTable {
@@ -770,16 +772,7 @@ async fn a_failed_run_leaves_the_published_tables_untouched() {
     sink.prepare("run-2").await.unwrap();
     let other_rows = summary_rows(90);
     write_parquet(&lake.path().join("g"), &other_rows, 2);
-    let summary = summary_df(&ctx, &lake.path().join("g")).await;
-    sink.write_table(
-        GoldTable {
-            name: "accidents_summary",
-            options: &summary_options,
-        },
-        summary,
-    )
-    .await
-    .unwrap();
+    write_summary(&sink, &ctx, &lake.path().join("g")).await;
     assert!(
         table_names(&mut conn, &db.name)
             .await
@@ -839,6 +832,116 @@ async fn a_failed_run_leaves_the_published_tables_untouched() {
         vec!["accidents_summary", "kpis_weather", "pipeline_runs"]
     );
     check_summary(&mut conn, &db.name, &rows).await;
+}
+
+/// The client builds a staging table in the background once the tasks loaded their tables, while
+/// the run goes on: an abort waits for that build, so that nothing of the run is left behind.
+///
+/// The test holds the staging table's name (a table of its own, read in an open transaction), so
+/// the build waits on its metadata lock; the abort starts meanwhile. Were the abort not to wait,
+/// its `DROP` would run first and the build would then re-create the staging table after it.
+#[tokio::test]
+async fn an_abort_waits_for_the_staging_table_being_built() {
+    let db = TestDb::reserve("medallion_test_abort_building");
+    let lake = tempfile::tempdir().unwrap();
+    write_parquet(&lake.path().join("f"), &summary_rows(300), 3);
+    let ctx = in_process_cluster_context(2).await.unwrap();
+    let mut sink = MySqlSink::open(&db.root_url()).unwrap();
+    sink.prepare("run-1").await.unwrap();
+    let staging = sink.run_names().unwrap().staging("accidents_summary");
+    let mut holder = db.conn().await;
+    holder
+        .query_drop(format!("CREATE TABLE `{staging}` (x INT)"))
+        .await
+        .unwrap();
+    holder.query_drop("BEGIN").await.unwrap();
+    holder
+        .query_drop(format!("SELECT COUNT(*) FROM `{staging}`"))
+        .await
+        .unwrap();
+
+    write_summary(&sink, &ctx, &lake.path().join("f")).await;
+    // the build is now waiting to drop the held table
+    let mut conn = db.conn().await;
+    let waiting = "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                   WHERE STATE = 'Waiting for table metadata lock' AND INFO LIKE 'DROP TABLE%'";
+    let mut tries = 0;
+    while query_one::<u64>(&mut conn, waiting).await == 0 {
+        tries += 1;
+        assert!(
+            tries < 200,
+            "the staging table build never reached its DROP"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let abort = tokio::spawn(async move {
+        let outcome = sink.abort().await;
+        (sink, outcome)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    holder.query_drop("COMMIT").await.unwrap();
+    let (_sink, outcome) = abort.await.unwrap();
+    outcome.unwrap();
+    // whatever a build still running would do has had time to happen
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        table_names(&mut conn, &db.name).await,
+        vec!["pipeline_runs"]
+    );
+}
+
+/// The published kpis_weather's accident counts per category.
+async fn weather_counts(conn: &mut Conn) -> Vec<(String, u64)> {
+    conn.query("SELECT weather_category, accident_count FROM kpis_weather ORDER BY 1")
+        .await
+        .unwrap()
+}
+
+/// A staging table built in the background that cannot be built fails the publish, which then
+/// publishes nothing.
+#[tokio::test]
+async fn a_staging_table_that_cannot_be_built_fails_the_publish() {
+    let db = TestDb::reserve("medallion_test_build_fails");
+    let lake = tempfile::tempdir().unwrap();
+    write_parquet(&lake.path().join("f"), &summary_rows(120), 2);
+    write_parquet(&lake.path().join("g"), &summary_rows(90), 2);
+    let ctx = in_process_cluster_context(2).await.unwrap();
+    let weather_options = options(&["primary_key = weather_category"]);
+    let table = GoldTable {
+        name: "kpis_weather",
+        options: &weather_options,
+    };
+    let mut sink = MySqlSink::open(&db.root_url()).unwrap();
+    sink.prepare("run-1").await.unwrap();
+    summary_df(&ctx, &lake.path().join("f")).await;
+    let weather = weather_df(&ctx, "summary_f").await;
+    sink.write_table(table, weather).await.unwrap();
+    sink.publish().await.unwrap();
+    let mut conn = db.conn().await;
+    let before = weather_counts(&mut conn).await;
+    assert_eq!(before.iter().map(|(_, n)| n).sum::<u64>(), 120);
+
+    // run 2 (other rows): a view squats the name of the staging table, so building it fails
+    // after the tasks loaded their tables
+    sink.prepare("run-2").await.unwrap();
+    let squatter = sink.run_names().unwrap().staging("kpis_weather");
+    conn.query_drop(format!("CREATE VIEW `{squatter}` AS SELECT 1 AS x"))
+        .await
+        .unwrap();
+    summary_df(&ctx, &lake.path().join("g")).await;
+    let weather = weather_df(&ctx, "summary_g").await;
+    assert_eq!(sink.write_table(table, weather).await.unwrap(), 4);
+    let err = sink.publish().await.unwrap_err();
+    assert!(err.to_string().contains("kpis_weather"), "{err}");
+    assert_eq!(weather_counts(&mut conn).await, before);
+    conn.query_drop(format!("DROP VIEW `{squatter}`"))
+        .await
+        .unwrap();
+    sink.abort().await.unwrap();
+    assert_eq!(
+        table_names(&mut conn, &db.name).await,
+        vec!["kpis_weather", "pipeline_runs"]
+    );
 }
 
 #[tokio::test]

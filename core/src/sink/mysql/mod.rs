@@ -9,14 +9,17 @@
 //!    refused), secondary indexes added after the load, InnoDB's automatic statistics off while
 //!    they fill. The client then builds the table's staging table: for `partition_by_year`
 //!    (`partition_by_month`) tables, one partition per year (month) present plus `p_future`, each
-//!    filled by `EXCHANGE PARTITION` with a task's period table; then `ANALYZE TABLE`.
-//! 3. `publish` merges the tables written with a [`Merge`](crate::sink::Merge) (upsert, period
-//!    window) into their live tables in one transaction ([`merge`]), then renames all other staging
-//!    tables over the Gold tables in one `RENAME TABLE` and drops the replaced tables; `abort` drops
+//!    filled by `EXCHANGE PARTITION` with a task's period table; then `ANALYZE TABLE`. It does so
+//!    in the background ([`background`]) while the run computes its next Gold table.
+//! 3. `publish` waits for those builds, merges the tables written with a
+//!    [`Merge`](crate::sink::Merge) (upsert, period window) into their live tables in one
+//!    transaction ([`merge`]), then renames all other staging tables over the Gold tables in one
+//!    `RENAME TABLE` and drops the replaced tables; `abort` waits for the builds too and drops
 //!    everything the run created.
 //!
 //! Names are derived from the run id ([`names`]), so a retried task replaces its own table.
 
+mod background;
 mod ddl;
 mod exec;
 mod load;

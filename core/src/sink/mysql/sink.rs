@@ -2,6 +2,7 @@
 //! (loaded in parallel by the executors), publish all of them in one `RENAME TABLE`, or abort.
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -11,8 +12,9 @@ use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::prelude::DataFrame;
 use mysql_async::prelude::Queryable;
-use tracing::info;
+use tracing::{debug, info};
 
+use super::background::BackgroundStaging;
 use super::ddl::TableLayout;
 use super::merge::{MergedTable, merge_into_live};
 use super::names::{RunNames, quote, run_key};
@@ -31,18 +33,22 @@ use crate::sink::{GoldSink, GoldTable, Merge};
 ///   [`Error::Unreachable`]), creates the database and `pipeline_runs` if missing.
 /// - [`write_table`](GoldSink::write_table) plans `INSERT INTO` a [`MySqlTable`]: on the cluster,
 ///   every task of the Gold table's plan loads its partition into its own task table; then the
-///   client builds the table's staging table `stg_<run>__<table>` from them.
+///   client builds the table's staging table `stg_<run>__<table>` from them, in the background
+///   (see [`BackgroundStaging`]): the run goes on with its next Gold table meanwhile.
 /// - [`write_merged`](GoldSink::write_merged) stages a table the same way, to be merged (see
 ///   [`Merge`]) into its live table at publish.
-/// - [`publish`](GoldSink::publish) first merges the merged tables into their live tables in one
-///   transaction (see [`super::merge`]), then renames every other staging table over its Gold
-///   table in one atomic `RENAME TABLE`, and drops the replaced tables.
-/// - [`abort`](GoldSink::abort) drops every table of the run; published tables are untouched.
+/// - [`publish`](GoldSink::publish) waits for the staging tables being built (a build that failed
+///   fails the publish: nothing is published), then merges the merged tables into their live
+///   tables in one transaction (see [`super::merge`]), then renames every other staging table over
+///   its Gold table in one atomic `RENAME TABLE`, and drops the replaced tables.
+/// - [`abort`](GoldSink::abort) waits for the staging tables being built, then drops every table
+///   of the run; published tables are untouched.
 #[derive(Debug)]
 pub struct MySqlSink {
     url: MySqlUrl,
     run: Option<RunNames>,
     staged: StagedTables,
+    building: BackgroundStaging,
     merged: Mutex<Vec<MergedTable>>,
 }
 
@@ -53,6 +59,7 @@ impl MySqlSink {
             url,
             run: None,
             staged: StagedTables::default(),
+            building: BackgroundStaging::default(),
             merged: Mutex::new(Vec::new()),
         }
     }
@@ -98,27 +105,52 @@ impl MySqlSink {
     /// `error` naming this sink's server (credentials masked), so that a connection lost in the
     /// middle of a statement says where.
     fn at_server(&self, error: Error) -> Error {
-        match error {
-            Error::Engine { context, source } => Error::Engine {
-                context: format!("MySQL at {}: {context}", self.url.masked()),
-                source,
-            },
-            other => other,
-        }
+        at_server(&self.url, error)
     }
 
     /// Builds `table`'s staging table from the task tables its tasks wrote, and marks it staged.
     /// `expected_rows`, the rows the tasks reported, is checked against what their tables hold.
     pub async fn stage(&self, table: &MySqlTable, expected_rows: Option<u64>) -> Result<()> {
-        let mut conn = connect(&self.url, true).await?;
-        let schema = datafusion::catalog::TableProvider::schema(table);
-        assemble(&mut conn, table.target(), &schema, expected_rows)
-            .await
-            .map_err(|e| self.at_server(e))?;
-        let _ = conn.disconnect().await;
+        build_staging(self.url.clone(), table, expected_rows).await?;
         self.staged.add(&table.target().table);
         Ok(())
     }
+
+    /// Waits for the staging tables being built in the background and marks them staged.
+    async fn finish_staging(&self) -> Result<()> {
+        for table in self.building.finish().await? {
+            self.staged.add(&table);
+        }
+        Ok(())
+    }
+}
+
+/// `error` naming the server at `url` (credentials masked), so that a connection lost in the
+/// middle of a statement says where.
+fn at_server(url: &MySqlUrl, error: Error) -> Error {
+    match error {
+        Error::Engine { context, source } => Error::Engine {
+            context: format!("MySQL at {}: {context}", url.masked()),
+            source,
+        },
+        other => other,
+    }
+}
+
+/// Builds `table`'s staging table at `url` from its task tables (see [`assemble`]); returns the
+/// Gold table's name.
+async fn build_staging(
+    url: MySqlUrl,
+    table: &MySqlTable,
+    expected_rows: Option<u64>,
+) -> Result<String> {
+    let mut conn = connect(&url, true).await?;
+    let schema = datafusion::catalog::TableProvider::schema(table);
+    assemble(&mut conn, table.target(), &schema, expected_rows)
+        .await
+        .map_err(|e| at_server(&url, e))?;
+    let _ = conn.disconnect().await;
+    Ok(table.target().table.clone())
 }
 
 #[async_trait]
@@ -156,6 +188,7 @@ impl GoldSink for MySqlSink {
     }
 
     async fn write_table(&self, table: GoldTable<'_>, df: DataFrame) -> Result<u64> {
+        let started = Instant::now();
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let provider = Arc::new(self.staging_table(table, schema)?);
         let context = format!("writing Gold table {} to {}", table.name, self.url.masked());
@@ -173,8 +206,21 @@ impl GoldSink for MySqlSink {
             .await
             .map_err(|e| Error::engine(context, e))?;
         let rows = crate::sink::rows_in(&batches);
-        self.stage(&provider, Some(rows)).await?;
-        info!(table = table.name, rows, "Gold table staged in MySQL");
+        info!(
+            table = table.name,
+            rows, "Gold table loaded into MySQL task tables"
+        );
+        let url = self.url.clone();
+        self.building.start(async move {
+            let staged = build_staging(url, &provider, Some(rows)).await?;
+            info!(
+                table = %staged,
+                rows,
+                seconds = started.elapsed().as_secs_f64(),
+                "Gold table staged in MySQL"
+            );
+            Ok(staged)
+        });
         Ok(rows)
     }
 
@@ -199,6 +245,7 @@ impl GoldSink for MySqlSink {
     }
 
     async fn publish(&mut self) -> Result<()> {
+        self.finish_staging().await?;
         let names = self.run_names()?.clone();
         let mut conn = connect(&self.url, true).await?;
         let db = self.url.database.clone();
@@ -228,6 +275,11 @@ impl GoldSink for MySqlSink {
     }
 
     async fn abort(&mut self) -> Result<()> {
+        // no build may go on creating tables after they are dropped; its failure is the run's
+        // failure, already being reported
+        if let Err(e) = self.building.finish().await {
+            debug!(error = %e, "a MySQL staging table of the aborted run was not built");
+        }
         let names = self.run_names()?.clone();
         let mut conn = connect(&self.url, true).await?;
         let dropped = drop_run_tables(&mut conn, &self.url.database, &names)
