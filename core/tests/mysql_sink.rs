@@ -670,28 +670,110 @@ async fn sink_exec(
     (table, plan)
 }
 
-/// A task Ballista retries starts over: running the same partition twice leaves its rows once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_retried_task_does_not_duplicate_rows() {
-    let db = TestDb::reserve("medallion_test_retry");
-    let rows = summary_rows(120);
+/// The rows of `rows` dated in `years`.
+fn rows_of_years(rows: &[SummaryRow], years: &[i32]) -> Vec<SummaryRow> {
     let year_of = |r: &SummaryRow| {
         YEAR_STARTS
             .iter()
             .rev()
             .find(|(_, s)| r.accident_date >= *s)
-            .unwrap()
-            .0
+            .map(|(year, _)| *year)
     };
+    rows.iter()
+        .filter(|r| year_of(r).is_some_and(|y| years.contains(&y)))
+        .cloned()
+        .collect()
+}
+
+/// The partition names of `db.table`, in order.
+async fn partition_names(conn: &mut Conn, db: &str, table: &str) -> Vec<String> {
+    conn.exec(
+        "SELECT PARTITION_NAME FROM information_schema.PARTITIONS \
+         WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY PARTITION_ORDINAL_POSITION",
+        (db, table),
+    )
+    .await
+    .unwrap()
+}
+
+/// Waits until the table `table` exists and holds `rows` rows.
+async fn wait_for_rows(conn: &mut Conn, table: &str, rows: u64) {
+    let count = format!("SELECT COUNT(*) FROM `{table}`");
+    for _ in 0..400 {
+        if let Ok(Some(n)) = conn.query_first::<u64, _>(count.as_str()).await
+            && n == rows
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{table} never held {rows} rows");
+}
+
+/// The staging table of a table partitioned by year is filled with each year as soon as its task
+/// finished it, while other tasks have not even started: a later year gets its partition split
+/// off `p_future`, an earlier one waits for the query's end, which re-partitions the table; a task
+/// retried after its year was exchanged replaces it. The published table is what a build after
+/// the query gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn year_tables_are_exchanged_while_other_tasks_still_load() {
+    let db = TestDb::reserve("medallion_test_early_exchange");
+    let rows = summary_rows(120);
+    let ctx = SessionContext::new();
+    let options = summary_options();
+    let mut sink = MySqlSink::open(&db.root_url()).unwrap();
+    sink.prepare("early-run").await.unwrap();
+    let mut conn = db.conn().await;
+    let staging = sink.run_names().unwrap().staging("accidents_summary");
+    let partitions = vec![
+        rows_of_years(&rows, &[2020]),
+        rows_of_years(&rows, &[2021]),
+        rows_of_years(&rows, &[2019]),
+    ];
+    let (table, plan) = sink_exec(&sink, &ctx, &options, partitions).await;
+    let exec = plan.downcast_ref::<MySqlSinkExec>().unwrap();
+    let loaded = sink.start_staging(Arc::new(table), std::time::Instant::now());
+
+    let in_2020 = run_task(exec, &ctx, 0).await;
+    wait_for_rows(&mut conn, &staging, in_2020).await;
+    assert_eq!(
+        partition_names(&mut conn, &db.name, &staging).await,
+        vec!["p2020", "p_future"]
+    );
+    assert_eq!(run_task(exec, &ctx, 0).await, in_2020, "the retried task");
+    let in_2021 = run_task(exec, &ctx, 1).await;
+    wait_for_rows(&mut conn, &staging, in_2020 + in_2021).await;
+    assert_eq!(
+        partition_names(&mut conn, &db.name, &staging).await,
+        vec!["p2020", "p2021", "p_future"]
+    );
+    let in_2019 = run_task(exec, &ctx, 2).await;
+    assert_eq!(in_2019 + in_2020 + in_2021, 120);
+    loaded.send(120).unwrap();
+    sink.publish().await.unwrap();
+
+    check_summary(&mut conn, &db.name, &rows).await;
+    assert_eq!(
+        partition_names(&mut conn, &db.name, "accidents_summary").await,
+        vec!["p2019", "p2020", "p2021", "p_future"]
+    );
+    assert_eq!(
+        table_names(&mut conn, &db.name).await,
+        vec!["accidents_summary", "pipeline_runs"]
+    );
+}
+
+/// A task Ballista retries starts over: running the same partition twice leaves its rows once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retried_task_does_not_duplicate_rows() {
+    let db = TestDb::reserve("medallion_test_retry");
+    let rows = summary_rows(120);
     // two input partitions owning whole years, as the hash repartition by year delivers them:
     // 2019 and 2020 (80 rows), and 2021 (40 rows); a plain (non-Ballista) context runs the tasks
-    let by_years = |years: &[i32]| -> Vec<SummaryRow> {
-        rows.iter()
-            .filter(|r| years.contains(&year_of(r)))
-            .cloned()
-            .collect()
-    };
-    let partitions = vec![by_years(&[2019, 2020]), by_years(&[2021])];
+    let partitions = vec![
+        rows_of_years(&rows, &[2019, 2020]),
+        rows_of_years(&rows, &[2021]),
+    ];
     let ctx = SessionContext::new();
     let options = summary_options();
     let mut sink = MySqlSink::open(&db.root_url()).unwrap();

@@ -3,8 +3,9 @@
 //!
 //! Building a partitioned staging table is server work on one connection (one `EXCHANGE
 //! PARTITION` after the other, then `ANALYZE TABLE`) that leaves a core of the database server
-//! idle; the next Gold table's query has no reason to wait for it. Publishing waits for every
-//! build first, and a run that fails waits for them before dropping its tables.
+//! idle; the next Gold table's query has no reason to wait for it. A build starts with its Gold
+//! table's query (see [`super::exchange`]). Publishing waits for every build first, and a run that
+//! fails waits for them before dropping its tables.
 
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};

@@ -146,6 +146,16 @@ impl PeriodPartitions {
         )
     }
 
+    /// `ALTER TABLE table REORGANIZE PARTITION p_future INTO (...)`: one partition for each of
+    /// these periods, split off the end of `table` (qualified), which must have none after them.
+    /// Cheap while `p_future` is empty, as it is in every table the sink writes.
+    pub fn split_off_future(&self, table: &str) -> String {
+        format!(
+            "ALTER TABLE {table} REORGANIZE PARTITION p_future INTO (\n  {}\n)",
+            self.definitions().join(",\n  ")
+        )
+    }
+
     /// The partition definitions: `p_null` (when needed), one per period, `p_future`.
     pub fn definitions(&self) -> Vec<String> {
         let mut defs = Vec::with_capacity(self.keys.len() + 2);
@@ -355,14 +365,22 @@ impl TableDdl {
         if !with_indexes {
             sql.push_str(" STATS_AUTO_RECALC=0");
         }
-        if let (Some(col), Some(partitions)) = (&self.partition_column, partitions) {
-            sql.push_str(&format!(
-                "\nPARTITION BY RANGE ({}) (\n  {}\n)",
-                partitions.grain.expression(col),
-                partitions.definitions().join(",\n  ")
-            ));
+        if let Some(clause) = partitions.and_then(|p| self.partition_by(p)) {
+            sql.push('\n');
+            sql.push_str(&clause);
         }
         sql
+    }
+
+    /// `PARTITION BY RANGE (YEAR(col)) (...)` (or `TO_DAYS(col)` by month) with `partitions`;
+    /// `None` for a table not partitioned by date.
+    pub fn partition_by(&self, partitions: &PeriodPartitions) -> Option<String> {
+        let column = self.partition_column.as_ref()?;
+        Some(format!(
+            "PARTITION BY RANGE ({}) (\n  {}\n)",
+            partitions.grain.expression(column),
+            partitions.definitions().join(",\n  ")
+        ))
     }
 
     /// `ALTER TABLE name ADD INDEX ..., ADD INDEX ...`: the secondary indexes in one statement, or
@@ -577,6 +595,36 @@ mod tests {
             "PARTITION p_null VALUES LESS THAN (2020),\n  PARTITION p2020 VALUES LESS THAN (2021)"
         ), "{sql}");
         assert!(!sql.contains("PRIMARY KEY"));
+    }
+
+    #[test]
+    fn a_later_period_is_split_off_p_future() {
+        let added = PeriodPartitions {
+            grain: PeriodGrain::Month,
+            keys: vec![202312],
+            has_null: false,
+        };
+        assert_eq!(
+            added.split_off_future("`db`.`t`"),
+            "ALTER TABLE `db`.`t` REORGANIZE PARTITION p_future INTO (\n  \
+             PARTITION p202312 VALUES LESS THAN (TO_DAYS('2024-01-01')),\n  \
+             PARTITION p_future VALUES LESS THAN MAXVALUE\n)"
+        );
+        let plain = TableDdl::new(&summary_schema(), &options(&[])).unwrap();
+        assert_eq!(plain.partition_by(&added), None);
+        let by_month = TableDdl::new(
+            &summary_schema(),
+            &options(&["partition_by_month = accident_date"]),
+        )
+        .unwrap();
+        assert_eq!(
+            by_month.partition_by(&added).as_deref(),
+            Some(
+                "PARTITION BY RANGE (TO_DAYS(`accident_date`)) (\n  \
+                 PARTITION p202312 VALUES LESS THAN (TO_DAYS('2024-01-01')),\n  \
+                 PARTITION p_future VALUES LESS THAN MAXVALUE\n)"
+            )
+        );
     }
 
     #[test]

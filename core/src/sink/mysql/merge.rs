@@ -88,12 +88,7 @@ async fn add_periods(
         keys,
         has_null: false,
     };
-    let sql = format!(
-        "ALTER TABLE {} REORGANIZE PARTITION p_future INTO (\n  {}\n)",
-        qualified(db, table)?,
-        added.definitions().join(",\n  ")
-    );
-    conn.query_drop(sql)
+    conn.query_drop(added.split_off_future(&qualified(db, table)?))
         .await
         .map_err(|e| server_error(format!("adding partitions to {db}.{table}"), e))?;
     info!(

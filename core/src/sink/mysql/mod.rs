@@ -7,10 +7,11 @@
 //!    [`MySqlSinkExec`] whose tasks each stream their partition into their own task table with
 //!    `LOAD DATA LOCAL INFILE` fed from memory (or multi-row `INSERT`s where LOCAL INFILE is
 //!    refused), secondary indexes added after the load, InnoDB's automatic statistics off while
-//!    they fill. The client then builds the table's staging table: for `partition_by_year`
-//!    (`partition_by_month`) tables, one partition per year (month) present plus `p_future`, each
-//!    filled by `EXCHANGE PARTITION` with a task's period table; then `ANALYZE TABLE`. It does so
-//!    in the background ([`background`]) while the run computes its next Gold table.
+//!    they fill. The client builds the table's staging table in the background ([`background`]):
+//!    for `partition_by_year` (`partition_by_month`) tables, one partition per year (month) present
+//!    plus `p_future`, each filled by `EXCHANGE PARTITION` with a task's period table as soon as
+//!    its task finished it ([`exchange`]); for other tables, from their task tables once the query
+//!    ended. Then `ANALYZE TABLE`. The run computes its next Gold table meanwhile.
 //! 3. `publish` waits for those builds, merges the tables written with a
 //!    [`Merge`](crate::sink::Merge) (upsert, period window) into their live tables in one
 //!    transaction ([`merge`]), then renames all other staging tables over the Gold tables in one
@@ -21,6 +22,7 @@
 
 mod background;
 mod ddl;
+mod exchange;
 mod exec;
 mod load;
 pub mod maintenance;

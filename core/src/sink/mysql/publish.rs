@@ -16,7 +16,8 @@ use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
 use tracing::{debug, info, warn};
 
-use super::ddl::{PeriodPartitions, RESTORE_STATISTICS, TableDdl};
+use super::ddl::{RESTORE_STATISTICS, TableDdl};
+use super::exchange::PartitionedStaging;
 use super::load::{SESSION_SETUP, rows_from_comment};
 use super::names::{RunNames, TaskPart, qualified};
 use super::table::SinkTarget;
@@ -49,7 +50,7 @@ pub fn server_error(context: impl Into<String>, error: mysql_async::Error) -> Er
 }
 
 /// Runs `sql`, naming `context` on failure.
-async fn run(conn: &mut Conn, sql: String, context: &str) -> Result<()> {
+pub async fn run(conn: &mut Conn, sql: String, context: &str) -> Result<()> {
     conn.query_drop(sql)
         .await
         .map_err(|e| server_error(context, e))
@@ -85,8 +86,19 @@ pub async fn tables_with_prefix(conn: &mut Conn, db: &str, prefix: &str) -> Resu
         .collect())
 }
 
-/// The task tables of `target` and the row counts their comments record, in task order.
-async fn task_tables(conn: &mut Conn, target: &SinkTarget) -> Result<Vec<(TaskPart, String, u64)>> {
+/// One task table of a Gold table.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TaskTable {
+    /// What it holds.
+    pub part: TaskPart,
+    /// Its name (unqualified).
+    pub name: String,
+    /// The rows its comment records: `None` while its task has not finished it.
+    pub rows: Option<u64>,
+}
+
+/// The task tables of `target` found in its database, finished or not, in task order.
+pub async fn listed_task_tables(conn: &mut Conn, target: &SinkTarget) -> Result<Vec<TaskTable>> {
     let db = target.url.database.as_str();
     let table = target.table.as_str();
     let names = target.names();
@@ -99,129 +111,104 @@ async fn task_tables(conn: &mut Conn, target: &SinkTarget) -> Result<Vec<(TaskPa
         )
         .await
         .map_err(|e| server_error("listing MySQL tables", e))?;
-    let mut tasks = Vec::with_capacity(listed.len());
-    for (name, comment) in listed {
-        let Some(part) = names.parse_task(table, &name) else {
-            continue;
-        };
-        let rows = rows_from_comment(&comment).ok_or_else(|| Error::JobFailed {
-            job: format!("Gold table {table}"),
-            message: format!("task table {db}.{name} was not completely loaded"),
-        })?;
-        tasks.push((part, name, rows));
-    }
+    let mut tasks: Vec<TaskTable> = listed
+        .into_iter()
+        .filter_map(|(name, comment)| {
+            let part = names.parse_task(table, &name)?;
+            Some(TaskTable {
+                part,
+                rows: rows_from_comment(&comment),
+                name,
+            })
+        })
+        .collect();
     tasks.sort();
     Ok(tasks)
 }
 
+/// The task tables of `target`, every one finished by its task, in task order.
+pub async fn task_tables(conn: &mut Conn, target: &SinkTarget) -> Result<Vec<(TaskTable, u64)>> {
+    let db = target.url.database.as_str();
+    listed_task_tables(conn, target)
+        .await?
+        .into_iter()
+        .map(|task| match task.rows {
+            Some(rows) => Ok((task, rows)),
+            None => Err(Error::JobFailed {
+                job: format!("Gold table {}", target.table),
+                message: format!("task table {db}.{} was not completely loaded", task.name),
+            }),
+        })
+        .collect()
+}
+
+/// Fails unless the rows the task tables recorded, `recorded`, are what the tasks reported,
+/// `expected` (when known): two tasks overwriting each other's table would fail here rather than
+/// lose rows.
+pub fn check_rows(table: &str, expected: Option<u64>, recorded: u64) -> Result<()> {
+    match expected {
+        Some(expected) if expected != recorded => Err(Error::JobFailed {
+            job: format!("Gold table {table}"),
+            message: format!(
+                "the tasks wrote {expected} rows but their MySQL tables hold {recorded}"
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Builds `target`'s staging table from the task tables the run's tasks left: renames the only
-/// one, or merges several, for a plain table; for a table partitioned by year (month), creates the
-/// staging table with one partition per year (month) present plus `p_future` and exchanges each
-/// period's table into its partition. Rebuilding from the task tables is idempotent. When `expected_rows` (what the
-/// tasks reported) is given, the rows the task tables recorded must add up to it — two tasks
-/// overwriting each other's table would fail here rather than lose rows.
+/// one, or merges several, for a plain table; for a table partitioned by year (month), see
+/// [`PartitionedStaging`]. Rebuilding from the task tables is idempotent. When `expected_rows`
+/// (what the tasks reported) is given, the rows the task tables recorded must add up to it (see
+/// [`check_rows`]).
 pub async fn assemble(
     conn: &mut Conn,
     target: &SinkTarget,
     schema: &Schema,
     expected_rows: Option<u64>,
 ) -> Result<()> {
+    if target.layout.period_partitioning().is_some() {
+        return PartitionedStaging::open(conn, target, schema)
+            .await?
+            .finish(expected_rows)
+            .await;
+    }
     let started = Instant::now();
     let db = target.url.database.as_str();
     let table = target.table.as_str();
-    let names = target.names();
     let ddl = TableDdl::new(schema, &target.layout)?;
-    let staging = qualified(db, &names.staging(table))?;
+    let staging = qualified(db, &target.names().staging(table))?;
     let context = format!("staging Gold table {table} in MySQL");
 
     let tasks = task_tables(conn, target).await?;
-    let recorded: u64 = tasks.iter().map(|(_, _, rows)| rows).sum();
-    if let Some(expected) = expected_rows
-        && expected != recorded
-    {
-        return Err(Error::JobFailed {
-            job: format!("Gold table {table}"),
-            message: format!(
-                "the tasks wrote {expected} rows but their MySQL tables hold {recorded}"
-            ),
-        });
-    }
-    let tasks: Vec<(TaskPart, String)> = tasks.into_iter().map(|(p, n, _)| (p, n)).collect();
-
+    check_rows(
+        table,
+        expected_rows,
+        tasks.iter().map(|(_, rows)| rows).sum(),
+    )?;
     run(conn, SESSION_SETUP.to_string(), &context).await?;
     run(conn, format!("DROP TABLE IF EXISTS {staging}"), &context).await?;
     let columns = ddl.loaded_columns().join(",");
-
-    let Some((_, grain)) = target.layout.period_partitioning() else {
-        let mut tasks = tasks.into_iter().map(|(_, name)| name);
-        match tasks.next() {
-            None => run(conn, ddl.create(&staging, true, None), &context).await?,
-            Some(first) => {
-                let first = qualified(db, &first)?;
-                run(conn, format!("RENAME TABLE {first} TO {staging}"), &context).await?;
-                for other in tasks {
-                    let other = qualified(db, &other)?;
-                    merge(conn, &staging, &other, &columns, &context).await?;
-                }
-                let restore = format!("ALTER TABLE {staging} {RESTORE_STATISTICS}");
-                run(conn, restore, &context).await?;
+    let mut tasks = tasks.into_iter().map(|(task, _)| task.name);
+    match tasks.next() {
+        None => run(conn, ddl.create(&staging, true, None), &context).await?,
+        Some(first) => {
+            let first = qualified(db, &first)?;
+            run(conn, format!("RENAME TABLE {first} TO {staging}"), &context).await?;
+            for other in tasks {
+                let other = qualified(db, &other)?;
+                merge(conn, &staging, &other, &columns, &context).await?;
             }
+            let restore = format!("ALTER TABLE {staging} {RESTORE_STATISTICS}");
+            run(conn, restore, &context).await?;
         }
-        analyze(conn, &staging, table).await;
-        info!(
-            table,
-            seconds = started.elapsed().as_secs_f64(),
-            "MySQL staging table ready"
-        );
-        return Ok(());
-    };
-
-    // one table per period, in period order (NULL first)
-    let mut year_tables = Vec::with_capacity(tasks.len());
-    for (part, name) in tasks {
-        if let TaskPart::Period(key) = part {
-            year_tables.push((key, qualified(db, &name)?));
-        }
-    }
-    let partitions = PeriodPartitions {
-        grain,
-        keys: year_tables.iter().filter_map(|(y, _)| *y).collect(),
-        has_null: year_tables.iter().any(|(y, _)| y.is_none()),
-    };
-    run(
-        conn,
-        ddl.create(&staging, true, Some(&partitions)),
-        &context,
-    )
-    .await?;
-    let mut without_validation = true;
-    for (year, year_table) in &year_tables {
-        let partition = PeriodPartitions::partition_name(*year);
-        let exchange =
-            format!("ALTER TABLE {staging} EXCHANGE PARTITION {partition} WITH TABLE {year_table}");
-        if without_validation {
-            // MySQL 8 and MariaDB 11.4+ can skip re-checking rows the tasks already split by period
-            match conn
-                .query_drop(format!("{exchange} WITHOUT VALIDATION"))
-                .await
-            {
-                Ok(()) => {
-                    run(conn, format!("DROP TABLE {year_table}"), &context).await?;
-                    continue;
-                }
-                Err(mysql_async::Error::Server(e)) if e.code == 1064 => without_validation = false,
-                Err(e) => return Err(server_error(context, e)),
-            }
-        }
-        run(conn, exchange, &context).await?;
-        run(conn, format!("DROP TABLE {year_table}"), &context).await?;
     }
     analyze(conn, &staging, table).await;
     info!(
         table,
-        partitions = year_tables.len(),
         seconds = started.elapsed().as_secs_f64(),
-        "MySQL partitioned staging table ready"
+        "MySQL staging table ready"
     );
     Ok(())
 }
@@ -230,7 +217,7 @@ pub async fn assemble(
 /// its task tables did not keep up to date while they were loaded (see [`TableDdl::create`]), so
 /// that queries on the published table are planned from its real contents. A table left without
 /// them is still correct, so a failure is logged, not raised.
-async fn analyze(conn: &mut Conn, staging: &str, table: &str) {
+pub async fn analyze(conn: &mut Conn, staging: &str, table: &str) {
     let started = Instant::now();
     match conn
         .query::<(String, String, String, String), _>(format!("ANALYZE TABLE {staging}"))

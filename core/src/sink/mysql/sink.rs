@@ -12,10 +12,12 @@ use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::prelude::DataFrame;
 use mysql_async::prelude::Queryable;
+use tokio::sync::oneshot;
 use tracing::{debug, info};
 
 use super::background::BackgroundStaging;
 use super::ddl::TableLayout;
+use super::exchange::stage_while_loading;
 use super::merge::{MergedTable, merge_into_live};
 use super::names::{RunNames, quote, run_key};
 use super::publish::{assemble, connect, drop_run_tables, publish, server_error};
@@ -32,9 +34,11 @@ use crate::sink::{GoldSink, GoldTable, Merge};
 /// - [`prepare`](GoldSink::prepare) connects (an unreachable server or refused login is
 ///   [`Error::Unreachable`]), creates the database and `pipeline_runs` if missing.
 /// - [`write_table`](GoldSink::write_table) plans `INSERT INTO` a [`MySqlTable`]: on the cluster,
-///   every task of the Gold table's plan loads its partition into its own task table; then the
-///   client builds the table's staging table `stg_<run>__<table>` from them, in the background
-///   (see [`BackgroundStaging`]): the run goes on with its next Gold table meanwhile.
+///   every task of the Gold table's plan loads its partition into its own task tables, and the
+///   client builds the table's staging table `stg_<run>__<table>` from them in the background
+///   (see [`start_staging`](Self::start_staging), [`BackgroundStaging`]): a table partitioned by
+///   date while its tasks still load, any other once they are done; the run goes on with its next
+///   Gold table meanwhile.
 /// - [`write_merged`](GoldSink::write_merged) stages a table the same way, to be merged (see
 ///   [`Merge`]) into its live table at publish.
 /// - [`publish`](GoldSink::publish) waits for the staging tables being built (a build that failed
@@ -114,6 +118,37 @@ impl MySqlSink {
         build_staging(self.url.clone(), table, expected_rows).await?;
         self.staged.add(&table.target().table);
         Ok(())
+    }
+
+    /// Starts building `table`'s staging table in the background, before its query runs: a table
+    /// partitioned by date is filled while the tasks still load (see [`stage_while_loading`]), any
+    /// other once they are done. Send the rows the query reported to the returned sender when it
+    /// succeeded; dropping it fails the build. `started`: when the table's write began (logged).
+    pub fn start_staging(&self, table: Arc<MySqlTable>, started: Instant) -> oneshot::Sender<u64> {
+        let (loaded, query) = oneshot::channel::<u64>();
+        let url = self.url.clone();
+        self.building.start(async move {
+            let target = table.target();
+            if target.layout.period_partitioning().is_some() {
+                let schema = datafusion::catalog::TableProvider::schema(table.as_ref());
+                stage_while_loading(&url, target, &schema, query)
+                    .await
+                    .map_err(|e| at_server(&url, e))?;
+            } else {
+                let rows = query.await.map_err(|_| Error::JobFailed {
+                    job: format!("Gold table {}", target.table),
+                    message: "its query failed: staging table not built".into(),
+                })?;
+                build_staging(url, &table, Some(rows)).await?;
+            }
+            info!(
+                table = %target.table,
+                seconds = started.elapsed().as_secs_f64(),
+                "Gold table staged in MySQL"
+            );
+            Ok(target.table.clone())
+        });
+        loaded
     }
 
     /// Waits for the staging tables being built in the background and marks them staged.
@@ -201,6 +236,7 @@ impl GoldSink for MySqlSink {
         )
         .and_then(|builder| builder.build())
         .map_err(|e| Error::engine(context.clone(), e))?;
+        let loaded = self.start_staging(Arc::clone(&provider), started);
         let batches = DataFrame::new(state, plan)
             .collect()
             .await
@@ -210,17 +246,8 @@ impl GoldSink for MySqlSink {
             table = table.name,
             rows, "Gold table loaded into MySQL task tables"
         );
-        let url = self.url.clone();
-        self.building.start(async move {
-            let staged = build_staging(url, &provider, Some(rows)).await?;
-            info!(
-                table = %staged,
-                rows,
-                seconds = started.elapsed().as_secs_f64(),
-                "Gold table staged in MySQL"
-            );
-            Ok(staged)
-        });
+        // the build ends on its own if it already failed
+        let _ = loaded.send(rows);
         Ok(rows)
     }
 
