@@ -17,7 +17,10 @@
 //! NULL dates, appearing late) waits for the final pass, which re-partitions the table once. A
 //! task that Ballista retries re-creates its tables; exchanging a re-created table again swaps the
 //! earlier rows out of the partition, and a table caught half-made (not yet indexed) differs from
-//! the staging table, so the server refuses the exchange and it is tried again later.
+//! the staging table, so the server refuses the exchange and it is tried again later. A table
+//! without secondary indexes has no such difference: should a retry re-create it between a pass's
+//! listing and its `EXCHANGE`, the exchange would wait for the retry's load and take its table
+//! before the row count is recorded (every date-partitioned Gold table of the jobs has indexes).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
