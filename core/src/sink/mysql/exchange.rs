@@ -35,7 +35,7 @@ use super::ddl::{PeriodGrain, PeriodPartitions, TableDdl};
 use super::load::SESSION_SETUP;
 use super::names::{TaskPart, qualified};
 use super::publish::{
-    TaskTable, analyze, check_rows, connect, listed_task_tables, run, server_error, task_tables,
+    analyze, check_rows, connect, listed_task_tables, run, server_error, task_tables,
 };
 use super::table::SinkTarget;
 use super::url::MySqlUrl;
@@ -91,8 +91,13 @@ impl<'c> PartitionedStaging<'c> {
         Ok(staging)
     }
 
+    /// What a failed statement was doing.
+    fn context(&self) -> String {
+        format!("staging Gold table {} in MySQL", self.target.table)
+    }
+
     async fn run(&mut self, sql: String) -> Result<()> {
-        let context = format!("staging Gold table {} in MySQL", self.target.table);
+        let context = self.context();
         run(self.conn, sql, &context).await
     }
 
@@ -106,19 +111,14 @@ impl<'c> PartitionedStaging<'c> {
             return Ok(());
         }
         if self.partitions.is_none() {
-            self.create(&tables).await?;
+            self.create(tables.iter().map(|t| t.part)).await?;
         }
         for table in tables {
             let (TaskPart::Period(key), Some(rows)) = (table.part, table.rows) else {
                 continue;
             };
-            if !self.has_partition(key) {
-                match key {
-                    Some(key) if self.last_key().is_none_or(|last| key > last) => {
-                        self.split_off_future(key).await?
-                    }
-                    _ => continue,
-                }
+            if !self.ensure_partition(key).await? {
+                continue;
             }
             // a table re-created by a retried task may be caught before it has its indexes: the
             // server refuses to exchange it, and the next pass tries again
@@ -138,21 +138,19 @@ impl<'c> PartitionedStaging<'c> {
         let started = Instant::now();
         let exchanged_early = self.filled.len();
         let tables = task_tables(self.conn, self.target).await?;
-        let listed: Vec<TaskTable> = tables.iter().map(|(t, _)| t.clone()).collect();
+        let parts = || tables.iter().map(|(t, _)| t.part);
         if self.partitions.is_none() {
-            self.create(&listed).await?;
+            self.create(parts()).await?;
         } else {
-            // periods after the last one (ascending): split off p_future; any other: re-partition
-            for table in &listed {
-                if let TaskPart::Period(Some(key)) = table.part
-                    && !self.has_partition(Some(key))
-                    && self.last_key().is_none_or(|last| key > last)
-                {
-                    self.split_off_future(key).await?;
+            // in period order, so that each later period is split off p_future in turn
+            let mut missing = false;
+            for part in parts() {
+                if let TaskPart::Period(key) = part {
+                    missing |= !self.ensure_partition(key).await?;
                 }
             }
-            if listed.iter().any(|t| !self.has_period_partition(t.part)) {
-                self.repartition(&listed).await?;
+            if missing {
+                self.repartition(parts()).await?;
             }
         }
         for (table, rows) in tables {
@@ -176,12 +174,12 @@ impl<'c> PartitionedStaging<'c> {
         Ok(())
     }
 
-    /// The partitions for the period tables `tables` and those already exchanged.
-    fn partitions_for(&self, tables: &[TaskTable]) -> PeriodPartitions {
+    /// The partitions for the task tables holding `parts` and the periods already exchanged.
+    fn partitions_for(&self, parts: impl IntoIterator<Item = TaskPart>) -> PeriodPartitions {
         let mut keys: BTreeSet<i32> = self.filled.keys().flatten().copied().collect();
         let mut has_null = self.filled.contains_key(&None);
-        for table in tables {
-            match table.part {
+        for part in parts {
+            match part {
                 TaskPart::Period(Some(key)) => {
                     keys.insert(key);
                 }
@@ -196,18 +194,18 @@ impl<'c> PartitionedStaging<'c> {
         }
     }
 
-    /// Creates the staging table with a partition for each of `tables`' periods.
-    async fn create(&mut self, tables: &[TaskTable]) -> Result<()> {
-        let partitions = self.partitions_for(tables);
+    /// Creates the staging table with a partition for each period of `parts`.
+    async fn create(&mut self, parts: impl IntoIterator<Item = TaskPart>) -> Result<()> {
+        let partitions = self.partitions_for(parts);
         let create = self.ddl.create(&self.staging, true, Some(&partitions));
         self.run(create).await?;
         self.partitions = Some(partitions);
         Ok(())
     }
 
-    /// Re-partitions the staging table for `tables`' periods, moving the rows already in it.
-    async fn repartition(&mut self, tables: &[TaskTable]) -> Result<()> {
-        let partitions = self.partitions_for(tables);
+    /// Re-partitions the staging table for the periods of `parts`, moving the rows already in it.
+    async fn repartition(&mut self, parts: impl IntoIterator<Item = TaskPart>) -> Result<()> {
+        let partitions = self.partitions_for(parts);
         if let Some(clause) = self.ddl.partition_by(&partitions) {
             self.run(format!("ALTER TABLE {} {clause}", self.staging))
                 .await?;
@@ -241,10 +239,20 @@ impl<'c> PartitionedStaging<'c> {
         })
     }
 
-    fn has_period_partition(&self, part: TaskPart) -> bool {
-        match part {
-            TaskPart::Period(key) => self.has_partition(key),
-            TaskPart::Partition(_) => true,
+    /// Whether period `key` has its partition, split off `p_future` first when it comes after
+    /// the last one; any other missing period needs rows moved (see [`repartition`]).
+    ///
+    /// [`repartition`]: Self::repartition
+    async fn ensure_partition(&mut self, key: Option<i32>) -> Result<bool> {
+        if self.has_partition(key) {
+            return Ok(true);
+        }
+        match key {
+            Some(key) if self.last_key().is_none_or(|last| key > last) => {
+                self.split_off_future(key).await?;
+                Ok(true)
+            }
+            _ => Ok(false),
         }
     }
 
@@ -258,7 +266,6 @@ impl<'c> PartitionedStaging<'c> {
             self.staging,
             PeriodPartitions::partition_name(key)
         );
-        let context = || format!("staging Gold table {} in MySQL", self.target.table);
         let mut exchanged = false;
         if self.without_validation {
             // MySQL 8 and MariaDB 11.4+ can skip re-checking rows the tasks already split by period
@@ -271,7 +278,7 @@ impl<'c> PartitionedStaging<'c> {
                 Err(mysql_async::Error::Server(e)) if e.code == 1064 => {
                     self.without_validation = false
                 }
-                Err(e) => return Err(server_error(context(), e)),
+                Err(e) => return Err(server_error(self.context(), e)),
             }
         }
         if !exchanged {
@@ -296,6 +303,14 @@ impl<'c> PartitionedStaging<'c> {
             });
         }
         Ok(())
+    }
+}
+
+/// The failure of a staging build whose Gold table's query failed.
+pub fn query_failed(target: &SinkTarget) -> Error {
+    Error::JobFailed {
+        job: format!("Gold table {}", target.table),
+        message: "its query failed: staging table not built".into(),
     }
 }
 
@@ -326,10 +341,7 @@ pub async fn stage_while_loading(
     };
     let finished = match outcome {
         Ok(rows) => staging.finish(Some(rows)).await,
-        Err(_) => Err(Error::JobFailed {
-            job: format!("Gold table {}", target.table),
-            message: "its query failed: staging table not built".into(),
-        }),
+        Err(_) => Err(query_failed(target)),
     };
     let _ = conn.disconnect().await;
     finished

@@ -17,7 +17,7 @@ use tracing::{debug, info};
 
 use super::background::BackgroundStaging;
 use super::ddl::TableLayout;
-use super::exchange::stage_while_loading;
+use super::exchange::{query_failed, stage_while_loading};
 use super::merge::{MergedTable, merge_into_live};
 use super::names::{RunNames, quote, run_key};
 use super::publish::{assemble, connect, drop_run_tables, publish, server_error};
@@ -135,10 +135,7 @@ impl MySqlSink {
                     .await
                     .map_err(|e| at_server(&url, e))?;
             } else {
-                let rows = query.await.map_err(|_| Error::JobFailed {
-                    job: format!("Gold table {}", target.table),
-                    message: "its query failed: staging table not built".into(),
-                })?;
+                let rows = query.await.map_err(|_| query_failed(target))?;
                 build_staging(url, &table, Some(rows)).await?;
             }
             info!(
