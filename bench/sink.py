@@ -2,19 +2,25 @@
 """MariaDB's own bulk-load ceiling for accidents_summary, next to medallion's sink (issue 3 item 7).
 
 Loads the very rows medallion wrote (its Parquet accidents_summary, exported once to tab-separated
-CSV files, untimed) into the very DDL medallion's MySQL sink created (`CREATE TABLE ... LIKE` the
-published table: primary key, year partitions, four secondary indexes), two ways, each timed from
-the first statement to the table being complete:
+CSV files sorted by the table's primary key, untimed) into the very DDL medallion's MySQL sink
+created (`CREATE TABLE ... LIKE` the published table: primary key, year partitions, four secondary
+indexes), two ways, each timed from the first statement to the table being complete:
 
-- `single`: one `LOAD DATA LOCAL INFILE` of the whole CSV into the partitioned, indexed table;
+- `single`: one `LOAD DATA LOCAL INFILE` of the whole CSV into the partitioned, indexed table
+  (not with --skip-single; it is slow: ~90 s at 7.7M rows);
 - `ceiling`: the fastest pure-MariaDB procedure known on this machine: one plain table per year
   (no partitioning, no secondary indexes), loaded with `LOAD DATA LOCAL INFILE` and then indexed
   by 2 workers in parallel, then `EXCHANGE PARTITION` of each into an empty partitioned table.
 
+Because the CSV files are sorted by primary key, the ceiling does not depend on the order of the
+lake medallion read (issue 23): the same rows give the same files, whatever order the Parquet Gold
+holds them in. The files are kept in --work with a fingerprint of the rows (count and an
+order-independent hash) and exported again only when the rows differ.
+
 Writes a JSON object with both times, the rows, and, given medallion's staging time for the table
 (--medallion-seconds, from its run log), the ratios medallion rows/s ÷ ceiling rows/s.
 
-Usage: sink.py --gold GOLD_DIR --like-db DB --work DIR --out R.json [--medallion-seconds S]
+Usage: sink.py --gold GOLD_DIR --like-db DB --work DIR --out R.json [--medallion-seconds S] [--skip-single]
 """
 
 import argparse
@@ -45,16 +51,29 @@ def mysql(sql, db=None):
     return [line.split("\t") for line in out.stdout.splitlines()]
 
 
-def export_csv(gold, work):
-    """Medallion's accidents_summary as CSV: all rows, and one file per year. Returns
-    (columns, {year: file}, whole file, rows)."""
+def primary_key(like_db):
+    """The primary key columns of the medallion table, in key order."""
+    rows = mysql(
+        "SELECT column_name FROM information_schema.statistics "
+        f"WHERE table_schema = '{like_db}' AND table_name = '{TABLE}' AND index_name = 'PRIMARY' "
+        "ORDER BY seq_in_index")
+    if not rows:
+        raise RuntimeError(f"{like_db}.{TABLE} has no primary key")
+    return [r[0] for r in rows]
+
+
+def export_csv(gold, work, key, whole_too=True):
+    """Medallion's accidents_summary as CSV sorted by `key`: one file per year, and all rows in one
+    file when `whole_too`. Returns (columns, {year: file}, whole file or None, rows)."""
     os.makedirs(work, exist_ok=True)
     con = duckdb.connect()
     con.execute("SET threads = 2")
     rel = f"read_parquet('{os.path.join(gold, TABLE)}/**/*.parquet')"
     cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
-    rows = con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
-    opts = "(HEADER false, DELIMITER '\t', NULLSTR '\\N', QUOTE '\"', ESCAPE '\"')"
+    # the rows' fingerprint: their count and the sum of their hashes, the same in any order
+    rows, digest = con.execute(f"SELECT count(*), sum(hash(t))::VARCHAR FROM {rel} t").fetchone()
+    order_by = ", ".join(f'"{c}"' for c in key)
+    opts = "(FORMAT csv, HEADER false, DELIMITER '\t', NULLSTR '\\N', QUOTE '\"', ESCAPE '\"')"
     whole = os.path.join(work, f"{TABLE}.csv")
     stamp = os.path.join(work, f"{TABLE}.rows")
     years = [r[0] for r in con.execute(
@@ -62,13 +81,25 @@ def export_csv(gold, work):
     if years and None in years:
         raise RuntimeError("accidents_summary has NULL accident_date rows")
     per_year = {y: os.path.join(work, f"{TABLE}-{y}.csv") for y in years}
-    fresh = os.path.exists(stamp) and open(stamp).read().strip() == f"{rows}:{os.path.getmtime(gold)}"
+    fingerprint = f"{rows}:{digest}:sorted by {','.join(key)}"
+    fresh = (os.path.exists(stamp) and open(stamp).read().strip() == fingerprint
+             and all(os.path.exists(p) for p in per_year.values()))
     if not fresh:
-        con.execute(f"COPY (SELECT * FROM {rel}) TO '{whole}' {opts}")
+        for old in os.listdir(work):  # files of other rows (other years, other sizes)
+            if old.startswith(TABLE):
+                os.remove(os.path.join(work, old))
         for y, path in per_year.items():
-            con.execute(f"COPY (SELECT * FROM {rel} WHERE year(accident_date) = {y}) TO '{path}' {opts}")
+            con.execute(f"COPY (SELECT * FROM {rel} WHERE year(accident_date) = {y} ORDER BY {order_by}) "
+                        f"TO '{path}' {opts}")
         with open(stamp, "w") as f:
-            f.write(f"{rows}:{os.path.getmtime(gold)}")
+            f.write(fingerprint)
+    if not whole_too:
+        return cols, per_year, None, rows
+    if not os.path.exists(whole):
+        # the years' files in year order are the whole table sorted by (year, key)
+        con.execute(f"COPY (SELECT * FROM {rel} ORDER BY year(accident_date), {order_by}) "
+                    f"TO '{whole}.part' {opts}")
+        os.replace(f"{whole}.part", whole)
     return cols, per_year, whole, rows
 
 
@@ -185,7 +216,8 @@ def main():
         print(f"error: no {TABLE} under Gold folder {args.gold}", file=sys.stderr)
         return 2
     try:
-        cols, per_year, whole, rows = export_csv(args.gold, args.work)
+        key = primary_key(args.like_db)
+        cols, per_year, whole, rows = export_csv(args.gold, args.work, key, whole_too=not args.skip_single)
         mysql(f"CREATE DATABASE IF NOT EXISTS `{BENCH_DB}`")
         result = {"table": TABLE, "rows": rows, "years": len(per_year), "workers": args.workers}
         if not args.skip_single:
