@@ -524,7 +524,12 @@ impl<T: 'static + AsLogicalPlan, U: 'static + AsExecutionPlan>
             }
             QueryStageSchedulerEvent::ExecutorLost(executor_id, _) => {
                 match self.state.task_manager.executor_lost(&executor_id).await {
-                    Ok(tasks) => {
+                    Ok((tasks, failed_jobs)) => {
+                        // PATCH (medallion, see PATCH.md): jobs that cannot recover fail now
+                        // instead of waiting for good.
+                        for failed in failed_jobs {
+                            event_sender.post_event(failed).await?;
+                        }
                         if !tasks.is_empty()
                             && let Err(e) = self
                                 .state

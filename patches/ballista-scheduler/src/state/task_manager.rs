@@ -742,23 +742,46 @@ impl<T: 'static + AsLogicalPlan, U: 'static + AsExecutionPlan> TaskManager<T, U>
 
     /// Handles executor loss by resetting affected tasks and stages.
     ///
-    /// Returns a list of running tasks that need to be cancelled.
-    pub async fn executor_lost(&self, executor_id: &str) -> Result<Vec<RunningTaskInfo>> {
+    /// Returns a list of running tasks that need to be cancelled, and the
+    /// `JobRunningFailed` events of the jobs that cannot recover from the loss.
+    pub async fn executor_lost(
+        &self,
+        executor_id: &str,
+    ) -> Result<(Vec<RunningTaskInfo>, Vec<QueryStageSchedulerEvent>)> {
         // Collect all the running task need to cancel when there are running stages rolled back.
         let mut running_tasks_to_cancel: Vec<RunningTaskInfo> = vec![];
+        let mut failed_jobs = vec![];
 
         {
             for pairs in self.active_job_cache.iter() {
-                let (_job_id, job_info) = pairs.pair();
+                let (job_id, job_info) = pairs.pair();
                 let mut graph = job_info.execution_graph.write().await;
-                let reset = graph.reset_stages_on_lost_executor(executor_id)?;
-                if !reset.0.is_empty() {
-                    running_tasks_to_cancel.extend(reset.1);
+                // PATCH (medallion, see PATCH.md): a job that cannot recover fails on its
+                // own; it no longer stops the loss being handled for the other jobs.
+                match graph.reset_stages_on_lost_executor(executor_id) {
+                    Ok(reset) => {
+                        if !reset.0.is_empty() {
+                            running_tasks_to_cancel.extend(reset.1);
+                        }
+                    }
+                    Err(e) => {
+                        warn!("Job {job_id} cannot recover from losing executor {executor_id}: {e}");
+                        let queued_at = match &graph.status().status {
+                            Some(job_status::Status::Running(running)) => running.queued_at,
+                            _ => 0,
+                        };
+                        failed_jobs.push(QueryStageSchedulerEvent::JobRunningFailed {
+                            job_id: job_id.clone(),
+                            fail_message: e.to_string(),
+                            queued_at,
+                            failed_at: crate::scheduler_server::timestamp_millis(),
+                        });
+                    }
                 }
             }
         }
 
-        Ok(running_tasks_to_cancel)
+        Ok((running_tasks_to_cancel, failed_jobs))
     }
 
     /// Retrieves the number of available tasks for the given job.

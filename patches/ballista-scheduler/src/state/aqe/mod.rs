@@ -675,6 +675,39 @@ impl AdaptiveExecutionGraph {
         Ok((reset_stage, all_running_tasks))
     }
 
+    /// PATCH (medallion): the first finished stage with output on `executor_id` that the job
+    /// may still read: a successful task ran there and not every stage reading the stage's
+    /// output has finished (or none is planned yet). `None` once the job has ended.
+    fn lost_output_still_needed(&self, executor_id: &str) -> Option<usize> {
+        if !matches!(self.status.status, Some(Status::Running(_))) {
+            return None;
+        }
+        self.stages.iter().find_map(|(stage_id, stage)| {
+            let ExecutionStage::Successful(done) = stage else {
+                return None;
+            };
+            let lost = done.task_infos.iter().any(|task| {
+                matches!(&task.task_status, task_status::Status::Successful(t) if t.executor_id == executor_id)
+            });
+            let mut readers = self.stages.values().filter_map(|reader| {
+                let (inputs, finished) = match reader {
+                    ExecutionStage::UnResolved(s) => (&s.inputs, false),
+                    ExecutionStage::Resolved(s) => (&s.inputs, false),
+                    ExecutionStage::Running(s) => (&s.inputs, false),
+                    ExecutionStage::Successful(s) => (&s.inputs, true),
+                    ExecutionStage::Failed(_) => return None,
+                };
+                inputs.contains_key(stage_id).then_some(finished)
+            });
+            let mut any_reader = false;
+            let all_finished = readers.all(|finished| {
+                any_reader = true;
+                finished
+            });
+            (lost && !(any_reader && all_finished)).then_some(*stage_id)
+        })
+    }
+
     /// Clear the stage failure count for this stage if the stage is finally success
     fn clear_stage_failure(&mut self, stage_id: usize) {
         self.failed_stage_attempts.remove(&stage_id);
@@ -811,8 +844,8 @@ impl ExecutionGraph for AdaptiveExecutionGraph {
 
         let mut successful_stages = HashSet::new();
         let mut failed_stages = HashMap::new();
-        let mut rollback_running_stages = HashMap::new();
-        let mut resubmit_successful_stages: HashMap<usize, HashSet<usize>> =
+        let rollback_running_stages = HashMap::new();
+        let resubmit_successful_stages: HashMap<usize, HashSet<usize>> =
             HashMap::new();
         let reset_running_stages: HashMap<usize, HashSet<usize>> = HashMap::new();
 
@@ -871,59 +904,30 @@ impl ExecutionGraph for AdaptiveExecutionGraph {
                                         .entry(stage_id)
                                         .or_default();
                                     failed_attempts.insert(task_stage_attempt_num);
-                                    if failed_attempts.len() < max_stage_failures {
-                                        let map_stage_id =
-                                            fetch_partition_error.map_stage_id as usize;
-                                        let map_partition_id = fetch_partition_error
-                                            .map_partition_id
-                                            as usize;
-                                        let executor_id =
-                                            fetch_partition_error.executor_id;
-
-                                        if !failed_stages.is_empty() {
-                                            let error_msg = format!(
-                                                "Stages was marked failed, ignore FetchPartitionError from task {task_identity}"
-                                            );
-                                            warn!("{error_msg}");
-                                        } else {
-                                            // There are different removal strategies here.
-                                            // We can choose just remove the map_partition_id in the FetchPartitionError, when resubmit the input stage, there are less tasks
-                                            // need to rerun, but this might miss many more bad input partitions, lead to more stage level retries in following.
-                                            // Here we choose remove all the bad input partitions which match the same executor id in this single input stage.
-                                            // There are other more aggressive approaches, like considering the executor is lost and check all the running stages in this graph.
-                                            // Or count the fetch failure number on executor and mark the executor lost globally.
-                                            let removed_map_partitions = running_stage
-                                                .remove_input_partitions(
-                                                    map_stage_id,
-                                                    map_partition_id,
-                                                    &executor_id,
-                                                )?;
-
-                                            let failure_reasons = rollback_running_stages
-                                                .entry(stage_id)
-                                                .or_insert_with(HashSet::new);
-                                            failure_reasons.insert(executor_id);
-
-                                            let missing_inputs =
-                                                resubmit_successful_stages
-                                                    .entry(map_stage_id)
-                                                    .or_default();
-                                            missing_inputs.extend(removed_map_partitions);
-                                            warn!(
-                                                "Need to resubmit the current running Stage {stage_id} and its map Stage {map_stage_id} due to FetchPartitionError from task {task_identity}"
-                                            )
-                                        }
+                                    // PATCH (medallion, see PATCH.md): the static graph rolls
+                                    // this stage back and reruns the map stage, but here the map
+                                    // stage has left the adaptive planner's cache and its output
+                                    // is resolved into the plan: the rerun's completion is
+                                    // ignored and the rolled-back stage is never resolved again,
+                                    // so the job would wait for good. Fail the stage (the job) now.
+                                    let error_msg = if failed_attempts.len() < max_stage_failures {
+                                        format!(
+                                            "Stage {stage_id} could not fetch the output of finished stage {} from executor {} (FetchPartitionError, task {task_identity}); the adaptive planner cannot recompute a finished stage, resubmit the job: {}",
+                                            fetch_partition_error.map_stage_id,
+                                            fetch_partition_error.executor_id,
+                                            failed_task.error
+                                        )
                                     } else {
-                                        let error_msg = format!(
+                                        format!(
                                             "Stage {} has failed {} times, \
                                             most recent failure reason: {:?}",
                                             stage_id,
                                             max_stage_failures,
                                             failed_task.error
-                                        );
-                                        error!("{error_msg}");
-                                        failed_stages.insert(stage_id, error_msg);
-                                    }
+                                        )
+                                    };
+                                    error!("{error_msg}");
+                                    failed_stages.insert(stage_id, error_msg);
                                 }
                                 Some(FailedReason::ExecutionError(_)) => {
                                     failed_stages.insert(stage_id, failed_task.error);
@@ -1237,6 +1241,18 @@ impl ExecutionGraph for AdaptiveExecutionGraph {
         &mut self,
         executor_id: &str,
     ) -> ballista_core::error::Result<(HashSet<usize>, Vec<RunningTaskInfo>)> {
+        // PATCH (medallion, see patches/ballista-scheduler/PATCH.md): a finished stage's
+        // output is resolved into the adaptive plan and its stage leaves the planner's cache,
+        // so a rerun of that stage can never be resolved again and the rollback below would
+        // leave the job waiting for good. Fail the job instead; the caller reports it.
+        if let Some(stage_id) = self.lost_output_still_needed(executor_id) {
+            return Err(BallistaError::General(format!(
+                "Job {} lost the shuffle output of its finished stage {stage_id} with executor \
+                 {executor_id} (Executor lost); the adaptive planner cannot recompute a finished \
+                 stage, resubmit the job",
+                self.job_id
+            )));
+        }
         let mut reset = HashSet::new();
         let mut tasks_to_cancel = vec![];
         loop {
