@@ -23,6 +23,7 @@ use medallion_core::service_logging::ServiceLogging;
 use medallion_core::session;
 
 mod client_pool;
+pub mod liveness;
 mod stable_metrics;
 
 use client_pool::IdleClientPool;
@@ -99,7 +100,7 @@ impl ExecutorArgs {
     /// The clap command: Ballista's flags with medallion's help text and environment variables.
     pub fn command_with_env() -> clap::Command {
         ENV_FLAGS.iter().fold(
-            Self::command()
+            liveness::with_fast_heartbeat(Self::command())
                 .name("medallion-executor")
                 .version(env!("CARGO_PKG_VERSION"))
                 .about(ABOUT)

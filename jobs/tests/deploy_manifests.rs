@@ -2838,6 +2838,70 @@ fn scheduler_and_executor_commands_are_valid() {
     p.assert_none("scheduler and executor command lines");
 }
 
+/// The value of `flag` in `inv`, else the binary's default as its `--help` prints it.
+fn flag_or_default(inv: &Invocation, flag: &str) -> Option<u64> {
+    if let Some(value) = inv.flag(flag) {
+        return value.parse().ok();
+    }
+    let help = help(inv.binary(), &[]).ok()?;
+    let after = &help[help.find(flag)?..];
+    let default = &after[after.find("[default: ")? + "[default: ".len()..];
+    default[..default.find(']')?].trim().parse().ok()
+}
+
+/// README "Reliability": a dead executor is noticed within ~15 s in every deployment, and the
+/// scheduler's timeout leaves an executor three heartbeats (a busy one is not taken for dead).
+#[test]
+fn dead_executors_are_noticed_within_15_seconds() {
+    let manifests = k8s_manifests();
+    let compose: Vec<Invocation> = compose_invocations(&compose_services(&compose()))
+        .into_iter()
+        .map(|(_, i)| i)
+        .collect();
+    let of = |binary: &str| {
+        compose
+            .iter()
+            .find(|i| i.binary() == binary)
+            .cloned()
+            .unwrap_or_else(|| panic!("docker-compose.yml runs no {binary}"))
+    };
+    let deployments = [
+        (
+            "k8s",
+            k8s_invocation_of(&manifests, "medallion-scheduler"),
+            k8s_invocation_of(&manifests, "medallion-executor"),
+        ),
+        (
+            "docker-compose.yml",
+            of("medallion-scheduler"),
+            of("medallion-executor"),
+        ),
+    ];
+    let mut p = Problems::default();
+    for (name, scheduler, executor) in deployments {
+        let timeout = flag_or_default(&scheduler, "--executor-timeout-seconds");
+        let interval = flag_or_default(&scheduler, "--expire-dead-executor-interval-seconds");
+        let heartbeat = flag_or_default(&executor, "--executor-heartbeat-interval-seconds");
+        let (Some(timeout), Some(interval), Some(heartbeat)) = (timeout, interval, heartbeat)
+        else {
+            p.push(format!(
+                "{name}: cannot tell the executor timeout ({timeout:?}), expiry interval \
+                 ({interval:?}) or heartbeat ({heartbeat:?})"
+            ));
+            continue;
+        };
+        p.check(timeout + interval <= 15, || {
+            format!("{name}: a dead executor is noticed after up to {timeout} + {interval} s")
+        });
+        p.check(heartbeat * 3 <= timeout, || {
+            format!(
+                "{name}: {heartbeat} s heartbeats leave fewer than 3 within the {timeout} s timeout"
+            )
+        });
+    }
+    p.assert_none("dead-executor detection");
+}
+
 // =============================================================================================
 // The helpers themselves.
 

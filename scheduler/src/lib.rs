@@ -29,6 +29,8 @@ pub use medallion_core::service_logging::LogFormat;
 use medallion_core::service_logging::ServiceLogging;
 use medallion_core::session;
 
+pub mod liveness;
+
 const ABOUT: &str = "medallion's Ballista scheduler: plans the jobs `medallion submit` sends and hands \
 their tasks to `medallion-executor` processes. Carries medallion's UDFs, ORC/MySQL plan codecs and \
 lake object stores (file://, s3://, hdfs://).";
@@ -153,7 +155,7 @@ impl SchedulerArgs {
     /// The clap command: Ballista's flags with medallion's help text and environment variables.
     pub fn command_with_env() -> clap::Command {
         ENV_FLAGS.iter().fold(
-            Self::command()
+            liveness::with_fast_detection(Self::command())
                 .name("medallion-scheduler")
                 .version(env!("CARGO_PKG_VERSION"))
                 .about(ABOUT)

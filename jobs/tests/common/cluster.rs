@@ -182,9 +182,8 @@ fn scheduler_command(
         .args(["--bind-host", "127.0.0.1", "--external-host", "127.0.0.1"])
         .args(["--bind-port", &port.to_string()])
         .args(["--min-ready-executors", &min_ready.to_string()])
-        // Notice a dead executor within seconds rather than minutes.
-        .args(["--executor-timeout-seconds", "10"])
-        .args(["--expire-dead-executor-interval-seconds", "2"])
+        // medallion-scheduler's own defaults notice a dead executor within ~12 s (README,
+        // Reliability): the tests run with them.
         .args(["--log-level-setting", "info"])
         .args(scheduler_args)
         .envs(env.iter().copied())
@@ -236,7 +235,6 @@ impl Cluster {
                 .arg("--work-dir")
                 .arg(&work)
                 .args(["--scheduler-connect-timeout-seconds", "30"])
-                .args(["--executor-heartbeat-interval-seconds", "2"])
                 .args(["--log-level-setting", "info"])
                 .envs(env.iter().copied())
                 .env_remove("RUST_LOG");
