@@ -732,7 +732,7 @@ async fn year_tables_are_exchanged_while_other_tasks_still_load() {
     ];
     let (table, plan) = sink_exec(&sink, &ctx, &options, partitions).await;
     let exec = plan.downcast_ref::<MySqlSinkExec>().unwrap();
-    let loaded = sink.start_staging(Arc::new(table), std::time::Instant::now());
+    let (loaded, _build) = sink.start_staging(Arc::new(table), std::time::Instant::now());
 
     let in_2020 = run_task(exec, &ctx, 0).await;
     wait_for_rows(&mut conn, &staging, in_2020).await;

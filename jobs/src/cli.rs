@@ -209,6 +209,11 @@ pub struct SubmitArgs {
     /// waits forever.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     pub job_timeout: u64,
+    /// How many times a Gold table's query (one Ballista job) runs at most when its job fails
+    /// because an executor was lost; each resubmission is logged. 1 never resubmits.
+    #[arg(long, value_name = "N", default_value_t = crate::resubmit::DEFAULT_ATTEMPTS,
+          value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub job_attempts: u32,
     /// The job, lake, sink and parameters, as for `run`.
     #[command(flatten)]
     pub run: RunArgs,
@@ -237,10 +242,10 @@ impl Command {
     /// Runs the command.
     pub async fn execute(self) -> Result<()> {
         match self {
-            Command::Run(args) => run(args, None, None).await,
+            Command::Run(args) => run(args, None, None, 1).await,
             Command::Submit(args) => {
                 let timeout = (args.job_timeout > 0).then(|| Duration::from_secs(args.job_timeout));
-                run(args.run, Some(&args.scheduler), timeout).await
+                run(args.run, Some(&args.scheduler), timeout, args.job_attempts).await
             }
             Command::Status(args) => status(&args).await,
             Command::Generate(GenerateCommand::Accidents(args)) => {
@@ -371,8 +376,14 @@ async fn status(args: &StatusArgs) -> Result<()> {
 }
 
 /// Runs a job embedded (`scheduler` is `None`) or on the cluster of `scheduler`, cancelling its
-/// Ballista jobs after `job_timeout`.
-async fn run(args: RunArgs, scheduler: Option<&str>, job_timeout: Option<Duration>) -> Result<()> {
+/// Ballista jobs after `job_timeout` and running a query at most `attempts` times when its job
+/// is lost with an executor.
+async fn run(
+    args: RunArgs,
+    scheduler: Option<&str>,
+    job_timeout: Option<Duration>,
+    attempts: u32,
+) -> Result<()> {
     if crate::medical::maintenance::is_maintenance_job(&args.job) {
         let lake = args.lake.as_deref();
         return crate::medical::maintenance::run_as_job(&args.job, lake, &args.sink, args.dry_run)
@@ -434,6 +445,7 @@ async fn run(args: RunArgs, scheduler: Option<&str>, job_timeout: Option<Duratio
         // past the job timeout the tracker cancels the job, which then fails the query; the
         // client stops waiting a little later in any case
         query_timeout: job_timeout.map(|limit| limit + QUERY_TIMEOUT_GRACE),
+        attempts,
     };
     let lock_wait = Duration::from_secs(args.lock_wait);
     let outcome = run_job_waiting(&ctx, &job, &request, sink.as_mut(), lock_wait).await;

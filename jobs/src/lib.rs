@@ -10,5 +10,6 @@ pub mod medical;
 pub mod pending_file;
 pub mod plan;
 pub mod reference;
+pub mod resubmit;
 pub mod run;
 pub mod run_options;

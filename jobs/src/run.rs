@@ -23,6 +23,7 @@ use tracing::{Instrument, info, warn};
 
 use crate::plan::{GoldQuery, JobPlan, Params, QualityRule};
 use crate::reference::register_reference;
+use crate::resubmit::{RESUBMIT_PAUSE, with_resubmission};
 
 /// What to run and where.
 #[derive(Debug, Clone)]
@@ -41,6 +42,9 @@ pub struct RunRequest {
     /// the run: a cluster run's last resort when a Ballista job that lost an executor never
     /// reports its end (`None`: forever).
     pub query_timeout: Option<Duration>,
+    /// How many times a query runs at most when its Ballista job fails because an executor was
+    /// lost (see [`crate::resubmit`]); 1 never resubmits (embedded runs).
+    pub attempts: u32,
 }
 
 /// Silver row counts and completeness measured during a run.
@@ -337,24 +341,33 @@ async fn write_gold(
             message: format!("{what} did not finish within {limit:?}"),
         }
     };
+    // a query whose Ballista job was lost with an executor is resubmitted (bounded)
     if let Some(rule) = &job.quality {
-        let measure = measure_quality(ctx, rule);
-        let overdue = overdue("the quality measure".to_string());
         tasks.push(Box::pin(async move {
-            within(request.query_timeout, measure, overdue)
-                .await
-                .map(Staged::Quality)
+            with_resubmission("quality measure", request.attempts, RESUBMIT_PAUSE, |_| {
+                let overdue = overdue("the quality measure".to_string());
+                within(request.query_timeout, measure_quality(ctx, rule), overdue)
+            })
+            .await
+            .map(Staged::Quality)
         }));
     }
     for gold in &job.gold {
         let bar = bar.clone();
-        let overdue = overdue(format!("Gold table {}", gold.query.name));
         tasks.push(Box::pin(async move {
-            bar.set_message(gold.query.name.clone());
-            let write = write_table(ctx, job, request, sink, gold);
-            let rows = within(request.query_timeout, write, overdue).await?;
+            let name = gold.query.name.as_str();
+            bar.set_message(name.to_string());
+            let rows = with_resubmission(name, request.attempts, RESUBMIT_PAUSE, |_| {
+                let overdue = overdue(format!("Gold table {name}"));
+                within(
+                    request.query_timeout,
+                    write_table(ctx, job, request, sink, gold),
+                    overdue,
+                )
+            })
+            .await?;
             bar.inc(1);
-            Ok(Staged::Table(gold.query.name.clone(), rows))
+            Ok(Staged::Table(name.to_string(), rows))
         }));
     }
     let outcome = run_limited(tasks, request.concurrency).await;

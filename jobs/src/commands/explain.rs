@@ -131,6 +131,7 @@ async fn explain_job(args: &ExplainArgs, job: JobPlan) -> Result<()> {
         progress: false,
         concurrency: 1,
         query_timeout: None,
+        attempts: 1,
     };
     prepare_inputs(&ctx, &job, &request).await?;
     for gold in &job.gold {

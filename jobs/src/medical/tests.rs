@@ -20,6 +20,7 @@ async fn run_plan(job: &str, lake: &std::path::Path, params: Params) -> Vec<(Str
         progress: false,
         concurrency: 1,
         query_timeout: None,
+        attempts: 1,
     };
     prepare_inputs(&ctx, &plan, &request).await.unwrap();
     let mut out = Vec::new();

@@ -15,7 +15,7 @@ use mysql_async::prelude::Queryable;
 use tokio::sync::oneshot;
 use tracing::{debug, info};
 
-use super::background::BackgroundStaging;
+use super::background::{BackgroundStaging, BuildId};
 use super::ddl::TableLayout;
 use super::exchange::{query_failed, stage_while_loading};
 use super::merge::{MergedTable, merge_into_live};
@@ -123,11 +123,16 @@ impl MySqlSink {
     /// Starts building `table`'s staging table in the background, before its query runs: a table
     /// partitioned by date is filled while the tasks still load (see [`stage_while_loading`]), any
     /// other once they are done. Send the rows the query reported to the returned sender when it
-    /// succeeded; dropping it fails the build. `started`: when the table's write began (logged).
-    pub fn start_staging(&self, table: Arc<MySqlTable>, started: Instant) -> oneshot::Sender<u64> {
+    /// succeeded; dropping it fails the build, which the returned id can then discard. `started`:
+    /// when the table's write began (logged).
+    pub fn start_staging(
+        &self,
+        table: Arc<MySqlTable>,
+        started: Instant,
+    ) -> (oneshot::Sender<u64>, BuildId) {
         let (loaded, query) = oneshot::channel::<u64>();
         let url = self.url.clone();
-        self.building.start(async move {
+        let build = self.building.start(async move {
             let target = table.target();
             if target.layout.period_partitioning().is_some() {
                 let schema = datafusion::catalog::TableProvider::schema(table.as_ref());
@@ -145,7 +150,7 @@ impl MySqlSink {
             );
             Ok(target.table.clone())
         });
-        loaded
+        (loaded, build)
     }
 
     /// Waits for the staging tables being built in the background and marks them staged.
@@ -233,11 +238,16 @@ impl GoldSink for MySqlSink {
         )
         .and_then(|builder| builder.build())
         .map_err(|e| Error::engine(context.clone(), e))?;
-        let loaded = self.start_staging(Arc::clone(&provider), started);
-        let batches = DataFrame::new(state, plan)
-            .collect()
-            .await
-            .map_err(|e| Error::engine(context, e))?;
+        let (loaded, build) = self.start_staging(Arc::clone(&provider), started);
+        let batches = match DataFrame::new(state, plan).collect().await {
+            Ok(batches) => batches,
+            Err(e) => {
+                // the build ends as the query did; a resubmitted query starts its own
+                drop(loaded);
+                self.building.discard(build).await;
+                return Err(Error::engine(context, e));
+            }
+        };
         let rows = crate::sink::rows_in(&batches);
         info!(
             table = table.name,
