@@ -445,76 +445,7 @@ fn an_unreachable_scheduler_is_exit_code_3_and_one_line() {
     );
 }
 
-/// An executor killed with SIGKILL while a job runs: the run either completes with the embedded
-/// Gold, or fails with one clear error line and leaves the previously published Gold untouched.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_executor_never_leaves_half_published_gold() {
-    let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
-    let work = tempfile::tempdir().expect("temp dir");
-    let lake = work.path().join("lake");
-    generate_lake(work.path(), &lake, 300_000, "parquet");
-    let lake = lake.to_str().expect("utf-8 path");
-    let mut cluster = Cluster::start_with(2, &[], &[]);
-    let gold = work.path().join("gold");
-    let first = submit(&cluster, work.path(), lake, &gold);
-    if first.code != Some(0) {
-        panic!(
-            "first submit failed\nstderr:\n{}\n{}",
-            first.stderr,
-            cluster.logs()
-        );
-    }
-    let published = snapshot(&gold);
-    assert!(!published.is_empty());
-
-    // Ballista 55 sometimes leaves a job waiting for good after losing an executor: the job
-    // timeout cancels it, so the run fails cleanly instead.
-    let mut args = submit_args(&cluster, lake, &gold);
-    args.extend(["--job-timeout".to_string(), "45".to_string()]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let second = Running::start(work.path(), &args, &[]);
-    // Kill an executor once the run's first Ballista job is under way.
-    let started = Instant::now();
-    while !fs::read_to_string(&second.stderr)
-        .unwrap_or_default()
-        .contains("Ballista job submitted")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the second run submitted no job"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(1500));
-    cluster.executors[0].kill();
-    let second = second.wait(COMMAND_TIMEOUT);
-
-    eprintln!(
-        "the run that lost an executor ended with {:?}: {}",
-        second.code,
-        second.stderr.lines().last().unwrap_or_default()
-    );
-    if second.code == Some(0) {
-        let embedded = work.path().join("gold-embedded");
-        run_embedded(work.path(), lake, &embedded, &[]).assert_ok("embedded run");
-        assert_same_gold(&embedded, &gold).await;
-    } else {
-        second.assert_one_error_line(1, "job 'accidents-datamart' failed");
-        assert_eq!(
-            snapshot(&gold),
-            published,
-            "a failed run changed the published Gold\n{}",
-            second.stderr
-        );
-    }
-    let leftovers: Vec<String> = fs::read_dir(&gold)
-        .expect("gold folder")
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|n| n.starts_with(".staging") || n.starts_with(".replaced"))
-        .collect();
-    assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
-}
+// An executor killed mid-run: `executor_loss.rs`.
 
 // ---------------------------------------------------------------------------------------------
 // S3 (moto_server on loopback)
