@@ -6,12 +6,16 @@
 //! over instead of duplicating rows. For a table partitioned by year (or month) the operator asks
 //! the planner for its input hash-partitioned on `date_part('year', col)`, so one task owns each
 //! year and its months; it writes one table per year (month) it sees, and the client exchanges them
-//! into the partitioned staging table. Other tables ask for a single input partition (they are the small aggregates). Each
-//! loaded table records its row count in its comment, which the client checks against the tasks'
-//! totals; each task emits one row, `count: UInt64`, the rows it wrote.
+//! into the partitioned staging table. Other tables ask for a single input partition (they are the
+//! small aggregates). Each task's input is sorted by period, then primary key ([`KeyOrder`]), so
+//! whatever the order of the lake every table is filled in key order, one period table at a time
+//! per task, and a period table is finished (loaded, indexed) as soon as the next period starts.
+//! Each loaded table records its row count in its comment, which the client checks against the
+//! tasks' totals; each task emits one row, `count: UInt64`, the rows it wrote. The metric
+//! `rows_out_of_key_order` counts rows that still reached a table after a greater key.
 
-use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -20,15 +24,23 @@ use datafusion::arrow::datatypes::{
     DataType, Date32Type, Date64Type, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType,
     TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
 };
-use datafusion::common::config::ConfigOptions;
+use datafusion::common::SchemaExt;
+use datafusion::common::runtime::SpawnedTask;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{ScalarValue, SchemaExt};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::{EquivalenceProperties, ScalarFunctionExpr};
+use datafusion::physical_expr::{EquivalenceProperties, OrderingRequirements};
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
-use datafusion::physical_plan::expressions::{Column, Literal};
+use datafusion::physical_plan::filter::FilterExec;
+use datafusion::physical_plan::metrics::{
+    Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
+};
+use datafusion::physical_plan::projection::ProjectionExec;
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::sorts::sort::SortExec;
+use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     ChildrenPropertiesMode, DisplayAs, DisplayFormatType, Distribution, ExecutionPlan,
@@ -40,6 +52,7 @@ use futures::future::try_join_all;
 use prost::Message;
 
 use super::ddl::{PeriodGrain, TableDdl};
+use super::key_order::{KeyOrder, KeyOrderCheck};
 use super::load::{TableLoad, encoding_failed};
 use super::names::TaskPart;
 use super::table::SinkTarget;
@@ -51,9 +64,10 @@ pub struct MySqlSinkExec {
     /// The Gold table's schema (the DDL's source, identical on every task and on the client).
     table_schema: SchemaRef,
     input: Arc<dyn ExecutionPlan>,
-    /// `date_part('year', col)` for a year-partitioned table.
-    year_key: Option<Arc<dyn PhysicalExpr>>,
+    /// The order rows are loaded in (and the year they are distributed on).
+    order: KeyOrder,
     properties: Arc<PlanProperties>,
+    metrics: ExecutionPlanMetricsSet,
 }
 
 impl fmt::Debug for MySqlSinkExec {
@@ -84,21 +98,7 @@ impl MySqlSinkExec {
         table_schema.logically_equivalent_names_and_types(&schema)?;
         TableDdl::new(&table_schema, &target.layout)
             .map_err(|e| DataFusionError::Plan(e.to_string()))?;
-        let year_key = match target.layout.period_partitioning() {
-            Some((column, _)) => {
-                let column: Arc<dyn PhysicalExpr> =
-                    Arc::new(Column::new_with_schema(column, &schema)?);
-                let part: Arc<dyn PhysicalExpr> =
-                    Arc::new(Literal::new(ScalarValue::Utf8(Some("year".into()))));
-                Some(Arc::new(ScalarFunctionExpr::try_new(
-                    datafusion::functions::datetime::date_part(),
-                    vec![part, column],
-                    &schema,
-                    Arc::new(ConfigOptions::default()),
-                )?) as Arc<dyn PhysicalExpr>)
-            }
-            None => None,
-        };
+        let order = KeyOrder::new(&target.layout, &schema)?;
         let properties = PlanProperties::new(
             EquivalenceProperties::new(count_schema()),
             Partitioning::UnknownPartitioning(input.output_partitioning().partition_count()),
@@ -109,8 +109,9 @@ impl MySqlSinkExec {
             target,
             table_schema,
             input,
-            year_key,
+            order,
             properties: Arc::new(properties),
+            metrics: ExecutionPlanMetricsSet::new(),
         })
     }
 
@@ -166,18 +167,63 @@ impl MySqlSinkExec {
         Self::try_new(Arc::new(target), Arc::new(schema), input)
     }
 
-    /// What the operator needs from its input: whole years per partition, or one partition.
+    /// Whether the input is known to be empty: an `EmptyExec`, or the sort (projection, filter,
+    /// exchange, merge) the planner put over one.
     ///
-    /// An input already known to be empty needs nothing: Ballista's adaptive planner replaces an
-    /// exchange that produced no rows with an `EmptyExec` keeping its partition count, and a
-    /// requirement that `EmptyExec` does not meet would plan a new exchange, and so on forever.
+    /// Ballista's adaptive planner replaces an exchange that produced no rows with an `EmptyExec`
+    /// keeping its partition count; a requirement that it does not meet would plan a new exchange
+    /// (and a new sort over it), and so on forever, so an empty input is required nothing.
+    fn input_is_empty(&self) -> bool {
+        let mut node = Arc::clone(&self.input);
+        loop {
+            if node.is::<EmptyExec>() {
+                return true;
+            }
+            let passes_rows_through = node.is::<SortExec>()
+                || node.is::<SortPreservingMergeExec>()
+                || node.is::<ProjectionExec>()
+                || node.is::<FilterExec>()
+                || node.is::<RepartitionExec>()
+                || node.is::<CoalescePartitionsExec>();
+            let children = node.children();
+            if !passes_rows_through || children.len() != 1 {
+                return false;
+            }
+            let child = Arc::clone(children[0]);
+            node = child;
+        }
+    }
+
+    /// What the operator needs from its input: whole years per partition, or one partition
+    /// (nothing for an empty input, see [`Self::input_is_empty`]).
     fn distribution(&self) -> Distribution {
-        if self.input.is::<EmptyExec>() {
+        if self.input_is_empty() {
             return Distribution::UnspecifiedDistribution;
         }
-        match &self.year_key {
+        match self.order.year_expr() {
             Some(key) => Distribution::KeyPartitioned(vec![Arc::clone(key)]),
             None => Distribution::SinglePartition,
+        }
+    }
+
+    /// The sort the operator needs of each input partition: period, then primary key (none for
+    /// an input known to be empty, as for [`Self::distribution`]).
+    fn ordering(&self) -> Option<OrderingRequirements> {
+        if self.input_is_empty() {
+            return None;
+        }
+        self.order.requirement().map(OrderingRequirements::new)
+    }
+
+    /// Whether the input's known ordering meets [`KeyOrder::requirement`] (the planner put a
+    /// sort under the operator, or the rows were already sorted).
+    fn input_is_sorted(&self) -> Result<bool> {
+        match self.order.requirement() {
+            Some(requirement) => self
+                .input
+                .equivalence_properties()
+                .ordering_satisfy_requirement(requirement),
+            None => Ok(true),
         }
     }
 }
@@ -216,8 +262,16 @@ impl ExecutionPlan for MySqlSinkExec {
         InputDistributionRequirements::new(vec![self.distribution()])
     }
 
+    fn required_input_ordering(&self) -> Vec<Option<OrderingRequirements>> {
+        vec![self.ordering()]
+    }
+
     fn benefits_from_input_partitioning(&self) -> Vec<bool> {
-        vec![self.year_key.is_some()]
+        vec![self.order.year_expr().is_some()]
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
@@ -255,7 +309,8 @@ impl ExecutionPlan for MySqlSinkExec {
         &self,
         _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        // the year key only describes the required input distribution; nothing is evaluated
+        // the period and key expressions only describe the required input distribution and
+        // order; nothing is evaluated
         Ok(TreeNodeRecursion::Continue)
     }
 
@@ -267,8 +322,15 @@ impl ExecutionPlan for MySqlSinkExec {
         let input = self.input.execute(partition, context)?;
         let target = Arc::clone(&self.target);
         let schema = Arc::clone(&self.table_schema);
+        let task = PartitionTask {
+            partition,
+            check: self.order.check(&self.input.schema())?,
+            finish_periods_early: self.order.by_period() && self.input_is_sorted()?,
+            out_of_order: MetricBuilder::new(&self.metrics)
+                .counter("rows_out_of_key_order", partition),
+        };
         let stream = futures::stream::once(async move {
-            let rows = write_partition(&target, &schema, partition, input).await?;
+            let rows = write_partition(&target, &schema, task, input).await?;
             RecordBatch::try_new(
                 count_schema(),
                 vec![Arc::new(UInt64Array::from(vec![rows])) as ArrayRef],
@@ -282,11 +344,24 @@ impl ExecutionPlan for MySqlSinkExec {
     }
 }
 
+/// What one task of the operator needs besides its input.
+struct PartitionTask {
+    /// The input partition.
+    partition: usize,
+    /// Counts rows reaching their table out of key order.
+    check: KeyOrderCheck,
+    /// The input is sorted by period first: a period's table is complete, and is finished (its
+    /// last rows sent, its indexes added) in the background, as soon as a later period starts.
+    finish_periods_early: bool,
+    /// The `rows_out_of_key_order` metric.
+    out_of_order: Count,
+}
+
 /// Loads one input partition; returns the rows written.
 async fn write_partition(
     target: &SinkTarget,
     schema: &SchemaRef,
-    partition: usize,
+    mut task: PartitionTask,
     mut input: SendableRecordBatchStream,
 ) -> Result<u64> {
     let ddl = TableDdl::new(schema, &target.layout)
@@ -299,6 +374,8 @@ async fn write_partition(
     // tables are created with their first rows: a task with no rows leaves nothing (the client
     // creates the staging table of an empty Gold table itself)
     let mut loads: BTreeMap<TaskPart, TableLoad> = BTreeMap::new();
+    let mut finishing: Vec<SpawnedTask<Result<u64>>> = Vec::new();
+    let mut finished: BTreeSet<TaskPart> = BTreeSet::new();
     let mut encoders: Vec<(RowFormat, RowEncoder)> = Vec::with_capacity(2);
     while let Some(batch) = input.next().await {
         let batch = batch?;
@@ -308,7 +385,7 @@ async fn write_partition(
         encoders.clear();
         let groups: Vec<(TaskPart, Vec<usize>)> = match period_column {
             None => vec![(
-                TaskPart::Partition(partition),
+                TaskPart::Partition(task.partition),
                 (0..batch.num_rows()).collect(),
             )],
             Some((column, grain)) => group_by_period(batch.column(column), grain)?
@@ -316,8 +393,16 @@ async fn write_partition(
                 .map(|(key, rows)| (TaskPart::Period(key), rows))
                 .collect(),
         };
+        let latest = groups.last().map(|(part, _)| *part);
         for (part, rows) in groups {
             let table = names.task(&target.table, part);
+            if finished.contains(&part) {
+                return Err(DataFusionError::Internal(format!(
+                    "MySQL sink: rows for `{table}` arrived after its period was finished \
+                     (the input is not sorted by period)"
+                )));
+            }
+            task.check.observe(&batch, part, &rows)?;
             let load = match loads.entry(part) {
                 Entry::Occupied(entry) => entry.into_mut(),
                 Entry::Vacant(entry) => {
@@ -335,9 +420,48 @@ async fn write_partition(
             }
             load.send_ready().await?;
         }
+        if let (true, Some(latest)) = (task.finish_periods_early, latest) {
+            let complete: Vec<TaskPart> = loads.range(..latest).map(|(part, _)| *part).collect();
+            for part in complete {
+                if let Some(load) = loads.remove(&part) {
+                    task.check.finish(part);
+                    finished.insert(part);
+                    finishing.push(SpawnedTask::spawn(load.finish()));
+                }
+            }
+        }
     }
-    let counts = try_join_all(loads.into_values().map(TableLoad::finish)).await?;
-    Ok(counts.into_iter().sum())
+    let mut rows: u64 = try_join_all(loads.into_values().map(TableLoad::finish))
+        .await?
+        .into_iter()
+        .sum();
+    for load in finishing {
+        rows += load
+            .join_unwind()
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))??;
+    }
+    let out_of_order = task.check.out_of_order();
+    task.out_of_order
+        .add(usize::try_from(out_of_order).unwrap_or(usize::MAX));
+    if out_of_order > 0 {
+        tracing::warn!(
+            table = %target.table,
+            partition = task.partition,
+            rows,
+            rows_out_of_key_order = out_of_order,
+            "MySQL sink task loaded rows out of primary key order (a slower load)"
+        );
+    } else {
+        tracing::info!(
+            table = %target.table,
+            partition = task.partition,
+            rows,
+            rows_out_of_key_order = 0,
+            "MySQL sink task loaded its rows in primary key order"
+        );
+    }
+    Ok(rows)
 }
 
 /// The rows of `dates` grouped by period key (year or month, see [`PeriodGrain::key`]; `None`:

@@ -24,6 +24,7 @@ mod background;
 mod ddl;
 mod exchange;
 mod exec;
+mod key_order;
 mod load;
 pub mod maintenance;
 mod merge;

@@ -7,6 +7,7 @@
 
 mod bronze_csv;
 pub(crate) mod distributions;
+mod order;
 mod places;
 mod rows;
 mod weather;
@@ -30,6 +31,8 @@ use crate::accidents::silver_writer::row::SilverBatchBuilder;
 use crate::pending_file::PendingFile;
 
 use self::bronze_csv::BronzeRowWriter;
+pub use self::order::RowOrder;
+use self::order::YearBuffer;
 use self::rows::{GeneratedRow, RowGenerator, Tables};
 
 /// Rows per generated chunk (one RNG stream and one Arrow batch each).
@@ -65,6 +68,10 @@ pub struct GenerateAccidentsArgs {
     /// Last year of accident start times (inclusive).
     #[arg(long, default_value_t = 2023)]
     pub end_year: i32,
+    /// Order of the rows inside each year's files: by start_time (as Silver lakes written by
+    /// time are), shuffled, or by id (generation order). The rows themselves are the same.
+    #[arg(long, value_enum, default_value_t = RowOrder::Time)]
+    pub order: RowOrder,
 }
 
 impl GenerateAccidentsArgs {
@@ -78,6 +85,7 @@ impl GenerateAccidentsArgs {
             bronze_csv: None,
             start_year: 2016,
             end_year: 2023,
+            order: RowOrder::Time,
         }
     }
 
@@ -263,20 +271,37 @@ pub fn generate_accidents(args: &GenerateAccidentsArgs, progress: bool) -> Resul
             });
         }
         let mut current_year = None;
+        // with --order time or random, a year's rows are written once the year is complete
+        let mut year_rows = YearBuffer::default();
+        let close_year = |table: &mut SilverTableWriter, year_rows: &mut YearBuffer, year| {
+            let ordered =
+                year_rows.take_ordered(args.order, args.seed, year, CHUNK_ROWS as usize)?;
+            for batch in &ordered {
+                table.write(year, batch)?;
+            }
+            table.close_year(year)
+        };
         for (i, chunk) in chunks.iter().enumerate() {
             let output = receivers[i % workers].recv().map_err(|_| {
                 Error::invalid("generator", "a worker thread stopped unexpectedly")
             })??;
             if let Some(previous) = current_year.filter(|y| *y != output.year) {
                 // Years come in order: the previous one is complete.
-                table.close_year(previous)?;
+                close_year(&mut table, &mut year_rows, previous)?;
             }
             current_year = Some(output.year);
-            table.write(output.year, &output.batch)?;
+            if args.order == RowOrder::Id {
+                table.write(output.year, &output.batch)?;
+            } else {
+                year_rows.push(output.batch);
+            }
             if let (Some(bronze), Some(csv)) = (bronze.as_mut(), output.csv.as_deref()) {
                 bronze.append(csv)?;
             }
             bar.inc(chunk.rows);
+        }
+        if let Some(last) = current_year {
+            close_year(&mut table, &mut year_rows, last)?;
         }
         Ok(())
     })?;

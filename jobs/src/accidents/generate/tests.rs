@@ -50,9 +50,13 @@ fn same_seed_same_bytes_other_seed_other_rows() {
     }
     let (ta, tc) = (read_parquet(&ra.files), read_parquet(&rc.files));
     assert_eq!(ta, read_parquet(&rb.files));
+    let sorted = |mut ids: Vec<Option<String>>| {
+        ids.sort();
+        ids
+    };
     assert_eq!(
-        strings(&ta, "id"),
-        strings(&tc, "id"),
+        sorted(strings(&ta, "id")),
+        sorted(strings(&tc, "id")),
         "ids depend on rows only"
     );
     assert_ne!(strings(&ta, "city"), strings(&tc, "city"));
@@ -290,4 +294,54 @@ fn one_million_rows_timing() {
         report.rows_accepted,
         started.elapsed()
     );
+}
+
+/// The rows of `batch` sorted by id.
+fn by_id(batch: &RecordBatch) -> RecordBatch {
+    let ids = batch.column_by_name("id").expect("id");
+    let indices = datafusion::arrow::compute::sort_to_indices(ids, None, None).expect("sort");
+    datafusion::arrow::compute::take_record_batch(batch, &indices).expect("take")
+}
+
+#[test]
+fn every_order_writes_the_same_rows_in_its_own_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut tables = Vec::new();
+    for order in [RowOrder::Id, RowOrder::Time, RowOrder::Random] {
+        let out = dir.path().join(format!("{order:?}"));
+        let report = generate_accidents(
+            &GenerateAccidentsArgs {
+                order,
+                ..args(&out, 70_000, 3)
+            },
+            false,
+        )
+        .expect("generate");
+        assert_eq!(report.files.len(), 8, "{order:?}");
+        let mut time_sorted = true;
+        let mut id_numbers_ascending = true;
+        for file in &report.files {
+            let batch = read_parquet(std::slice::from_ref(file));
+            let times: Vec<i64> = batch
+                .column_by_name("start_time")
+                .expect("start_time")
+                .as_primitive::<TimestampMicrosecondType>()
+                .values()
+                .to_vec();
+            time_sorted &= times.windows(2).all(|w| w[0] <= w[1]);
+            let numbers: Vec<u64> = strings(&batch, "id")
+                .into_iter()
+                .map(|id| id.expect("id")[2..].parse().expect("A-<n>"))
+                .collect();
+            id_numbers_ascending &= numbers.windows(2).all(|w| w[0] < w[1]);
+        }
+        match order {
+            RowOrder::Id => assert!(id_numbers_ascending && !time_sorted),
+            RowOrder::Time => assert!(time_sorted && !id_numbers_ascending),
+            RowOrder::Random => assert!(!time_sorted && !id_numbers_ascending),
+        }
+        tables.push(by_id(&read_parquet(&report.files)));
+    }
+    assert_eq!(tables[0], tables[1], "time order holds the same rows");
+    assert_eq!(tables[0], tables[2], "random order holds the same rows");
 }
