@@ -8,6 +8,7 @@ pub mod error;
 pub mod lake;
 pub mod object_stores;
 pub mod orc;
+pub mod read_guard;
 pub mod run_record;
 pub mod service_logging;
 pub mod session;

@@ -18,6 +18,7 @@ use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_
 use ballista_executor::health::spawn_health_server;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use medallion_core::codec::{MedallionLogicalCodec, MedallionPhysicalCodec};
+use medallion_core::read_guard::ReadRoots;
 pub use medallion_core::service_logging::LogFormat;
 use medallion_core::service_logging::ServiceLogging;
 use medallion_core::session;
@@ -45,8 +46,8 @@ Environment:
   MEDALLION_SCHEDULER_HOST, MEDALLION_SCHEDULER_PORT, MEDALLION_EXECUTOR_BIND_HOST,
   MEDALLION_EXECUTOR_EXTERNAL_HOST, MEDALLION_EXECUTOR_PORT, MEDALLION_EXECUTOR_GRPC_PORT,
   MEDALLION_EXECUTOR_HEALTH_PORT, MEDALLION_EXECUTOR_VCORES, MEDALLION_EXECUTOR_WORK_DIR,
-  MEDALLION_EXECUTOR_MEMORY stand for the flags of the same meaning. RUST_LOG overrides
-  --log-level-setting.
+  MEDALLION_EXECUTOR_MEMORY, MEDALLION_EXECUTOR_ALLOW_READ (comma-separated) stand for the flags of
+  the same meaning. RUST_LOG overrides --log-level-setting.
   S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL or MEDALLION_S3_ENDPOINT.
   HDFS: HADOOP_CONF_DIR for name services.
   Every executor must see the lake and a file:// Gold folder at the same paths as the client.";
@@ -91,6 +92,16 @@ pub struct ExecutorArgs {
     /// Log line format.
     #[arg(long, value_enum, default_value = "human")]
     pub log_format: LogFormat,
+    /// A folder tasks may read (repeatable): the lake, and the Gold folder of incremental runs.
+    /// A task whose plan scans a file elsewhere is refused before it starts. Without it, tasks
+    /// read whatever their plan names.
+    #[arg(
+        long,
+        env = "MEDALLION_EXECUTOR_ALLOW_READ",
+        value_name = "DIR|URL",
+        value_delimiter = ','
+    )]
+    pub allow_read: Vec<String>,
     /// Ballista's executor flags.
     #[command(flatten)]
     pub ballista: Config,
@@ -169,6 +180,15 @@ pub fn executor_config(flags: Config) -> Result<ExecutorProcessConfig, ExecutorE
 /// tells it to stop.
 pub async fn run(args: ExecutorArgs) -> Result<(), ExecutorError> {
     let health_address = args.health_address()?;
+    let read_roots = if args.allow_read.is_empty() {
+        tracing::warn!(
+            "no --allow-read: tasks may read any file their plan names; give the lake's folders \
+             on a shared cluster"
+        );
+        None
+    } else {
+        Some(Arc::new(ReadRoots::new(&args.allow_read)?))
+    };
     let mut config = executor_config(args.ballista)?;
     // Ballista's own engine, with its connection pool unless --client-ttl 0 turns pooling off.
     let client_pool = (config.client_ttl > 0).then(|| {
@@ -176,7 +196,11 @@ pub async fn run(args: ExecutorArgs) -> Result<(), ExecutorError> {
             config.client_ttl,
         ))) as Arc<dyn ballista_core::client_pool::BallistaClientPool>
     });
-    config.override_execution_engine = Some(Arc::new(StableMetricsEngine::new(client_pool)));
+    let mut engine = StableMetricsEngine::new(client_pool);
+    if let Some(roots) = &read_roots {
+        engine = engine.with_read_roots(Arc::clone(roots));
+    }
+    config.override_execution_engine = Some(Arc::new(engine));
     tracing::info!(
         executor_id = %config.executor_id,
         scheduler = %format!("{}:{}", config.scheduler_host, config.scheduler_port),
@@ -185,6 +209,7 @@ pub async fn run(args: ExecutorArgs) -> Result<(), ExecutorError> {
         %health_address,
         vcores = config.vcores,
         work_dir = config.work_dir.as_deref().unwrap_or("(temporary)"),
+        readable = ?read_roots.as_ref().map(|r| r.roots().to_vec()),
         "medallion executor starting"
     );
     let (stop_health, health_stopped) = tokio::sync::oneshot::channel();

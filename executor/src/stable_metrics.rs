@@ -7,6 +7,10 @@
 //! ("task metrics array size 10 does not equal with the stage metrics array size 9") and the job
 //! never finishes. Tasks of such stages therefore report no operator metrics (which the scheduler
 //! accepts); every other stage reports them as usual.
+//!
+//! With read roots (`--allow-read`), the engine also refuses, before it starts, a task whose plan
+//! scans a file outside them ([`ReadRoots::check_plan`]): a scheduler that lets a client name any
+//! file cannot make this executor read it.
 
 use std::fmt;
 use std::sync::Arc;
@@ -26,11 +30,13 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::metrics::MetricsSet;
 use datafusion::prelude::SessionConfig;
+use medallion_core::read_guard::ReadRoots;
 
 /// [`DefaultExecutionEngine`] whose stages with an adaptively emptied input report no operator
 /// metrics (see the module documentation).
 pub struct StableMetricsEngine {
     inner: DefaultExecutionEngine,
+    read_roots: Option<Arc<ReadRoots>>,
 }
 
 impl StableMetricsEngine {
@@ -41,7 +47,16 @@ impl StableMetricsEngine {
             Some(pool) => DefaultExecutionEngine::with_client_pool(pool),
             None => DefaultExecutionEngine::new(),
         };
-        Self { inner }
+        Self {
+            inner,
+            read_roots: None,
+        }
+    }
+
+    /// The engine refusing tasks that scan files outside `roots`.
+    pub fn with_read_roots(mut self, roots: Arc<ReadRoots>) -> Self {
+        self.read_roots = Some(roots);
+        self
     }
 }
 
@@ -73,6 +88,12 @@ impl ExecutionEngine for StableMetricsEngine {
         work_dir: &str,
         config: &SessionConfig,
     ) -> Result<Arc<dyn QueryStageExecutor>> {
+        if let Some(roots) = &self.read_roots
+            && let Err(e) = roots.check_plan(&plan)
+        {
+            tracing::warn!(%job_id, stage_id, error = %e, "task refused");
+            return Err(e);
+        }
         let report_metrics = !has_emptied_input(&plan);
         let inner = self.inner.create_query_stage_exec(
             job_id,

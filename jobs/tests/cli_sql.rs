@@ -503,3 +503,68 @@ fn runs_reads_pipeline_runs_from_mysql() {
     assert_success(&other, "runs of another job");
     assert!(!stdout(&other).contains("accidents-datamart"));
 }
+
+/// `--read-only` reads the lake and nothing else, and writes nothing; without it, `medallion sql`
+/// reads and writes what its user can (as DuckDB does).
+#[test]
+fn read_only_sql_reads_the_lake_and_nothing_else() {
+    let lake = Lake::new();
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.csv");
+    fs::write(&secret, "secret\ntop\n").unwrap();
+    let copy_to = outside.path().join("copy.csv");
+    let external = format!(
+        "CREATE EXTERNAL TABLE s STORED AS CSV LOCATION '{}' OPTIONS ('format.has_header' 'true'); \
+         SELECT secret FROM s",
+        secret.display()
+    );
+    let copy = format!("COPY (SELECT 1 AS x) TO '{}'", copy_to.display());
+    let sql = |read_only: bool, statement: &str| {
+        let mut args = vec!["sql", "--lake", lake.lake(), "--format", "json"];
+        if read_only {
+            args.push("--read-only");
+        }
+        args.push(statement);
+        medallion(&args)
+    };
+
+    // the user's own freedom
+    let output = sql(false, &external);
+    assert_success(&output, "external table without --read-only");
+    assert!(stdout(&output).contains("top"));
+    assert_success(&sql(false, &copy), "COPY without --read-only");
+    assert!(copy_to.exists());
+    fs::remove_file(&copy_to).unwrap();
+
+    // read-only: the lake's tables answer, nothing else is read or written
+    let output = sql(true, "SELECT COUNT(*) AS n FROM accidents");
+    assert_success(&output, "a lake query with --read-only");
+    let inside = format!(
+        "CREATE EXTERNAL TABLE again STORED AS PARQUET LOCATION '{}/accidents/'; \
+         SELECT COUNT(*) AS n FROM again",
+        lake.lake()
+    );
+    assert_eq!(
+        json_lines(&stdout(&sql(true, &inside))),
+        json_lines(&stdout(&output)),
+        "an external table inside the lake is allowed"
+    );
+    for (what, statement) in [
+        ("an external table outside the lake", external.as_str()),
+        (
+            "/etc/passwd",
+            "CREATE EXTERNAL TABLE pw (line VARCHAR) STORED AS CSV LOCATION '/etc/passwd'",
+        ),
+        ("COPY", copy.as_str()),
+    ] {
+        let output = sql(true, statement);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
+        assert!(
+            stderr.contains("not allowed") || stderr.contains("read-only"),
+            "{what}: {stderr}"
+        );
+        assert!(!stdout(&output).contains("top"), "{what} leaked");
+    }
+    assert!(!copy_to.exists(), "COPY wrote under --read-only");
+}

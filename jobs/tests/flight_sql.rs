@@ -177,7 +177,7 @@ async fn flight_sql_serves_the_lake_catalog_and_the_udfs() {
     .expect("write the catalog");
     let catalog = catalog.to_str().expect("utf-8 path").to_string();
 
-    let cluster = Cluster::start_with(1, &["--catalog", &catalog], &[]);
+    let cluster = Cluster::start_with(1, &["--catalog", &catalog, "--flight-sql-anonymous"], &[]);
     let logs = || cluster.logs();
     let mut client = client(cluster.port).await;
 

@@ -8,6 +8,11 @@
 //! With `--flight-sql` (implied by `--lake`/`--catalog`) the scheduler port also serves Arrow
 //! Flight SQL: each client session is built by [`session_builder_with_lake`], so it has medallion's
 //! UDFs and object stores and sees the lake catalog's tables (opened once at start-up and shared).
+//! Sessions read the lake and nothing else ([`ReadRoots`]: the catalog's folders plus
+//! `--allow-read`), and clients authenticate against `--flight-sql-users` (an htpasswd file, see
+//! [`users`]) unless `--flight-sql-anonymous` says otherwise.
+
+pub mod users;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -25,9 +30,11 @@ use datafusion::execution::SessionState;
 use datafusion::prelude::SessionConfig;
 use medallion_core::catalog::{LakeCatalog, LakeTables};
 use medallion_core::codec::{MedallionLogicalCodec, MedallionPhysicalCodec};
+use medallion_core::read_guard::ReadRoots;
 pub use medallion_core::service_logging::LogFormat;
 use medallion_core::service_logging::ServiceLogging;
 use medallion_core::session;
+use users::{HtpasswdUsers, UsersFileError};
 
 pub mod liveness;
 
@@ -48,18 +55,22 @@ Then start executors and submit:
   medallion-executor --scheduler-host sched.example --scheduler-port 50050 --vcores 4
   medallion submit accidents-datamart --scheduler df://sched.example:50050 --lake s3://bucket/silver
 
-Flight SQL clients (ADBC, JDBC, DBeaver...) connect to grpc://sched.example:50050 and query the lake
+Flight SQL clients (ADBC, JDBC, DBeaver...) connect to grpc://sched.example:50050 with a user
+of --flight-sql-users (an htpasswd file: `htpasswd -B -c users.htpasswd analyst`) and query the lake
 tables with every medallion UDF, e.g. in Python with adbc_driver_flightsql:
   import adbc_driver_flightsql.dbapi as flight_sql
-  with flight_sql.connect(\"grpc://sched.example:50050\") as conn, conn.cursor() as cur:
+  with flight_sql.connect(\"grpc://sched.example:50050\",
+          db_kwargs={\"username\": \"analyst\", \"password\": \"...\"}) as conn, conn.cursor() as cur:
       cur.execute(\"SELECT danger_index(3, 10) AS d, count(*) FROM accidents\")
       print(cur.fetch_arrow_table())
-Clients are not authenticated: keep the port on a trusted network.
+Sessions read the lake's folders only (plus --allow-read): CREATE EXTERNAL TABLE elsewhere, or a plan
+scanning a file elsewhere, is refused. The port is not encrypted: keep it on a trusted network.
 
 Environment:
   MEDALLION_SCHEDULER_BIND_HOST, MEDALLION_SCHEDULER_PORT, MEDALLION_SCHEDULER_EXTERNAL_HOST,
-  MEDALLION_SCHEDULER_LAKE, MEDALLION_SCHEDULER_CATALOG stand for --bind-host, --bind-port,
-  --external-host, --lake, --catalog. RUST_LOG overrides --log-level-setting.
+  MEDALLION_SCHEDULER_LAKE, MEDALLION_SCHEDULER_CATALOG, MEDALLION_SCHEDULER_ALLOW_READ (comma-
+  separated), MEDALLION_FLIGHT_SQL_USERS stand for --bind-host, --bind-port, --external-host,
+  --lake, --catalog, --allow-read, --flight-sql-users. RUST_LOG overrides --log-level-setting.
   S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL or MEDALLION_S3_ENDPOINT.
   HDFS: HADOOP_CONF_DIR for name services.";
 
@@ -87,6 +98,15 @@ pub enum SchedulerError {
     /// The lake catalog (`--lake`, `--catalog`) could not be read or opened.
     #[error("lake catalog: {0}")]
     Lake(#[from] medallion_core::Error),
+    /// The Flight SQL users file (`--flight-sql-users`) cannot be used.
+    #[error("--flight-sql-users {0}")]
+    Users(#[from] UsersFileError),
+    /// Flight SQL is served without a users file and without `--flight-sql-anonymous`.
+    #[error(
+        "Flight SQL needs --flight-sql-users FILE (an htpasswd file of bcrypt hashes), or \
+         --flight-sql-anonymous to let any client in"
+    )]
+    NoUsers,
 }
 
 impl SchedulerError {
@@ -94,7 +114,7 @@ impl SchedulerError {
     /// otherwise (the medallion CLI's convention).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::InvalidAddress { .. } => 2,
+            Self::InvalidAddress { .. } | Self::Users(_) | Self::NoUsers => 2,
             Self::Lake(e) => u8::try_from(e.exit_code()).unwrap_or(1),
             Self::Ballista(_) => 1,
         }
@@ -114,6 +134,23 @@ pub struct LakeFlags {
     /// columns, served over Flight SQL; --lake replaces its lake root. Implies --flight-sql.
     #[arg(long, env = "MEDALLION_SCHEDULER_CATALOG", value_name = "FILE")]
     pub catalog: Option<PathBuf>,
+    /// A further folder sessions may read besides the lake's (repeatable; e.g. a Gold folder
+    /// that `medallion submit` jobs read back). Everything else is refused.
+    #[arg(
+        long,
+        env = "MEDALLION_SCHEDULER_ALLOW_READ",
+        value_name = "DIR|URL",
+        value_delimiter = ','
+    )]
+    pub allow_read: Vec<String>,
+    /// Flight SQL users: an htpasswd file of bcrypt hashes (`htpasswd -B`). Clients send a user
+    /// name and password in the Flight handshake and get a session of their own.
+    #[arg(long, env = "MEDALLION_FLIGHT_SQL_USERS", value_name = "FILE")]
+    pub flight_sql_users: Option<PathBuf>,
+    /// Serve Flight SQL without authentication: any client that reaches the port may query the
+    /// lake, all in one shared session. Only for a trusted network.
+    #[arg(long, conflicts_with = "flight_sql_users")]
+    pub flight_sql_anonymous: bool,
 }
 
 impl LakeFlags {
@@ -134,6 +171,34 @@ impl LakeFlags {
         }
         Ok(Some(catalog))
     }
+
+    /// The folders sessions may read: the catalog's (lake root and table folders) and
+    /// `--allow-read`.
+    pub fn read_roots(&self, catalog: &LakeCatalog) -> Result<ReadRoots, SchedulerError> {
+        Ok(ReadRoots::from_catalog(catalog, &self.allow_read)?)
+    }
+
+    /// Who may query over Flight SQL: the users of `--flight-sql-users`, or `None` (anyone) with
+    /// `--flight-sql-anonymous`; neither is an error.
+    pub fn users(&self) -> Result<Option<HtpasswdUsers>, SchedulerError> {
+        match (&self.flight_sql_users, self.flight_sql_anonymous) {
+            (Some(path), _) => Ok(Some(HtpasswdUsers::from_file(path)?)),
+            (None, true) => Ok(None),
+            (None, false) => Err(SchedulerError::NoUsers),
+        }
+    }
+}
+
+/// What the scheduler serves over Flight SQL: the lake's tables, the folders sessions may read,
+/// and who may connect.
+#[derive(Debug, Clone)]
+pub struct ServedLake {
+    /// The catalog's tables, opened once.
+    pub tables: Arc<LakeTables>,
+    /// The folders a session may read.
+    pub roots: Arc<ReadRoots>,
+    /// The users; `None` lets any client in (`--flight-sql-anonymous`).
+    pub users: Option<HtpasswdUsers>,
 }
 
 /// The scheduler's command line: Ballista's scheduler flags plus medallion's.
@@ -198,14 +263,16 @@ pub fn session_builder(config: SessionConfig) -> datafusion::error::Result<Sessi
     session::session_state_with_config(config).map_err(|e| DataFusionError::External(Box::new(e)))
 }
 
-/// The session builder of a scheduler: [`session_builder`], plus the lake tables installed in
-/// each session's default schema when there is a lake (what Flight SQL clients query).
-pub fn session_builder_with_lake(lake: Option<Arc<LakeTables>>) -> SessionBuilder {
+/// The session builder of a scheduler: [`session_builder`], plus, when there is a lake, its
+/// tables installed in each session's default schema (what Flight SQL clients query) and the
+/// guard that refuses reading outside its folders ([`ReadRoots::guard_session`]).
+pub fn session_builder_with_lake(lake: Option<ServedLake>) -> SessionBuilder {
     match lake {
         None => Arc::new(session_builder),
         Some(lake) => Arc::new(move |config| {
-            let state = session_builder(config)?;
-            lake.install(&state)
+            let state = lake.roots.guard_session(session_builder(config)?);
+            lake.tables
+                .install(&state)
                 .map_err(|e| DataFusionError::External(Box::new(e)))?;
             Ok(state)
         }),
@@ -218,14 +285,18 @@ pub fn scheduler_config(flags: Config) -> Result<SchedulerConfig, SchedulerError
     scheduler_config_with_lake(flags, None)
 }
 
-/// [`scheduler_config`] whose sessions see the tables of `lake`; with a lake, Flight SQL is on.
+/// [`scheduler_config`] whose sessions see the tables of `lake` and read nothing else; with a
+/// lake, Flight SQL is on, for its users.
 pub fn scheduler_config_with_lake(
     flags: Config,
-    lake: Option<Arc<LakeTables>>,
+    lake: Option<ServedLake>,
 ) -> Result<SchedulerConfig, SchedulerError> {
     let mut config: SchedulerConfig = flags.try_into()?;
-    if lake.is_some() {
+    if let Some(lake) = &lake {
         config = config.with_flight_sql(true);
+        if let Some(users) = &lake.users {
+            config = config.with_flight_sql_authenticator(Arc::new(users.clone()));
+        }
     }
     // Flight SQL sessions take the producer's configuration as it is (a `medallion submit`
     // client's settings override it). Ballista 55's Flight SQL frontend reads a result's schema
@@ -250,9 +321,21 @@ pub async fn run(args: SchedulerArgs) -> Result<(), SchedulerError> {
     let address = args.listen_address()?;
     let lake = match args.lake.catalog()? {
         Some(catalog) => {
+            let users = args.lake.users()?;
+            let roots = args.lake.read_roots(&catalog)?;
             let tables = LakeTables::open(&catalog).await?;
-            tracing::info!(tables = ?tables.names(), "lake catalog opened for Flight SQL");
-            Some(Arc::new(tables))
+            tracing::info!(
+                tables = ?tables.names(),
+                readable = ?roots.roots(),
+                users = users.as_ref().map_or(0, HtpasswdUsers::len),
+                anonymous = users.is_none(),
+                "lake catalog opened for Flight SQL"
+            );
+            Some(ServedLake {
+                tables: Arc::new(tables),
+                roots: Arc::new(roots),
+                users,
+            })
         }
         None => None,
     };
@@ -348,7 +431,12 @@ mod tests {
         let args = SchedulerArgs::parse_with_env(["medallion-scheduler", "--lake", "/data/silver"]);
         let catalog = args.lake.catalog().expect("catalog").expect("a lake");
         assert_eq!(catalog.lake.as_deref(), Some("/data/silver"));
-        let lake = Arc::new(LakeTables::default());
+        let lake = ServedLake {
+            tables: Arc::new(LakeTables::default()),
+            roots: Arc::new(args.lake.read_roots(&catalog).expect("roots")),
+            users: None,
+        };
+        assert_eq!(lake.roots.roots(), ["file:///data/silver/"]);
         let config = scheduler_config_with_lake(args.ballista, Some(lake)).expect("config");
         assert!(config.flight_sql_enabled());
         let builder = config.override_session_builder.expect("session builder");
@@ -357,6 +445,43 @@ mod tests {
         assert!(!producer().ballista_adaptive_query_planner_enabled());
         let state = builder(producer()).expect("state");
         assert!(state.scalar_functions().contains_key("haversine_miles"));
+    }
+
+    #[test]
+    fn flight_sql_needs_users_or_an_explicit_anonymous_flag() {
+        let args = SchedulerArgs::parse_with_env(["medallion-scheduler", "--lake", "/data/silver"]);
+        let err = args.lake.users().expect_err("no users");
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("--flight-sql-users"), "{err}");
+        let args = SchedulerArgs::parse_with_env([
+            "medallion-scheduler",
+            "--lake",
+            "/data/silver",
+            "--flight-sql-anonymous",
+            "--allow-read",
+            "/data/gold,s3://reports/",
+        ]);
+        assert!(args.lake.users().expect("anonymous").is_none());
+        let catalog = args.lake.catalog().expect("catalog").expect("a lake");
+        let roots = args.lake.read_roots(&catalog).expect("roots");
+        assert_eq!(
+            roots.roots(),
+            [
+                "file:///data/silver/",
+                "file:///data/gold/",
+                "s3://reports/"
+            ]
+        );
+        let args = SchedulerArgs::parse_with_env([
+            "medallion-scheduler",
+            "--lake",
+            "/data/silver",
+            "--flight-sql-users",
+            "/no/such/users.htpasswd",
+        ]);
+        let err = args.lake.users().expect_err("missing file");
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("/no/such/users.htpasswd"), "{err}");
     }
 
     #[test]

@@ -141,10 +141,12 @@ pub fn parse_statements(ctx: &SessionContext, sql: &str) -> Result<VecDeque<Stat
 /// Plans `statement` and runs it if it is DDL (`CREATE VIEW`, `SET`, ...); a query is returned as
 /// a DataFrame, not run yet.
 pub async fn plan_statement(ctx: &SessionContext, statement: Statement) -> Result<DataFrame> {
-    let plan = ctx
-        .state()
+    let state = ctx.state();
+    let plan = state
         .statement_to_plan(statement)
         .await
+        .map_err(|e| sql_error("planning SQL", e))?;
+    medallion_core::read_guard::check_writes(&state, &plan)
         .map_err(|e| sql_error("planning SQL", e))?;
     ctx.execute_logical_plan(plan)
         .await

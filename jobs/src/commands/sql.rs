@@ -5,9 +5,11 @@
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
 use datafusion::prelude::SessionContext;
+use medallion_core::read_guard::{self, ReadRoots};
 use medallion_core::{Error, Result, session};
 
 use super::output::{OutputArgs, OutputFormat, ResultWriter};
@@ -50,6 +52,11 @@ pub struct SqlArgs {
     /// Partitions the embedded engine works on in parallel [default: the machine's cores].
     #[arg(long)]
     pub parallelism: Option<usize>,
+    /// Read the lake's folders and nothing else, and write nothing: CREATE EXTERNAL TABLE
+    /// elsewhere, scans of other files, INSERT and COPY are refused (as for Flight SQL clients of
+    /// a scheduler). Without it, `medallion sql` reads and writes what its user can.
+    #[arg(long)]
+    pub read_only: bool,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -119,7 +126,14 @@ pub async fn execute(args: SqlArgs) -> Result<()> {
         Some(_) => Some(ResultWriter::new(&args.output)?),
         None => None,
     };
-    let ctx = connect(args.scheduler.as_deref(), args.parallelism).await?;
+    let mut ctx = connect(args.scheduler.as_deref(), args.parallelism).await?;
+    if args.read_only {
+        let roots = Arc::new(ReadRoots::from_catalog(
+            &args.lake.catalog()?,
+            None::<&str>,
+        )?);
+        ctx = SessionContext::new_with_state(read_guard::read_only(&roots, ctx.state()));
+    }
     let tables = args.lake.register(&ctx).await?;
     match (sql, writer.take()) {
         (Some(sql), Some(mut writer)) => {

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Runs SQL statements against a Flight SQL server with the real ADBC driver
+(adbc-driver-flightsql), for jobs/tests/flight_sql_adbc.rs.
+
+Usage: probe.py URI PROBES.json
+
+PROBES.json is a list of {"name", "user", "password", "sql": [statements], "prepare": bool}; each
+probe connects with its credentials (none when "user" is null), runs its statements in order on
+one connection and records, per statement, either the rows (as JSON values) and whether the schema
+announced by GetFlightInfo equals the data's, or the error. Prints one JSON list of results.
+"""
+
+import json
+import sys
+
+import adbc_driver_flightsql.dbapi as flight_sql
+import pyarrow
+
+
+def cell(value):
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def run_statement(cur, sql, prepare):
+    if prepare:
+        cur.adbc_prepare(sql)
+    cur.execute(sql)
+    table = cur.fetch_arrow_table()
+    announced = None
+    try:
+        announced = cur.adbc_execute_schema(sql)
+    except Exception as e:  # noqa: BLE001 - older servers may not implement GetSchema
+        announced = None
+        schema_note = f"no announced schema: {e}"
+    else:
+        schema_note = ""
+    rows = [{k: cell(v) for k, v in row.items()} for row in table.to_pylist()]
+    out = {"ok": True, "rows": rows, "types": [str(f.type) for f in table.schema]}
+    if announced is not None:
+        out["schema_equal"] = announced.equals(table.schema, check_metadata=False)
+        out["announced"] = str(announced)
+        out["data_schema"] = str(table.schema)
+    else:
+        out["schema_note"] = schema_note
+    return out
+
+
+def run_probe(uri, probe):
+    kwargs = {}
+    if probe.get("user") is not None:
+        kwargs["db_kwargs"] = {"username": probe["user"], "password": probe.get("password", "")}
+    results = []
+    try:
+        conn = flight_sql.connect(uri, **kwargs)
+    except Exception as e:  # noqa: BLE001 - the error is the result
+        return {"name": probe["name"], "connected": False, "error": str(e), "statements": []}
+    with conn:
+        for sql in probe["sql"]:
+            with conn.cursor() as cur:
+                try:
+                    results.append(run_statement(cur, sql, probe.get("prepare", False)))
+                except Exception as e:  # noqa: BLE001 - the error is the result
+                    results.append({"ok": False, "error": str(e)})
+    return {"name": probe["name"], "connected": True, "statements": results}
+
+
+def main():
+    uri, probes_file = sys.argv[1], sys.argv[2]
+    probes = json.load(open(probes_file))
+    print(json.dumps([run_probe(uri, p) for p in probes]))
+    return 0
+
+
+if __name__ == "__main__":
+    assert pyarrow  # the driver returns pyarrow tables
+    sys.exit(main())
