@@ -338,6 +338,7 @@ fn a_bad_catalog_stops_the_scheduler_with_one_clear_line() {
     let (code, log) = run(&[
         "--lake",
         work.path().join("no-lake").to_str().expect("utf-8"),
+        "--flight-sql-anonymous",
     ]);
     assert_eq!(code, Some(2), "{log}");
     assert!(log.contains("no-lake"), "{log}");

@@ -247,9 +247,9 @@ fn bronze_csv_ingests_back_to_the_same_rows() {
     assert_eq!(report.rows_rejected, 0);
     let original = read_parquet(&generated.files);
     let ingested = read_parquet(&report.files);
-    assert_eq!(strings(&original, "id"), strings(&ingested, "id"));
-    // Every value survives the CSV round trip.
-    assert_eq!(original, ingested);
+    // Every value survives the CSV round trip (the Bronze CSV is in generation order, the
+    // Silver files in --order's).
+    assert_eq!(by_id(&original), by_id(&ingested));
 }
 
 /// Timing of 1M rows; run with
