@@ -153,17 +153,6 @@ async fn query(client: &mut FlightSqlServiceClient<Channel>, sql: &str) -> Vec<V
     json_rows(&batches)
 }
 
-/// `sql` run by the embedded `medallion sql --catalog FILE --format json`.
-fn embedded(catalog: &str, sql: &str) -> Vec<Value> {
-    let output = medallion(&["sql", "--catalog", catalog, "--format", "json", sql]);
-    assert_success(&output, "embedded medallion sql");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flight_sql_serves_the_lake_catalog_and_the_udfs() {
     let work = tempfile::tempdir().expect("temp dir");
@@ -214,7 +203,7 @@ async fn flight_sql_serves_the_lake_catalog_and_the_udfs() {
     })
     .collect();
     assert_same_rows(sql, &actual, &expected);
-    assert_same_rows(sql, &actual, &embedded(&catalog, sql));
+    assert_same_rows(sql, &actual, &embedded_sql(&catalog, sql));
 
     // The UDFs, row by row: danger_index(severity, 2) = severity · ln 3, and the distance to
     // Times Square.
@@ -235,7 +224,7 @@ async fn flight_sql_serves_the_lake_catalog_and_the_udfs() {
         })
         .collect();
     assert_same_rows(sql, &actual, &expected);
-    assert_same_rows(sql, &actual, &embedded(&catalog, sql));
+    assert_same_rows(sql, &actual, &embedded_sql(&catalog, sql));
     // NY is a few miles from Times Square, LA about 2,450.
     let ny = actual[3]["miles"].as_f64().expect("miles");
     assert!((3.0..4.0).contains(&ny), "{ny}");
@@ -250,13 +239,13 @@ async fn flight_sql_serves_the_lake_catalog_and_the_udfs() {
         serde_json::json!({"state": "TX", "n": 1, "danger": 2f64.ln()}),
     ];
     assert_same_rows(sql, &actual, &expected);
-    assert_same_rows(sql, &actual, &embedded(&catalog, sql));
+    assert_same_rows(sql, &actual, &embedded_sql(&catalog, sql));
 
     // The ORC table of the catalog file.
     let sql = "SELECT COUNT(*) AS n, SUM(severity) AS s FROM accidents_orc";
     let actual = query(&mut client, sql).await;
     assert_same_rows(sql, &actual, &[serde_json::json!({"n": 3, "s": 6})]);
-    assert_same_rows(sql, &actual, &embedded(&catalog, sql));
+    assert_same_rows(sql, &actual, &embedded_sql(&catalog, sql));
 
     // The session's own view sits beside the lake tables; a lake table cannot be replaced.
     query(

@@ -87,20 +87,7 @@ fn statements<'a>(results: &'a [Value], name: &str) -> &'a [Value] {
 
 /// `sql` run by the embedded `medallion sql --catalog FILE --format json`.
 fn embedded(catalog: &Path, sql: &str) -> Vec<Value> {
-    let output = medallion(&[
-        "sql",
-        "--catalog",
-        catalog.to_str().expect("utf-8"),
-        "--format",
-        "json",
-        sql,
-    ]);
-    assert_success(&output, "embedded medallion sql");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
+    embedded_sql(catalog.to_str().expect("utf-8"), sql)
 }
 
 /// An htpasswd file with the user `analyst`, password `s3cret` (bcrypt, as `htpasswd -B` writes).

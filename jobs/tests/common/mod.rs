@@ -323,6 +323,17 @@ pub fn run_datamart(lake: &Path, out: &Path, extra: &[&str]) -> Output {
     medallion(&args)
 }
 
+/// `sql` run by the embedded `medallion sql --catalog CATALOG --format json`: its JSON rows.
+pub fn embedded_sql(catalog: &str, sql: &str) -> Vec<serde_json::Value> {
+    let output = medallion(&["sql", "--catalog", catalog, "--format", "json", sql]);
+    assert_success(&output, "embedded medallion sql");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
 /// Panics with the process' output unless it exited 0.
 pub fn assert_success(output: &Output, what: &str) {
     assert!(
