@@ -37,7 +37,7 @@ use super::names::{TaskPart, qualified};
 use super::publish::{
     analyze, check_rows, connect, listed_task_tables, run, server_error, task_tables,
 };
-use super::table::SinkTarget;
+use super::target::SinkTarget;
 use super::url::MySqlUrl;
 use crate::error::{Error, Result};
 

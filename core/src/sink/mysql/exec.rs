@@ -55,7 +55,7 @@ use super::ddl::{PeriodGrain, TableDdl};
 use super::key_order::{KeyOrder, KeyOrderCheck};
 use super::load::{TableLoad, encoding_failed};
 use super::names::TaskPart;
-use super::table::SinkTarget;
+use super::target::SinkTarget;
 use super::tsv::{RowEncoder, RowFormat, civil_from_days, days_of_timestamp};
 
 /// Loads each input partition into MySQL task tables; emits one `count` row per partition.

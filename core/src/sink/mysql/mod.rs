@@ -34,6 +34,7 @@ mod run_lock;
 mod runs;
 mod sink;
 mod table;
+mod target;
 mod tsv;
 mod url;
 
@@ -43,6 +44,7 @@ pub use load::refuses_local_infile;
 pub use names::{RunNames, TaskPart, run_key};
 pub use run_lock::MySqlRunLock;
 pub use sink::MySqlSink;
-pub use table::{MySqlTable, SinkTarget};
+pub use table::MySqlTable;
+pub use target::SinkTarget;
 pub use tsv::{RowEncoder, RowFormat};
 pub use url::{LoadMethod, MySqlUrl};

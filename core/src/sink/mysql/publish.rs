@@ -20,7 +20,7 @@ use super::ddl::{RESTORE_STATISTICS, TableDdl};
 use super::exchange::PartitionedStaging;
 use super::load::{SESSION_SETUP, rows_from_comment};
 use super::names::{RunNames, TaskPart, qualified};
-use super::table::SinkTarget;
+use super::target::SinkTarget;
 use super::url::MySqlUrl;
 use crate::error::{Error, Result};
 

@@ -12,34 +12,10 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::Expr;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::physical_plan::ExecutionPlan;
-use serde::{Deserialize, Serialize};
 
-use super::ddl::{TableDdl, TableLayout};
+use super::ddl::TableDdl;
 use super::exec::MySqlSinkExec;
-use super::names::RunNames;
-use super::url::MySqlUrl;
-
-/// Everything a task needs to load its share of a Gold table: the server, the table and its layout,
-/// and the run (whose key names the staging tables). It travels inside the serialised plans —
-/// password included, as a JDBC URL would — but its `Debug` masks the password.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SinkTarget {
-    /// Where to load.
-    pub url: MySqlUrl,
-    /// The Gold table's name.
-    pub table: String,
-    /// The run key (see [`super::names::run_key`]).
-    pub run_key: String,
-    /// Keys, partitioning, indexes and column types.
-    pub layout: TableLayout,
-}
-
-impl SinkTarget {
-    /// The names of the run's tables.
-    pub fn names(&self) -> RunNames {
-        RunNames::new(self.run_key.clone())
-    }
-}
+use super::target::SinkTarget;
 
 /// A Gold table's staging target in MySQL; writable only (`INSERT INTO` appends through
 /// [`MySqlSinkExec`]).
