@@ -20,7 +20,9 @@
 //! ```
 //!
 //! Every table is opened with [`crate::lake::open_table`] (all files listed, every footer read), so
-//! a corrupt file or a format mismatch is reported before a query runs. Parquet tables laid out in
+//! a corrupt file or a format mismatch is found before a query runs. Such a table is set aside
+//! with the reason (naming the file): statements naming it fail with that reason, the rest of the
+//! lake is served as usual. Parquet tables laid out in
 //! Hive folders (`year=2021/part-0.parquet`) get their partition columns automatically unless the
 //! catalog file lists them (an empty list turns that off).
 //!
@@ -33,21 +35,19 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::catalog::{MemorySchemaProvider, SchemaProvider, TableProvider};
+use datafusion::catalog::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use datafusion::error::{DataFusionError, Result as DfResult};
-use datafusion::execution::SessionState;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::lake::{self, LakeFormat, LakeTable};
+pub use crate::lake_tables::LakeTables;
 use crate::object_stores;
 use crate::orc::OrcTable;
 
@@ -296,22 +296,57 @@ impl LakeCatalog {
         Ok(by_name.into_values().collect())
     }
 
-    /// Opens every table (see [`open_entry`]), sorted by name.
-    pub async fn open(&self, ctx: &SessionContext) -> Result<Vec<CatalogTable>> {
-        let mut tables = Vec::new();
+    /// Opens every table (see [`open_entry`]), sorted by name. A table that cannot be opened (a
+    /// corrupt file, files disagreeing on the schema, an unreachable folder) is set aside with
+    /// the reason instead of failing the lake; only an unusable lake root fails it.
+    pub async fn open(&self, ctx: &SessionContext) -> Result<OpenedCatalog> {
+        let mut opened = OpenedCatalog::default();
         for entry in self.entries(ctx).await? {
-            tables.push(open_entry(ctx, &entry).await?);
+            match open_entry(ctx, &entry).await {
+                Ok(table) => opened.tables.push(table),
+                Err(error) => {
+                    tracing::warn!(
+                        table = %entry.name,
+                        error = %error,
+                        "lake table cannot be read: statements naming it fail, the others run"
+                    );
+                    opened.unreadable.push((entry.name, error));
+                }
+            }
         }
-        Ok(tables)
+        Ok(opened)
     }
 
-    /// Opens every table and registers it in `ctx` under its name.
+    /// Opens every table and installs them in `ctx`'s default schema (see
+    /// [`LakeTables::install`]); returns the readable tables. Statements naming a table that
+    /// could not be opened fail with the reason.
     pub async fn register(&self, ctx: &SessionContext) -> Result<Vec<CatalogTable>> {
-        let tables = self.open(ctx).await?;
-        for table in &tables {
-            table.register(ctx)?;
-        }
+        let opened = self.open(ctx).await?;
+        let tables = opened.tables.clone();
+        Arc::new(opened.lake_tables()?).install(&ctx.state())?;
         Ok(tables)
+    }
+}
+
+/// The tables of a catalog once opened: those that could be, and those that could not with the
+/// reason.
+#[derive(Debug, Default)]
+pub struct OpenedCatalog {
+    /// The readable tables, sorted by name.
+    pub tables: Vec<CatalogTable>,
+    /// The tables that could not be opened: name and error.
+    pub unreadable: Vec<(String, Error)>,
+}
+
+impl OpenedCatalog {
+    /// The tables as the providers sessions read them through.
+    pub fn lake_tables(self) -> Result<LakeTables> {
+        let providers = self
+            .tables
+            .iter()
+            .map(|t| Ok((t.name().to_string(), t.provider()?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(LakeTables::new(providers, self.unreadable))
     }
 }
 
@@ -544,116 +579,12 @@ impl CatalogTable {
     }
 }
 
-/// The opened tables of a lake catalog as table providers, opened once and shared by every
-/// session of a long-lived process (e.g. a scheduler serving Flight SQL).
-#[derive(Debug, Default)]
-pub struct LakeTables {
-    tables: BTreeMap<String, Arc<dyn TableProvider>>,
-}
-
 impl LakeTables {
-    /// Opens every table of `catalog` (see [`LakeCatalog::open`]).
+    /// Opens every table of `catalog` (see [`LakeCatalog::open`]) for sessions to share; a table
+    /// that cannot be opened is kept with its reason.
     pub async fn open(catalog: &LakeCatalog) -> Result<Self> {
         let ctx = SessionContext::new_with_state(crate::session::session_state()?);
-        Self::from_tables(&catalog.open(&ctx).await?)
-    }
-
-    /// The providers of tables already opened.
-    pub fn from_tables(tables: &[CatalogTable]) -> Result<Self> {
-        Ok(Self {
-            tables: tables
-                .iter()
-                .map(|t| Ok((t.name().to_string(), t.provider()?)))
-                .collect::<Result<_>>()?,
-        })
-    }
-
-    /// The table names, sorted.
-    pub fn names(&self) -> Vec<String> {
-        self.tables.keys().cloned().collect()
-    }
-
-    /// Makes the lake tables visible in the default schema of `state` (a [`LakeSchemaProvider`]
-    /// of its own, so the tables and views a session creates stay in that session).
-    pub fn install(self: &Arc<Self>, state: &SessionState) -> Result<()> {
-        let options = &state.config().options().catalog;
-        let catalog = state
-            .catalog_list()
-            .catalog(&options.default_catalog)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "session",
-                    format!("no catalog '{}'", options.default_catalog),
-                )
-            })?;
-        catalog
-            .register_schema(
-                &options.default_schema,
-                Arc::new(LakeSchemaProvider::new(self.clone())),
-            )
-            .map_err(|e| Error::engine("installing the lake catalog", e))?;
-        Ok(())
-    }
-}
-
-/// A schema holding the lake tables (shared, read-only) and the session's own tables and views
-/// (in memory). A session cannot register a table under a lake table's name.
-#[derive(Debug)]
-pub struct LakeSchemaProvider {
-    lake: Arc<LakeTables>,
-    own: MemorySchemaProvider,
-}
-
-impl LakeSchemaProvider {
-    /// A schema over `lake` with no table of its own yet.
-    pub fn new(lake: Arc<LakeTables>) -> Self {
-        Self {
-            lake,
-            own: MemorySchemaProvider::new(),
-        }
-    }
-}
-
-#[async_trait]
-impl SchemaProvider for LakeSchemaProvider {
-    fn table_names(&self) -> Vec<String> {
-        let mut names = self.lake.names();
-        names.extend(self.own.table_names());
-        names.sort();
-        names
-    }
-
-    async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        match self.lake.tables.get(name) {
-            Some(table) => Ok(Some(table.clone())),
-            None => self.own.table(name).await,
-        }
-    }
-
-    fn register_table(
-        &self,
-        name: String,
-        table: Arc<dyn TableProvider>,
-    ) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        if self.lake.tables.contains_key(&name) {
-            return Err(DataFusionError::Plan(format!(
-                "'{name}' is a lake table and cannot be replaced"
-            )));
-        }
-        self.own.register_table(name, table)
-    }
-
-    fn deregister_table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        if self.lake.tables.contains_key(name) {
-            return Err(DataFusionError::Plan(format!(
-                "'{name}' is a lake table and cannot be dropped"
-            )));
-        }
-        self.own.deregister_table(name)
-    }
-
-    fn table_exist(&self, name: &str) -> bool {
-        self.lake.tables.contains_key(name) || self.own.table_exist(name)
+        catalog.open(&ctx).await?.lake_tables()
     }
 }
 
@@ -838,6 +769,38 @@ mod lake_tests {
         assert!(a.sql("DROP TABLE t").await.is_err());
         assert!(a.sql("CREATE VIEW t AS SELECT 1").await.is_err());
         assert!(b.sql("SELECT * FROM t").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_truncated_file_fails_its_table_only() {
+        let lake = tempfile::tempdir().unwrap();
+        write_parquet(&lake.path().join("a/part-0.parquet"), &[1, 2]);
+        write_parquet(&lake.path().join("b/part-0.parquet"), &[3]);
+        let bad = lake.path().join("a/part-1.parquet");
+        write_parquet(&bad, &[4, 5]);
+        let bytes = std::fs::read(&bad).unwrap();
+        std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
+        let ctx = SessionContext::new();
+        let root = lake.path().display().to_string();
+        let tables = LakeCatalog::of_lake(root).register(&ctx).await.unwrap();
+        let names: Vec<_> = tables.iter().map(|t| t.name().to_string()).collect();
+        assert_eq!(names, ["b"]);
+        assert!(ctx.sql("SELECT 1").await.is_ok());
+        let rows = ctx
+            .sql("SELECT v FROM b")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        assert_eq!(rows[0].num_rows(), 1);
+        let err = ctx.sql("SELECT count(*) FROM a").await.unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("lake table 'a' cannot be read"),
+            "{message}"
+        );
+        assert!(message.contains("a/part-1.parquet"), "{message}");
     }
 
     #[tokio::test]

@@ -51,6 +51,17 @@ pub enum Error {
         /// The decoder's message.
         message: String,
     },
+    /// A lake table could not be opened (a corrupt file, files disagreeing on the schema, an
+    /// unreachable folder): a statement naming it fails with the reason, the rest of the lake is
+    /// served as usual.
+    #[error("lake table '{table}' cannot be read: {cause}")]
+    TableUnreadable {
+        /// The table's SQL name.
+        table: String,
+        /// Why it could not be opened (shared by every statement that names it).
+        #[source]
+        cause: std::sync::Arc<Error>,
+    },
     /// A local file or folder could not be read or written.
     #[error("{action} {path}: {source}")]
     Io {
@@ -103,6 +114,7 @@ impl Error {
             | Error::CorruptFile { .. }
             | Error::Io { .. } => 2,
             Error::Unreachable { .. } => 3,
+            Error::TableUnreadable { cause, .. } => cause.exit_code(),
             Error::Engine { .. } | Error::JobFailed { .. } => 1,
         }
     }
@@ -122,6 +134,31 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+
+    /// The unreadable lake table or corrupt lake file somewhere in `error`'s chain of causes (as
+    /// [`crate::lake_tables`] and [`crate::named_scan`] raise them inside the engine), so that a
+    /// failed query reports it as bad input naming the table or file.
+    pub fn bad_lake_data_in(error: &(dyn std::error::Error + 'static)) -> Option<Self> {
+        let mut cause = Some(error);
+        while let Some(e) = cause {
+            match e.downcast_ref::<Error>() {
+                Some(Error::CorruptFile { location, message }) => {
+                    return Some(Error::CorruptFile {
+                        location: location.clone(),
+                        message: message.clone(),
+                    });
+                }
+                Some(Error::TableUnreadable { table, cause }) => {
+                    return Some(Error::TableUnreadable {
+                        table: table.clone(),
+                        cause: std::sync::Arc::clone(cause),
+                    });
+                }
+                _ => cause = e.source(),
+            }
+        }
+        None
     }
 
     /// An [`Error::InvalidArgument`].

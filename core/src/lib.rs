@@ -6,6 +6,8 @@ pub mod cluster;
 pub mod codec;
 pub mod error;
 pub mod lake;
+pub mod lake_tables;
+pub mod named_scan;
 pub mod object_stores;
 pub mod orc;
 pub mod read_guard;

@@ -14,6 +14,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use crate::cluster::{self, JobTracker, SchedulerUrl, TrackingQueryPlanner};
 use crate::codec::{MedallionLogicalCodec, MedallionPhysicalCodec};
 use crate::error::{Error, Result};
+use crate::named_scan::NameFilesInErrors;
 use crate::object_stores;
 
 /// The session configuration: Ballista's defaults plus medallion's plan codecs.
@@ -48,6 +49,7 @@ fn session_state_with(config: SessionConfig, runtime: Arc<RuntimeEnv>) -> Result
         .with_config(config)
         .with_runtime_env(runtime)
         .with_default_features()
+        .with_physical_optimizer_rule(Arc::new(NameFilesInErrors))
         .build();
     for udf in medallion_udfs::all_udfs() {
         state

@@ -1,4 +1,5 @@
-//! The physical codec: ORC scans and the MySQL sink, then Ballista's own execution plans.
+//! The physical codec: ORC scans, Parquet scans that name their files in errors, the MySQL and
+//! Parquet part sinks, then Ballista's own execution plans.
 
 use std::sync::Arc;
 
@@ -16,16 +17,18 @@ use datafusion_proto::physical_plan::to_proto::serialize_file_scan_config;
 use datafusion_proto::physical_plan::{
     PhysicalExtensionCodec, PhysicalPlanDecodeContext, PhysicalProtoConverterExtension,
 };
-use datafusion_proto::protobuf::FileScanExecConf;
+use datafusion_proto::protobuf::{FileScanExecConf, PhysicalPlanNode};
 use prost::Message;
 
 use super::{tagged, untag, utf8};
+use crate::named_scan;
 use crate::orc::OrcScanSource;
 use crate::sink::{MySqlSinkExec, ParquetPartsSinkExec};
 
 const ORC_SCAN_TAG: &[u8] = b"medallion.orc_scan:";
 const MYSQL_SINK_TAG: &[u8] = b"medallion.mysql_sink:";
 const PARQUET_PARTS_SINK_TAG: &[u8] = b"medallion.parquet_parts_sink:";
+const NAMED_SCAN_TAG: &[u8] = b"medallion.named_scan:";
 
 /// Physical extension codec installed in every medallion process.
 #[derive(Debug, Default)]
@@ -71,6 +74,30 @@ impl MedallionPhysicalCodec {
     }
 }
 
+impl MedallionPhysicalCodec {
+    fn decode_named_scan(
+        &self,
+        payload: &[u8],
+        ctx: &TaskContext,
+        proto_converter: &dyn PhysicalProtoConverterExtension,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let proto = PhysicalPlanNode::decode(payload)
+            .map_err(|e| DataFusionError::Internal(format!("decoding a Parquet scan: {e}")))?;
+        let decode_ctx = PhysicalPlanDecodeContext::new(ctx, self);
+        let plan = proto_converter.proto_to_execution_plan(&proto, &decode_ctx)?;
+        let exec = plan.downcast_ref::<DataSourceExec>();
+        let config = exec.and_then(|e| e.data_source().downcast_ref::<FileScanConfig>());
+        match (exec, config) {
+            (Some(exec), Some(config)) => {
+                Ok(named_scan::with_named_source(exec, config) as Arc<dyn ExecutionPlan>)
+            }
+            _ => Err(DataFusionError::Internal(
+                "a named Parquet scan decoded to another plan".to_string(),
+            )),
+        }
+    }
+}
+
 impl PhysicalExtensionCodec for MedallionPhysicalCodec {
     fn try_decode(
         &self,
@@ -87,6 +114,9 @@ impl PhysicalExtensionCodec for MedallionPhysicalCodec {
             let input = single_input("ParquetPartsSinkExec", inputs)?;
             return Ok(Arc::new(ParquetPartsSinkExec::new(utf8(payload)?, input)));
         }
+        if let Some(payload) = untag(NAMED_SCAN_TAG, buf) {
+            return self.decode_named_scan(payload, ctx, proto_converter);
+        }
         match untag(ORC_SCAN_TAG, buf) {
             Some(payload) => self.decode_orc_scan(payload, ctx, proto_converter),
             None => self.ballista.try_decode(buf, inputs, ctx, proto_converter),
@@ -102,6 +132,12 @@ impl PhysicalExtensionCodec for MedallionPhysicalCodec {
         if let Some(sink) = node.downcast_ref::<MySqlSinkExec>() {
             // the input is encoded by datafusion-proto as the extension node's child
             tagged(MYSQL_SINK_TAG, &sink.to_bytes()?, buf);
+            return Ok(());
+        }
+        if let Some(scan) = named_scan::named_scan(node.as_ref()) {
+            // the scan without its wrapper, as datafusion-proto encodes it
+            let proto = proto_converter.execution_plan_to_proto(&(scan as _), self)?;
+            tagged(NAMED_SCAN_TAG, &proto.encode_to_vec(), buf);
             return Ok(());
         }
         if let Some(sink) = node.downcast_ref::<ParquetPartsSinkExec>() {

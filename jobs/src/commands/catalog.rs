@@ -137,7 +137,7 @@ pub async fn table_columns(
 /// `medallion tables`.
 pub async fn tables(args: TablesArgs) -> Result<()> {
     let ctx = local_context()?;
-    let tables = args.lake.catalog()?.open(&ctx).await?;
+    let tables = args.lake.catalog()?.open(&ctx).await?.tables;
     if tables.is_empty() {
         eprintln!("no lake tables (give --lake DIR or --catalog FILE)");
     }

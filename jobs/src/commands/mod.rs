@@ -83,6 +83,9 @@ pub fn local_context() -> Result<SessionContext> {
 /// input (exit 2); anything else is an engine failure (exit 1). Either way the message is the root
 /// cause, on one line.
 pub fn sql_error(context: &str, error: DataFusionError) -> Error {
+    if let Some(bad) = Error::bad_lake_data_in(&error) {
+        return bad;
+    }
     let root = into_root(error);
     let message = one_line(&match &root {
         DataFusionError::SQL(parser, _) => parser.to_string(),
