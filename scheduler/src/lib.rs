@@ -12,6 +12,8 @@
 //! `--allow-read`), and clients authenticate against `--flight-sql-users` (an htpasswd file, see
 //! [`users`]) unless `--flight-sql-anonymous` says otherwise.
 
+pub mod flight_sql_tls;
+pub mod tls;
 pub mod users;
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -34,6 +36,7 @@ use medallion_core::read_guard::ReadRoots;
 pub use medallion_core::service_logging::LogFormat;
 use medallion_core::service_logging::ServiceLogging;
 use medallion_core::session;
+use tls::{TlsFileError, TlsFlags};
 use users::{HtpasswdUsers, UsersFileError};
 
 pub mod liveness;
@@ -64,13 +67,17 @@ tables with every medallion UDF, e.g. in Python with adbc_driver_flightsql:
       cur.execute(\"SELECT danger_index(3, 10) AS d, count(*) FROM accidents\")
       print(cur.fetch_arrow_table())
 Sessions read the lake's folders only (plus --allow-read): CREATE EXTERNAL TABLE elsewhere, or a plan
-scanning a file elsewhere, is refused. The port is not encrypted: keep it on a trusted network.
+scanning a file elsewhere, is refused. With --tls-cert/--tls-key Flight SQL is served over TLS only,
+on --flight-sql-port (default 32010; clients connect to grpc+tls://sched.example:32010), and the
+scheduler port serves executors and `medallion submit` only (plaintext: keep it on the cluster network).
 
 Environment:
   MEDALLION_SCHEDULER_BIND_HOST, MEDALLION_SCHEDULER_PORT, MEDALLION_SCHEDULER_EXTERNAL_HOST,
   MEDALLION_SCHEDULER_LAKE, MEDALLION_SCHEDULER_CATALOG, MEDALLION_SCHEDULER_ALLOW_READ (comma-
-  separated), MEDALLION_FLIGHT_SQL_USERS stand for --bind-host, --bind-port, --external-host,
-  --lake, --catalog, --allow-read, --flight-sql-users. RUST_LOG overrides --log-level-setting.
+  separated), MEDALLION_FLIGHT_SQL_USERS, MEDALLION_SCHEDULER_TLS_CERT, MEDALLION_SCHEDULER_TLS_KEY,
+  MEDALLION_FLIGHT_SQL_PORT stand for --bind-host, --bind-port, --external-host, --lake, --catalog,
+  --allow-read, --flight-sql-users, --tls-cert, --tls-key, --flight-sql-port. RUST_LOG overrides
+  --log-level-setting.
   S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL or MEDALLION_S3_ENDPOINT.
   HDFS: HADOOP_CONF_DIR for name services.";
 
@@ -101,6 +108,9 @@ pub enum SchedulerError {
     /// The Flight SQL users file (`--flight-sql-users`) cannot be used.
     #[error("--flight-sql-users {0}")]
     Users(#[from] UsersFileError),
+    /// The `--tls-cert`/`--tls-key` files cannot be used.
+    #[error("TLS {0}")]
+    Tls(#[from] TlsFileError),
     /// Flight SQL is served without a users file and without `--flight-sql-anonymous`.
     #[error(
         "Flight SQL needs --flight-sql-users FILE (an htpasswd file of bcrypt hashes), or \
@@ -114,7 +124,7 @@ impl SchedulerError {
     /// otherwise (the medallion CLI's convention).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::InvalidAddress { .. } | Self::Users(_) | Self::NoUsers => 2,
+            Self::InvalidAddress { .. } | Self::Users(_) | Self::Tls(_) | Self::NoUsers => 2,
             Self::Lake(e) => u8::try_from(e.exit_code()).unwrap_or(1),
             Self::Ballista(_) => 1,
         }
@@ -211,6 +221,9 @@ pub struct SchedulerArgs {
     /// The lake catalog served over Flight SQL.
     #[command(flatten)]
     pub lake: LakeFlags,
+    /// Flight SQL over TLS.
+    #[command(flatten)]
+    pub tls: TlsFlags,
     /// Ballista's scheduler flags.
     #[command(flatten)]
     pub ballista: Config,
@@ -319,6 +332,7 @@ pub fn scheduler_config_with_lake(
 /// Runs the scheduler until it is stopped.
 pub async fn run(args: SchedulerArgs) -> Result<(), SchedulerError> {
     let address = args.listen_address()?;
+    let tls = args.tls.server_config()?;
     let lake = match args.lake.catalog()? {
         Some(catalog) => {
             let users = args.lake.users()?;
@@ -326,6 +340,7 @@ pub async fn run(args: SchedulerArgs) -> Result<(), SchedulerError> {
             let tables = LakeTables::open(&catalog).await?;
             tracing::info!(
                 tables = ?tables.names(),
+                unreadable = ?tables.unreadable_names(),
                 readable = ?roots.roots(),
                 users = users.as_ref().map_or(0, HtpasswdUsers::len),
                 anonymous = users.is_none(),
@@ -339,17 +354,47 @@ pub async fn run(args: SchedulerArgs) -> Result<(), SchedulerError> {
         }
         None => None,
     };
-    let config = scheduler_config_with_lake(args.ballista, lake)?;
+    let authenticator = lake
+        .as_ref()
+        .and_then(|lake| lake.users.clone())
+        .map(|users| Arc::new(users) as Arc<dyn ballista_flight_sql::Authenticator>);
+    let flight_sql_tls = match (&tls, &lake) {
+        (Some(tls), Some(_)) => Some(tls.clone()),
+        _ => None,
+    };
+    let mut config = scheduler_config_with_lake(args.ballista, lake)?;
     tracing::info!(
         %address,
         scheduler_id = %config.scheduler_id,
         policy = ?config.scheduling_policy,
         flight_sql = config.flight_sql_enabled(),
+        flight_sql_tls = flight_sql_tls.is_some(),
         "medallion scheduler starting"
     );
     let cluster = BallistaCluster::new_from_config(&config).await?;
-    start_server(cluster, address, Arc::new(config)).await?;
-    Ok(())
+    match flight_sql_tls {
+        Some(tls) => {
+            let flight_sql_address = SocketAddr::new(address.ip(), args.tls.flight_sql_port);
+            // Ballista's own Flight SQL would be served on the plaintext port
+            config = config.with_flight_sql(false);
+            flight_sql_tls::serve(
+                cluster,
+                address,
+                flight_sql_address,
+                Arc::new(config),
+                authenticator,
+                tls,
+            )
+            .await
+        }
+        None => {
+            if tls.is_some() {
+                tracing::warn!("--tls-cert/--tls-key ignored: no --lake or --catalog to serve");
+            }
+            start_server(cluster, address, Arc::new(config)).await?;
+            Ok(())
+        }
+    }
 }
 
 /// Installs the global log subscriber: `RUST_LOG`, else `--log-level-setting`; to stderr, or to a

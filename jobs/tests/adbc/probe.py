@@ -4,8 +4,9 @@
 
 Usage: probe.py URI PROBES.json
 
-PROBES.json is a list of {"name", "user", "password", "sql": [statements], "prepare": bool}; each
-probe connects with its credentials (none when "user" is null), runs its statements in order on
+PROBES.json is a list of {"name", "user", "password", "sql": [statements], "prepare": bool,
+"tls_root_certs": PEM text (optional, for a grpc+tls:// URI whose certificate authority is not a
+system one)}; each probe connects with its credentials (none when "user" is null), runs its statements in order on
 one connection and records, per statement, either the rows (as JSON values) and whether the schema
 announced by GetFlightInfo equals the data's, or the error. Prints one JSON list of results.
 """
@@ -48,15 +49,24 @@ def run_statement(cur, sql, prepare):
 
 
 def run_probe(uri, probe):
-    kwargs = {}
+    db_kwargs = {}
     if probe.get("user") is not None:
-        kwargs["db_kwargs"] = {"username": probe["user"], "password": probe.get("password", "")}
+        db_kwargs.update({"username": probe["user"], "password": probe.get("password", "")})
+    if probe.get("tls_root_certs") is not None:
+        db_kwargs["adbc.flight.sql.client_option.tls_root_certs"] = probe["tls_root_certs"]
+    kwargs = {"db_kwargs": db_kwargs} if db_kwargs else {}
     results = []
     try:
         conn = flight_sql.connect(uri, **kwargs)
     except Exception as e:  # noqa: BLE001 - the error is the result
         return {"name": probe["name"], "connected": False, "error": str(e), "statements": []}
     with conn:
+        if not probe["sql"]:
+            # connecting is lazy: a first call reaches the server (TLS, handshake)
+            try:
+                conn.adbc_get_info()
+            except Exception as e:  # noqa: BLE001 - the error is the result
+                return {"name": probe["name"], "connected": False, "error": str(e), "statements": []}
         for sql in probe["sql"]:
             with conn.cursor() as cur:
                 try:
