@@ -27,14 +27,17 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 use medallion_jobs::accidents::schema::{INFRASTRUCTURE_FLAGS, accidents_schema};
 
-/// The six Gold tables of the accidents datamart (SPEC section 3), without `pipeline_runs`.
-pub const GOLD_TABLES: [&str; 6] = [
+/// The nine Gold tables of the accidents datamart (SPEC sections 3 and 3b), without `pipeline_runs`.
+pub const GOLD_TABLES: [&str; 9] = [
     "accidents_summary",
     "kpis_security",
     "kpis_temporal",
     "hotspots",
     "kpis_weather",
     "kpis_infrastructure",
+    "kpis_anomalies",
+    "kpis_correlations",
+    "insights",
 ];
 
 /// One Silver `accidents` row, with only the columns the Gold tables use; every other column is NULL.

@@ -11,6 +11,11 @@ SELECT
     distance_mi,
     temperature_f,
     visibility_mi,
+    -- the other weather measures, for kpis_correlations (SPEC section 3b)
+    humidity_pct,
+    wind_speed_mph,
+    precipitation_in,
+    pressure_in,
     amenity, bump, crossing, give_way, junction, no_exit, railway,
     roundabout, station, stop, traffic_calming, traffic_signal, turning_loop,
     -- first rule that matches, case-insensitive (on the lowercased text: one lowering, then
