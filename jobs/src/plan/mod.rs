@@ -361,6 +361,9 @@ mod tests {
             [
                 "accidents_summary",
                 "hotspots",
+                "insights",
+                "kpis_anomalies",
+                "kpis_correlations",
                 "kpis_infrastructure",
                 "kpis_security",
                 "kpis_temporal",
