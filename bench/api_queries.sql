@@ -63,3 +63,38 @@ FROM accidents_summary
 WHERE state = 'CA' AND accident_date BETWEEN '2021-03-01' AND '2021-03-31'
 GROUP BY accident_date
 ORDER BY accident_date;
+
+-- name: insights_state
+-- /insights?state=: one state's recommendations (every per-state insight type).
+-- index: idx_insight
+SELECT insight_type, subject, value, `rank`, recommendation
+FROM insights
+WHERE insight_type IN ('dangerous_state', 'peak_hour', 'best_infrastructure',
+                       'safety_improvement_score')
+  AND state = 'CA'
+ORDER BY insight_type, `rank`;
+
+-- name: insights_nationwide
+-- /insights: the nationwide recommendations of one type (state NULL).
+-- index: idx_insight
+SELECT subject, value, `rank`, recommendation
+FROM insights
+WHERE insight_type = 'significant_correlation' AND state IS NULL
+ORDER BY `rank`;
+
+-- name: anomalies_type
+-- /anomalies?type=: the anomalies of one type, the strongest first.
+-- index: idx_anomaly
+SELECT state, subject, metric, value, baseline, z_score, direction
+FROM kpis_anomalies
+WHERE anomaly_type = 'temporal'
+ORDER BY abs(z_score) DESC
+LIMIT 50;
+
+-- name: anomalies_state
+-- /anomalies?type=&state=: one state's anomalies of one type.
+-- index: idx_anomaly
+SELECT subject, value, baseline, z_score, direction
+FROM kpis_anomalies
+WHERE anomaly_type = 'temporal' AND state = 'CA'
+ORDER BY subject;

@@ -25,7 +25,7 @@ import sys
 import duckdb
 
 TABLES = ["accidents_summary", "kpis_security", "kpis_temporal", "hotspots", "kpis_weather",
-          "kpis_infrastructure"]
+          "kpis_infrastructure", "kpis_anomalies", "kpis_correlations", "insights"]
 SKIPPED = {"last_updated"}
 REL_TOL = 1e-9
 NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
@@ -186,7 +186,7 @@ def main():
             ok = False
             print(f"DIFF {sources[0].name} vs {other.name}: {json.dumps(d, default=str)}")
         if not diffs:
-            print(f"agree: {sources[0].name} and {other.name} (6 Gold tables)")
+            print(f"agree: {sources[0].name} and {other.name} ({len(TABLES)} Gold tables)")
     report["agree"] = ok
     if args.report:
         with open(args.report, "w") as f:

@@ -1,4 +1,5 @@
-"""The accidents datamart (SPEC section 3) as SQL for the benchmark's peer engines, DuckDB and Spark.
+"""The accidents datamart (SPEC sections 3 and 3b) as SQL for the benchmark's peer engines, DuckDB and
+Spark.
 
 One text of every query, written like medallion's jobs/sql/accidents-datamart (the same plan shapes:
 one pass with GROUPING SETS for kpis_temporal, one aggregate row unpivoted for kpis_infrastructure,
@@ -6,6 +7,10 @@ the weather rules matched on the lowercased text), so the engines are compared o
 medallion's UDFs are built-in expressions here: danger_index, seasonal_factor, haversine_miles, and
 trend_direction as a window least-squares slope (regr_slope over the same rows) divided by the window
 mean. Where the two SQL dialects differ, a `Dialect` renders the piece.
+
+The SPEC 3b tables (kpis_anomalies, kpis_correlations, insights) are written here from the SPEC text
+on their own, each rule as its own branch over accidents_classified (medallion folds them into one
+pass per table); only the correlations are shared, by kpis_correlations and insights.
 """
 
 from dataclasses import dataclass
@@ -19,8 +24,20 @@ TREND_THRESHOLD = "0.05"
 FLAGS = ["amenity", "bump", "crossing", "give_way", "junction", "no_exit", "railway",
          "roundabout", "station", "stop", "traffic_calming", "traffic_signal", "turning_loop"]
 
-# The five aggregate tables: the "aggregation phase" compared with medallion's.
+# Parameters of SPEC 3b (job.toml defaults).
+ANOMALY_Z = "3"
+GEO_ANOMALY_Z = "2"
+MIN_ROWS = 30
+
+# The variables kpis_correlations correlates with severity.
+CORR_VARIABLES = ["temperature_f", "visibility_mi", "humidity_pct", "wind_speed_mph", "precipitation_in",
+                  "pressure_in", "distance_mi", "infrastructure_count"]
+
+# The five aggregate tables of SPEC 3: the "aggregation phase" compared with medallion's.
 AGGREGATES = ["kpis_security", "kpis_temporal", "hotspots", "kpis_weather", "kpis_infrastructure"]
+
+# The three tables of SPEC 3b: the "analytics phase".
+ANALYTICS = ["kpis_anomalies", "kpis_correlations", "insights"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +53,24 @@ class Dialect:
     now: str
     # SELECT list turning the one `totals` row into (flag, with_count, with_severity) rows
     unpivot_flags: Callable[[], str]
+    # SELECT list turning one row into one row per (label, exprs...) item: unpivot(items, names)
+    unpivot: Callable[[list, list], str]
+    # the sign of a DOUBLE: -1, 0 or 1
+    sign: Callable[[str], str]
+
+
+def _unnest(items, names):
+    """DuckDB: parallel unnest of one list per output column."""
+    columns = [[repr(label) for label, _ in items]]
+    for k in range(len(names) - 1):
+        columns.append([exprs[k] for _, exprs in items])
+    return ", ".join(f"unnest([{', '.join(col)}]) AS {name}" for col, name in zip(columns, names))
+
+
+def _stack(items, names):
+    """Spark: stack(n, ...) AS (names)."""
+    values = ", ".join(", ".join([repr(label)] + list(exprs)) for label, exprs in items)
+    return f"stack({len(items)}, {values}) AS ({', '.join(names)})"
 
 
 DUCKDB = Dialect(
@@ -47,6 +82,8 @@ DUCKDB = Dialect(
         f"unnest([{', '.join(repr(f) for f in FLAGS)}]) AS flag, "
         f"unnest([{', '.join(f + '_count' for f in FLAGS)}]) AS with_count, "
         f"unnest([{', '.join(f + '_severity' for f in FLAGS)}]) AS with_severity"),
+    unpivot=_unnest,
+    sign=lambda x: f"sign({x})",
 )
 
 SPARK = Dialect(
@@ -57,6 +94,8 @@ SPARK = Dialect(
     unpivot_flags=lambda: (
         "stack(13, " + ", ".join(f"'{f}', {f}_count, {f}_severity" for f in FLAGS)
         + ") AS (flag, with_count, with_severity)"),
+    unpivot=_stack,
+    sign=lambda x: f"CAST(signum({x}) AS DOUBLE)",
 )
 
 
@@ -93,7 +132,8 @@ def classified(d):
     flag_sum = " + ".join(f"CAST(coalesce({f}, false) AS INT)" for f in FLAGS)
     return f"""
 SELECT id, severity, CAST(start_time AS TIMESTAMP) AS start_time, state, city, start_lat, start_lng,
-    distance_mi, temperature_f, visibility_mi, {", ".join(FLAGS)},
+    distance_mi, temperature_f, visibility_mi, humidity_pct, wind_speed_mph, precipitation_in,
+    pressure_in, {", ".join(FLAGS)},
     CASE
 {weather}
         WHEN weather_condition IS NULL OR weather_condition = '' THEN 'unknown'
@@ -281,5 +321,224 @@ SELECT flag, CAST(with_count AS BIGINT) AS accidents_with,
     CAST(without_count AS BIGINT) AS accidents_without, severity_avg_with, severity_avg_without,
     100 * (severity_avg_without - severity_avg_with) / severity_avg_without AS severity_reduction_pct
 FROM averaged
+""",
+        **analytics(d),
+    }
+
+
+def correlation_ctes(d):
+    """CTE definitions ending with `correlations`: SPEC 3b's kpis_correlations rows (without
+    last_updated), per state and for all states (state NULL)."""
+    values = ",\n".join(f"        CAST({v} AS DOUBLE) AS {v}" for v in CORR_VARIABLES)
+    stats = ",\n".join(
+        f"        count({v}) AS {v}_n, corr({v}, y) AS {v}_r, var_samp({v}) AS {v}_vx,\n"
+        f"        var_samp(CASE WHEN {v} IS NOT NULL THEN y END) AS {v}_vy"
+        for v in CORR_VARIABLES)
+    items = [(v, [f"{v}_n", f"{v}_r", f"{v}_vx", f"{v}_vy"]) for v in CORR_VARIABLES]
+    return f"""
+corr_values AS (
+    SELECT state, CAST(severity AS DOUBLE) AS y,
+{values}
+    FROM accidents_classified
+),
+corr_stats AS (
+    SELECT state,
+{stats}
+    FROM corr_values
+    GROUP BY GROUPING SETS ((state), ())
+),
+corr_items AS (
+    SELECT state, {d.unpivot(items, ["variable", "n", "r", "vx", "vy"])}
+    FROM corr_stats
+),
+corr_r AS (
+    -- r only from min_rows rows and two non-zero variances; a rounding step from ±1 is ±1
+    SELECT state, variable, n,
+        CASE WHEN n >= {MIN_ROWS} AND vx > 0 AND vy > 0 THEN
+            CASE WHEN abs(r) >= 1 - {d.double('1e-12')} THEN {d.sign("r")} ELSE r END
+        END AS pearson_r
+    FROM corr_items
+),
+corr_t AS (
+    SELECT state, variable, n, pearson_r,
+        CASE WHEN pearson_r IS NOT NULL AND abs(pearson_r) < 1
+             THEN pearson_r * sqrt(CAST(n - 2 AS DOUBLE) / (1 - pearson_r * pearson_r)) END AS t_stat
+    FROM corr_r
+),
+correlations AS (
+    SELECT state, variable, CAST(n AS BIGINT) AS n, pearson_r, t_stat,
+        CASE WHEN t_stat IS NOT NULL AND abs(t_stat) >= {d.double('1.96')} THEN true ELSE false END
+            AS significant,
+        CASE WHEN abs(pearson_r) >= {d.double('0.5')} THEN 'strong'
+             WHEN abs(pearson_r) >= {d.double('0.3')} THEN 'moderate'
+             WHEN abs(pearson_r) >= {d.double('0.1')} THEN 'weak'
+             ELSE 'none' END AS strength
+    FROM corr_t
+)"""
+
+
+def analytics(d):
+    """{table: SELECT} of the three SPEC 3b tables over accidents_classified and state_population."""
+    hundred = d.double("100.0")
+    flag_totals = ",\n".join(
+        f"        COUNT(*) FILTER (WHERE {f}) AS {f}_count,\n"
+        f"        coalesce(SUM(y) FILTER (WHERE {f}), 0) AS {f}_severity"
+        for f in FLAGS)
+    period = ("lpad(CAST(year(start_time) AS STRING), 4, '0') || '-' || "
+              "lpad(CAST(month(start_time) AS STRING), 2, '0')")
+    return {
+        "kpis_correlations": f"""
+WITH {correlation_ctes(d)}
+SELECT *, {d.now} AS last_updated FROM correlations
+""",
+        "kpis_anomalies": f"""
+WITH months AS (
+    SELECT state, period, COUNT(*) AS c
+    FROM (SELECT state, {period} AS period FROM accidents_classified) k
+    GROUP BY GROUPING SETS ((state, period), (period))
+),
+temporal AS (
+    SELECT 'temporal' AS anomaly_type, state, period AS subject, 'accident_count' AS metric,
+        CAST(c AS DOUBLE) AS value, mean_c AS baseline, (c - mean_c) / sd_c AS z_score
+    FROM (SELECT *, AVG(CAST(c AS DOUBLE)) OVER (PARTITION BY state) AS mean_c,
+                 STDDEV_SAMP(CAST(c AS DOUBLE)) OVER (PARTITION BY state) AS sd_c,
+                 COUNT(*) OVER (PARTITION BY state) AS scope_months
+          FROM months) m
+    WHERE scope_months >= 12 AND sd_c > 0
+),
+rates AS (
+    SELECT s.state, CAST(s.c AS DOUBLE) * {d.double('100000.0')} / p.population AS rate
+    FROM (SELECT state, COUNT(*) AS c FROM accidents_classified GROUP BY state) s
+    JOIN state_population p ON p.state = s.state
+),
+geographic AS (
+    SELECT 'geographic' AS anomaly_type, state, state AS subject,
+        'accident_rate_per_100k' AS metric, rate AS value, mean_r AS baseline,
+        (rate - mean_r) / sd_r AS z_score
+    FROM (SELECT *, AVG(rate) OVER () AS mean_r, STDDEV_SAMP(rate) OVER () AS sd_r,
+                 COUNT(*) OVER () AS k
+          FROM rates WHERE rate IS NOT NULL) r
+    WHERE k >= 5 AND sd_r > 0
+),
+overall AS (
+    SELECT AVG(CAST(severity AS DOUBLE)) AS mu, STDDEV_SAMP(CAST(severity AS DOUBLE)) AS sigma
+    FROM accidents_classified
+),
+categories AS (
+    SELECT weather_category, COUNT(*) AS n, AVG(CAST(severity AS DOUBLE)) AS severity_avg
+    FROM accidents_classified
+    WHERE weather_category <> 'unknown'
+    GROUP BY weather_category
+),
+weather AS (
+    SELECT 'weather' AS anomaly_type, CAST(NULL AS STRING) AS state, weather_category AS subject,
+        'severity_avg' AS metric, severity_avg AS value, mu AS baseline,
+        (severity_avg - mu) / (sigma / sqrt(CAST(n AS DOUBLE))) AS z_score
+    FROM categories CROSS JOIN overall
+    WHERE n >= {MIN_ROWS} AND sigma > 0
+),
+found AS (
+    SELECT * FROM temporal WHERE abs(z_score) >= {ANOMALY_Z}
+    UNION ALL
+    SELECT * FROM geographic WHERE z_score >= {GEO_ANOMALY_Z}
+    UNION ALL
+    SELECT * FROM weather WHERE abs(z_score) >= {ANOMALY_Z}
+)
+SELECT anomaly_type, state, subject, metric, value, baseline, z_score,
+    CASE WHEN z_score > 0 THEN 'high' ELSE 'low' END AS direction,
+    {d.now} AS last_updated
+FROM found
+""",
+        "insights": f"""
+WITH {correlation_ctes(d)},
+states AS (
+    SELECT state, COUNT(*) AS c, SUM(CAST(severity AS DOUBLE)) AS severity_sum
+    FROM accidents_classified GROUP BY state
+),
+dangers AS (
+    SELECT state, c, {danger("(severity_sum / c)", "c")} AS danger FROM states
+),
+state_ranks AS (
+    SELECT state, danger,
+        ROW_NUMBER() OVER (ORDER BY danger DESC, c DESC, state ASC) AS hotspot_rank,
+        {hundred} * PERCENT_RANK() OVER (ORDER BY danger ASC) AS score
+    FROM dangers
+),
+dangerous AS (
+    SELECT 'dangerous_state' AS insight_type, state, state AS subject, danger AS value,
+        CAST(hotspot_rank AS INT) AS rank,
+        'Prioritise enforcement and prevention in ' || state AS recommendation
+    FROM state_ranks WHERE hotspot_rank <= 10
+),
+scores AS (
+    SELECT 'safety_improvement_score' AS insight_type, state, state AS subject, score AS value,
+        CAST(ROW_NUMBER() OVER (ORDER BY score DESC, state ASC) AS INT) AS rank,
+        CASE WHEN score >= 75 THEN 'High improvement potential'
+             WHEN score >= 25 THEN 'Moderate improvement potential'
+             ELSE 'Low improvement potential' END AS recommendation
+    FROM state_ranks
+),
+hours AS (
+    SELECT state, h, COUNT(*) AS c
+    FROM (SELECT state, CAST(hour(start_time) AS INT) AS h FROM accidents_classified) k
+    GROUP BY GROUPING SETS ((state, h), (h))
+),
+peaks AS (
+    SELECT state, h, c, SUM(c) OVER (PARTITION BY state) AS scope_total,
+        ROW_NUMBER() OVER (PARTITION BY state ORDER BY c DESC, h ASC) AS rn
+    FROM hours
+),
+peak_hour AS (
+    SELECT 'peak_hour' AS insight_type, state, lpad(CAST(h AS STRING), 2, '0') AS subject,
+        CAST(c AS DOUBLE) * 100 / scope_total AS value, 1 AS rank,
+        'Reinforce patrols around ' || lpad(CAST(h AS STRING), 2, '0') || ':00'
+            || CASE WHEN state IS NULL THEN '' ELSE ' in ' || state END AS recommendation
+    FROM peaks WHERE rn = 1
+),
+flag_totals AS (
+    SELECT state, COUNT(*) AS n, SUM(y) AS severity_total,
+{flag_totals}
+    FROM (SELECT *, CAST(severity AS DOUBLE) AS y FROM accidents_classified) a
+    GROUP BY GROUPING SETS ((state), ())
+),
+per_flag AS (
+    SELECT state, n, severity_total, {d.unpivot_flags()} FROM flag_totals
+),
+reductions AS (
+    SELECT state, flag,
+        {hundred} * ((severity_total - with_severity) / (n - with_count) - with_severity / with_count)
+            / ((severity_total - with_severity) / (n - with_count)) AS pct
+    FROM per_flag
+    WHERE with_count >= {MIN_ROWS} AND n - with_count >= {MIN_ROWS}
+),
+best AS (
+    SELECT state, flag, pct, ROW_NUMBER() OVER (PARTITION BY state ORDER BY pct DESC, flag ASC) AS rn
+    FROM reductions
+),
+best_infrastructure AS (
+    SELECT 'best_infrastructure' AS insight_type, state, flag AS subject, pct AS value, 1 AS rank,
+        'Extend ' || flag || ' equipment'
+            || CASE WHEN state IS NULL THEN '' ELSE ' in ' || state END AS recommendation
+    FROM best WHERE rn = 1 AND pct > 0
+),
+significant AS (
+    SELECT 'significant_correlation' AS insight_type, state, variable AS subject,
+        pearson_r AS value,
+        CAST(ROW_NUMBER() OVER (ORDER BY abs(pearson_r) DESC, variable ASC) AS INT) AS rank,
+        CASE WHEN pearson_r > 0 THEN 'Severity rises with ' || variable
+             ELSE 'Severity falls as ' || variable || ' rises' END AS recommendation
+    FROM correlations
+    WHERE state IS NULL AND significant AND strength IN ('moderate', 'strong')
+),
+all_insights AS (
+    SELECT * FROM dangerous
+    UNION ALL SELECT * FROM scores
+    UNION ALL SELECT * FROM peak_hour
+    UNION ALL SELECT * FROM best_infrastructure
+    UNION ALL SELECT * FROM significant
+)
+SELECT insight_type, state, subject, value, CAST(rank AS INT) AS rank, recommendation,
+    {d.now} AS last_updated
+FROM all_insights
 """,
     }

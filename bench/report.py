@@ -221,7 +221,7 @@ def size_section(size, order, run):
         out.append("")
         for src, diffs in cmp["sources"].items():
             if not diffs:
-                out.append(f"- `{src}`: agrees on all six Gold tables.")
+                out.append(f"- `{src}`: agrees on all its Gold tables.")
             else:
                 out.append(f"- `{src}`: **{len(diffs)} difference(s)**:")
                 for d in diffs[:12]:
