@@ -381,7 +381,7 @@ fn dry_run_checks_everything_and_writes_nothing() {
     ]);
     assert_success(&output, "dry run");
     let text = stdout(&output);
-    assert!(text.contains("would write 6 Gold table(s)"), "{text}");
+    assert!(text.contains("would write 9 Gold table(s)"), "{text}");
     for table in GOLD_TABLES {
         assert!(text.contains(table), "{table} missing from:\n{text}");
     }

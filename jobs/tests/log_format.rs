@@ -89,12 +89,12 @@ fn json_logs_carry_run_id_and_job_on_every_line_and_the_run_totals() {
 
     let messages: Vec<&str> = lines.iter().filter_map(|l| l["message"].as_str()).collect();
     assert_eq!(messages.first(), Some(&"run started"), "{messages:?}");
-    // six Gold tables staged, each with its row count and seconds
+    // nine Gold tables staged, each with its row count and seconds
     let staged: Vec<&Value> = lines
         .iter()
         .filter(|l| l["message"] == "Gold table staged")
         .collect();
-    assert_eq!(staged.len(), 6, "{stderr}");
+    assert_eq!(staged.len(), 9, "{stderr}");
     for line in &staged {
         assert!(line["rows"].as_u64().is_some(), "{line}");
         assert!(line["seconds"].as_f64().is_some_and(|s| s >= 0.0), "{line}");
