@@ -75,6 +75,12 @@ pub fn rows_per_year(rows: u64, start: i32, end: i32) -> Vec<(i32, u64)> {
     years.into_iter().zip(counts).collect()
 }
 
+/// The month (1..=12) of `year` with a spike of accidents: one in every odd year, a different
+/// month from one odd year to the next (2017 August, 2019 October, 2021 December, 2023 February).
+pub fn spike_month(year: i32) -> Option<u32> {
+    (year.rem_euclid(2) == 1).then(|| (year.rem_euclid(12) * 7).rem_euclid(12) as u32 + 1)
+}
+
 /// One day of a [`YearCalendar`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Day {
@@ -96,8 +102,10 @@ pub struct YearCalendar {
 }
 
 impl YearCalendar {
-    /// The calendar of `year`; `None` for a year chrono cannot represent.
-    pub fn new(year: i32) -> Option<Self> {
+    /// The calendar of `year`; `None` for a year chrono cannot represent. In an odd year, the
+    /// days of its spike month ([`spike_month`]) weigh `spike_factor` times as much.
+    pub fn new(year: i32, spike_factor: f64) -> Option<Self> {
+        let spike = spike_month(year);
         let mut days = Vec::with_capacity(366);
         let mut date = NaiveDate::from_ymd_opt(year, 1, 1)?;
         while date.year() == year {
@@ -110,7 +118,10 @@ impl YearCalendar {
             date = date.succ_opt()?;
         }
         let day_weights = WeightedIndex::new(days.iter().map(|d| {
-            let month = MONTH_WEIGHTS[(d.month - 1) as usize];
+            let mut month = MONTH_WEIGHTS[(d.month - 1) as usize];
+            if Some(d.month) == spike {
+                month *= spike_factor;
+            }
             if d.weekend {
                 month * WEEKEND_WEIGHT
             } else {
@@ -185,11 +196,14 @@ mod tests {
 
     #[test]
     fn calendar_knows_leap_years_and_weekends() {
-        let calendar = YearCalendar::new(2020).expect("2020");
+        let calendar = YearCalendar::new(2020, 3.0).expect("2020");
         assert_eq!(calendar.days.len(), 366);
         // 2020-01-04 was a Saturday; 1970-01-01 is epoch day 0.
         assert!(calendar.days[3].weekend && !calendar.days[0].weekend);
-        assert_eq!(YearCalendar::new(1970).expect("1970").days[0].epoch_day, 0);
+        assert_eq!(
+            YearCalendar::new(1970, 3.0).expect("1970").days[0].epoch_day,
+            0
+        );
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let (day, hour, micros) = calendar.sample(&mut rng);
         assert!(hour < 24);

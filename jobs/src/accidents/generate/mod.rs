@@ -33,7 +33,7 @@ use crate::pending_file::PendingFile;
 use self::bronze_csv::BronzeRowWriter;
 pub use self::order::RowOrder;
 use self::order::YearBuffer;
-use self::rows::{GeneratedRow, RowGenerator, Tables};
+use self::rows::{GeneratedRow, Patterns, RowGenerator, Tables};
 
 /// Rows per generated chunk (one RNG stream and one Arrow batch each).
 pub const CHUNK_ROWS: u64 = 32_768;
@@ -72,6 +72,18 @@ pub struct GenerateAccidentsArgs {
     /// time are), shuffled, or by id (generation order). The rows themselves are the same.
     #[arg(long, value_enum, default_value_t = RowOrder::Time)]
     pub order: RowOrder,
+    /// How many times its usual share of the year's accidents one month of every odd year gets
+    /// (a monthly spike for kpis_anomalies to find); 1 turns the spikes off.
+    #[arg(long, default_value_t = 3.0)]
+    pub spike_factor: f64,
+    /// Miles each severity level above 1 adds to a non-zero distance_mi (severity leaning on
+    /// distance: a moderate correlation for kpis_correlations); 0 makes them independent.
+    #[arg(long, default_value_t = 1.2)]
+    pub severity_distance_mi: f64,
+    /// Share of the severity-2 accidents in snow, ice or thunderstorm weather that are severity 3
+    /// instead (weather categories with a shifted severity); 0 turns it off.
+    #[arg(long, default_value_t = 0.1)]
+    pub storm_severity_share: f64,
 }
 
 impl GenerateAccidentsArgs {
@@ -86,6 +98,18 @@ impl GenerateAccidentsArgs {
             start_year: 2016,
             end_year: 2023,
             order: RowOrder::Time,
+            spike_factor: 3.0,
+            severity_distance_mi: 1.2,
+            storm_severity_share: 0.1,
+        }
+    }
+
+    /// The patterns planted in the data (monthly spikes, severity leaning on distance and weather).
+    fn patterns(&self) -> Patterns {
+        Patterns {
+            spike_factor: self.spike_factor,
+            severity_distance_mi: self.severity_distance_mi,
+            storm_severity_share: self.storm_severity_share,
         }
     }
 
@@ -101,6 +125,26 @@ impl GenerateAccidentsArgs {
                 return Err(Error::invalid(
                     flag,
                     format!("{year} is not within 1970..=2200"),
+                ));
+            }
+        }
+        for (flag, value, range) in [
+            ("--spike-factor", self.spike_factor, 1.0..=100.0),
+            (
+                "--severity-distance-mi",
+                self.severity_distance_mi,
+                0.0..=100.0,
+            ),
+            (
+                "--storm-severity-share",
+                self.storm_severity_share,
+                0.0..=1.0,
+            ),
+        ] {
+            if !range.contains(&value) {
+                return Err(Error::invalid(
+                    flag,
+                    format!("{value} is not within {}..={}", range.start(), range.end()),
                 ));
             }
         }
@@ -239,7 +283,7 @@ fn worker_count(chunks: usize) -> usize {
 /// bar of generated rows when `progress` is set.
 pub fn generate_accidents(args: &GenerateAccidentsArgs, progress: bool) -> Result<GenerateReport> {
     args.validate()?;
-    let tables = Tables::new()
+    let tables = Tables::new(args.patterns())
         .ok_or_else(|| Error::invalid("generator tables", "a built-in table is empty"))?;
     let chunks = plan_chunks(args.rows, args.start_year, args.end_year);
     let mut table = SilverTableWriter::create(&args.out, args.format)?;

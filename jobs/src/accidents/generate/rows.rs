@@ -69,6 +69,30 @@ const STREETS: [&str; 30] = [
 /// Directions used in descriptions.
 const BOUNDS: [&str; 4] = ["Northbound", "Southbound", "Eastbound", "Westbound"];
 
+/// The patterns planted in the data so that the datamart's analytics (SPEC section 3b) find
+/// something: `medallion generate accidents --spike-factor --severity-distance-mi
+/// --storm-severity-share`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Patterns {
+    /// How many times its usual share of the year's accidents the spike month of an odd year gets.
+    pub spike_factor: f64,
+    /// Miles each severity level above 1 adds to a non-zero distance.
+    pub severity_distance_mi: f64,
+    /// Share of the severity-2 accidents in snow, ice or thunderstorm weather made severity 3.
+    pub storm_severity_share: f64,
+}
+
+impl Default for Patterns {
+    /// The CLI defaults.
+    fn default() -> Self {
+        Self {
+            spike_factor: 3.0,
+            severity_distance_mi: 1.2,
+            storm_severity_share: 0.1,
+        }
+    }
+}
+
 /// Read-only tables shared by every chunk (and thread).
 #[derive(Debug, Clone)]
 pub struct Tables {
@@ -76,18 +100,37 @@ pub struct Tables {
     weather: WeatherSampler,
     severity: WeightedIndex<f64>,
     source: WeightedIndex<f64>,
+    patterns: Patterns,
 }
 
 impl Tables {
     /// Builds every sampler; `None` if a static table is empty (a bug caught by the unit tests).
-    pub fn new() -> Option<Self> {
+    pub fn new(patterns: Patterns) -> Option<Self> {
         Some(Self {
             places: Places::new()?,
             weather: WeatherSampler::new()?,
             severity: WeightedIndex::new(SEVERITY_SHARES).ok()?,
             source: WeightedIndex::new(SOURCES.iter().map(|s| s.1)).ok()?,
+            patterns,
         })
     }
+}
+
+/// Whether a weather condition is snow, ice or a thunderstorm (the conditions whose accidents
+/// lean more severe).
+pub(super) fn stormy(condition: &str) -> bool {
+    let lower = condition.to_ascii_lowercase();
+    [
+        "snow", "sleet", "ice", "freezing", "wintry", "thunder", "storm",
+    ]
+    .iter()
+    .any(|word| lower.contains(word))
+}
+
+/// A uniform number in [0, 1) from the row number alone (a multiplicative hash): a decision that
+/// draws nothing from the row's random stream, so the other values of the row stay as they were.
+fn unit_from(number: u64) -> f64 {
+    (number.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// One generated row; the string fields are reused buffers so a chunk allocates almost nothing.
@@ -192,7 +235,7 @@ impl<'t> RowGenerator<'t> {
     pub fn new(tables: &'t Tables, year: i32) -> Option<Self> {
         Some(Self {
             tables,
-            calendar: YearCalendar::new(year)?,
+            calendar: YearCalendar::new(year, tables.patterns.spike_factor)?,
         })
     }
 
@@ -240,7 +283,9 @@ impl<'t> RowGenerator<'t> {
         row.distance_mi = if rng.gen_bool(0.15) {
             0.0
         } else {
-            round_to(normal(rng, -1.6, 1.4).exp().clamp(0.001, 150.0), 3)
+            // severity leans on distance (SPEC 3b's correlations have something to find)
+            let lean = t.patterns.severity_distance_mi * f64::from(row.severity - 1);
+            round_to((normal(rng, -1.6, 1.4).exp() + lean).clamp(0.001, 150.0), 3)
         };
         row.end = (row.source != "Source2").then(|| {
             let angle = rng.gen_range(0.0..std::f64::consts::TAU);
@@ -299,6 +344,13 @@ impl<'t> RowGenerator<'t> {
 
         // Weather.
         row.weather = t.weather.observe(rng, city.lat, city.lng, day.month, hour);
+        // accidents in snow, ice or thunderstorms lean more severe (a weather anomaly to find)
+        if row.severity == 2
+            && row.weather.condition.is_some_and(stormy)
+            && unit_from(number) < t.patterns.storm_severity_share
+        {
+            row.severity = 3;
+        }
         row.fractional_seconds = rng.gen_bool(0.1);
     }
 }
@@ -312,7 +364,7 @@ mod tests {
 
     #[test]
     fn values_follow_the_schema_order_and_types() {
-        let tables = Tables::new().expect("tables");
+        let tables = Tables::new(Patterns::default()).expect("tables");
         let generator = RowGenerator::new(&tables, 2021).expect("2021");
         let mut rng = ChaCha8Rng::seed_from_u64(5);
         let mut row = GeneratedRow::default();
@@ -329,7 +381,7 @@ mod tests {
 
     #[test]
     fn end_time_is_15_minutes_to_6_hours_after_start_time() {
-        let tables = Tables::new().expect("tables");
+        let tables = Tables::new(Patterns::default()).expect("tables");
         let generator = RowGenerator::new(&tables, 2019).expect("2019");
         let mut rng = ChaCha8Rng::seed_from_u64(9);
         let mut row = GeneratedRow::default();

@@ -201,6 +201,39 @@ fn bad_arguments_are_errors_not_panics() {
     a.end_year = 2019;
     let err = generate_accidents(&a, false).expect_err("years");
     assert!(err.to_string().contains("--end-year"), "{err}");
+    for (flag, bad) in [
+        (
+            "--spike-factor",
+            GenerateAccidentsArgs {
+                spike_factor: 0.5,
+                ..args(dir.path(), 10, 1)
+            },
+        ),
+        (
+            "--spike-factor",
+            GenerateAccidentsArgs {
+                spike_factor: f64::NAN,
+                ..args(dir.path(), 10, 1)
+            },
+        ),
+        (
+            "--severity-distance-mi",
+            GenerateAccidentsArgs {
+                severity_distance_mi: -1.0,
+                ..args(dir.path(), 10, 1)
+            },
+        ),
+        (
+            "--storm-severity-share",
+            GenerateAccidentsArgs {
+                storm_severity_share: 1.5,
+                ..args(dir.path(), 10, 1)
+            },
+        ),
+    ] {
+        let err = generate_accidents(&bad, false).expect_err(flag);
+        assert!(err.to_string().contains(flag), "{err}");
+    }
     let file = dir.path().join("a-file");
     fs::write(&file, b"x").expect("file");
     let err = generate_accidents(&args(&file.join("lake"), 10, 1), false).expect_err("not a dir");
@@ -344,4 +377,104 @@ fn every_order_writes_the_same_rows_in_its_own_order() {
     }
     assert_eq!(tables[0], tables[1], "time order holds the same rows");
     assert_eq!(tables[0], tables[2], "random order holds the same rows");
+}
+
+/// Severity, distance, month and stormy weather of every row of a generated lake of 2021.
+fn planted(args: &GenerateAccidentsArgs) -> (Vec<f64>, Vec<f64>, Vec<u32>, Vec<bool>) {
+    let report = generate_accidents(args, false).expect("generate");
+    let batch = read_parquet(&report.files);
+    let severity: Vec<f64> = batch
+        .column_by_name("severity")
+        .expect("severity")
+        .as_primitive::<Int32Type>()
+        .iter()
+        .map(|s| f64::from(s.expect("severity")))
+        .collect();
+    let distance: Vec<f64> = batch
+        .column_by_name("distance_mi")
+        .expect("distance_mi")
+        .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+        .iter()
+        .map(|d| d.expect("distance"))
+        .collect();
+    let months: Vec<u32> = batch
+        .column_by_name("start_time")
+        .expect("start_time")
+        .as_primitive::<TimestampMicrosecondType>()
+        .iter()
+        .map(|t| {
+            chrono::DateTime::from_timestamp_micros(t.expect("start_time"))
+                .expect("a time")
+                .naive_utc()
+                .date()
+                .month()
+        })
+        .collect();
+    let stormy: Vec<bool> = strings(&batch, "weather_condition")
+        .iter()
+        .map(|c| c.as_deref().is_some_and(super::rows::stormy))
+        .collect();
+    (severity, distance, months, stormy)
+}
+
+fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+    let syy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
+    sxy / (sxx * syy).sqrt()
+}
+
+/// The defaults plant what SPEC 3b's analytics look for: a spike month (December in 2021), severity
+/// leaning on distance (a moderate correlation), more severe accidents in stormy weather; the
+/// knobs at their neutral values plant nothing.
+#[test]
+fn planted_patterns_follow_the_knobs() {
+    use chrono::Datelike;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let one_year = GenerateAccidentsArgs {
+        start_year: 2021,
+        end_year: 2021,
+        ..args(dir.path(), 40_000, 7)
+    };
+    let spike = |months: &[u32]| {
+        let december = months.iter().filter(|m| **m == 12).count() as f64;
+        let others = (months.len() as f64 - december) / 11.0;
+        december / others
+    };
+    let storm_shift = |severity: &[f64], stormy: &[bool]| {
+        let mean = |want: bool| {
+            let picked: Vec<f64> = severity
+                .iter()
+                .zip(stormy)
+                .filter(|(_, s)| **s == want)
+                .map(|(v, _)| *v)
+                .collect();
+            picked.iter().sum::<f64>() / picked.len() as f64
+        };
+        mean(true) - mean(false)
+    };
+
+    let (severity, distance, months, stormy) = planted(&one_year);
+    assert!(spike(&months) > 2.5, "December x{}", spike(&months));
+    let r = pearson(&severity, &distance);
+    assert!((0.3..0.6).contains(&r), "severity ~ distance r = {r}");
+    assert!(
+        storm_shift(&severity, &stormy) > 0.05,
+        "stormy severity shift {}",
+        storm_shift(&severity, &stormy)
+    );
+
+    let neutral = GenerateAccidentsArgs {
+        spike_factor: 1.0,
+        severity_distance_mi: 0.0,
+        storm_severity_share: 0.0,
+        ..one_year
+    };
+    let (severity, distance, months, stormy) = planted(&neutral);
+    assert!(spike(&months) < 1.5, "December x{}", spike(&months));
+    let r = pearson(&severity, &distance);
+    assert!(r.abs() < 0.1, "severity ~ distance r = {r}");
+    assert!(storm_shift(&severity, &stormy).abs() < 0.05);
 }
