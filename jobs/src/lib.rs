@@ -4,6 +4,7 @@
 pub mod accidents;
 pub mod cli;
 pub mod commands;
+pub mod dashboard_export;
 pub mod embedded;
 pub mod logging;
 pub mod medical;

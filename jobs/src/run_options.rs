@@ -14,6 +14,7 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use medallion_core::{Error, Result};
 
+use crate::dashboard_export::{DASHBOARD_JSON, export_dashboard_json};
 use crate::plan::period::{PERIOD_END, PERIOD_START, Period};
 use crate::plan::{JobPlan, Params};
 
@@ -192,7 +193,13 @@ pub async fn write_outputs(
         written.extend(crate::medical::reports::render(renderer, ctx, params, dir).await?);
     }
     if let Some(dir) = &options.export {
-        written.extend(export_gold(ctx, job, params, dir).await?);
+        if job.outputs.export.iter().any(|f| f == DASHBOARD_JSON) {
+            let location = dir.to_string_lossy();
+            let documents = export_dashboard_json(ctx, job, params, &location).await?;
+            written.extend(documents.into_iter().map(PathBuf::from));
+        } else {
+            written.extend(export_gold(ctx, job, params, dir).await?);
+        }
     }
     Ok(written)
 }

@@ -221,10 +221,10 @@ fn load_job(folder: &Dir<'static>, depth: usize) -> Result<JobPlan> {
         })
         .collect::<Result<Vec<_>>>()?;
     for format in &spec.outputs.export {
-        if !["parquet", "csv"].contains(&format.as_str()) {
+        if !["parquet", "csv", crate::dashboard_export::DASHBOARD_JSON].contains(&format.as_str()) {
             return Err(plan_error(
                 folder,
-                format!("outputs.export: unknown format '{format}' (parquet, csv)"),
+                format!("outputs.export: unknown format '{format}' (parquet, csv, dashboard-json)"),
             ));
         }
     }
@@ -288,9 +288,15 @@ impl JobPlan {
                 self.secrets.push(secret);
             }
         }
+        // A view of the same name replaces the base's in place, so the base views built on it
+        // (created after it) use the replacement; the other views come after the base's.
         let mut views = base.views;
-        views.retain(|v| !self.views.iter().any(|own| own.name == v.name));
-        views.append(&mut self.views);
+        for view in self.views {
+            match views.iter_mut().find(|v| v.name == view.name) {
+                Some(existing) => *existing = view,
+                None => views.push(view),
+            }
+        }
         self.views = views;
         self
     }
