@@ -20,7 +20,7 @@ use serde_yaml::Value;
 // The contract these files are written against.
 
 /// The job plans that are scheduled, each a CronJob and an entry of config/batch_schedules.yaml.
-const SCHEDULED_JOBS: [&str; 7] = [
+const SCHEDULED_JOBS: [&str; 11] = [
     "accidents-datamart",
     "daily-aggregations",
     "weekly-reports",
@@ -28,6 +28,10 @@ const SCHEDULED_JOBS: [&str; 7] = [
     "research-export",
     "archive",
     "optimize",
+    "patient-profiles",
+    "historical-trends",
+    "dashboard-cache",
+    "quality-audit",
 ];
 /// The seed's triggers (seed 000): daily 02:00, weekly Sunday 01:00, monthly 1st 00:00.
 const SEED_SCHEDULES: [(&str, &str); 3] = [
