@@ -41,7 +41,7 @@ use crate::medical::schema::{
 };
 use crate::plan::parse_date;
 
-pub use patient::{Crisis, PatientSim, Reading, Treatment, day_micros};
+pub use patient::{Cohort, Crisis, PatientSim, Reading, Treatment, day_micros};
 
 /// Most worker threads used to simulate patients.
 const MAX_WORKERS: usize = 8;

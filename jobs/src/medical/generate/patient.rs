@@ -11,6 +11,17 @@
 //!   months (December to February) and half as frequent on hydroxyurea;
 //! - the device is off for an hour or two most days (charging) and sometimes for days, and sends a
 //!   physically impossible value (SpO2 127 %, 50 °C, ...) about twice in a thousand readings.
+//!
+//! Three small cohorts, chosen by patient number (so the other patients' data stays the same),
+//! give every rule of the longitudinal jobs (SPEC 5b) something to find:
+//! - patients 3, 13, 23, ... ([`Cohort::WorseningSpo2`]): from day 14 their baseline SpO2 falls
+//!   by [`SPO2_DECLINE_PER_DAY`] a day, down to 88 % (negative weekly slopes, medians crossing the
+//!   95 % and 92 % risk thresholds);
+//! - patients 5, 15, 25, ... ([`Cohort::GappyDevice`]): the device sends nothing one day in
+//!   [`GAP_EVERY_DAYS`] (gap days and low completeness in the quality audit and the dashboards);
+//! - patients 7, 17, 27, ... ([`Cohort::LateHydroxyurea`]): crises three times as likely until
+//!   hydroxyurea starts on day [`LATE_TREATMENT_DAY`] (a treatment with a crisis rate before and
+//!   during it).
 
 use chrono::{Datelike, Duration, NaiveDate};
 use rand::Rng;
@@ -61,6 +72,47 @@ const SLOT_MICROS: i64 = 5 * 60 * 1_000_000;
 
 /// Readings per hour.
 const SLOTS_PER_HOUR: i64 = 12;
+
+/// SpO2 points a day a [`Cohort::WorseningSpo2`] patient's baseline loses after day 14.
+pub const SPO2_DECLINE_PER_DAY: f64 = 0.06;
+
+/// Lowest baseline SpO2 the decline reaches.
+const SPO2_DECLINE_FLOOR: f64 = 88.0;
+
+/// First day (from the origin) of the SpO2 decline.
+const SPO2_DECLINE_START_DAY: i64 = 14;
+
+/// A [`Cohort::GappyDevice`] device sends nothing one day in this many.
+pub const GAP_EVERY_DAYS: i64 = 9;
+
+/// The day (from the origin) a [`Cohort::LateHydroxyurea`] patient starts hydroxyurea.
+pub const LATE_TREATMENT_DAY: i64 = 45;
+
+/// How much more likely crises are before a [`Cohort::LateHydroxyurea`] patient's treatment.
+const LATE_TREATMENT_CRISIS_FACTOR: f64 = 3.0;
+
+/// The special cohort a patient belongs to (by patient number), if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cohort {
+    /// Baseline SpO2 falling day after day.
+    WorseningSpo2,
+    /// A device that stays off whole days.
+    GappyDevice,
+    /// Frequent crises until hydroxyurea starts during the data.
+    LateHydroxyurea,
+}
+
+impl Cohort {
+    /// The cohort of patient number `number` (from 1): 3, 5 and 7 modulo 10.
+    pub fn of(number: u32) -> Option<Self> {
+        match number % 10 {
+            3 => Some(Cohort::WorseningSpo2),
+            5 => Some(Cohort::GappyDevice),
+            7 => Some(Cohort::LateHydroxyurea),
+            _ => None,
+        }
+    }
+}
 
 /// A prescription of the patient.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,6 +206,8 @@ impl Episode {
 pub struct PatientSim {
     /// Who the patient is.
     pub profile: Profile,
+    /// The special cohort the patient belongs to, if any.
+    pub cohort: Option<Cohort>,
     /// Crises so far.
     pub crises: Vec<Crisis>,
     /// Analgesics prescribed for crises.
@@ -248,6 +302,17 @@ impl PatientSim {
                 dose_mg: dose,
             });
         }
+        let cohort = Cohort::of(number);
+        if cohort == Some(Cohort::LateHydroxyurea) {
+            // whatever hydroxyurea was drawn above is replaced by one starting during the data
+            treatments.retain(|t| t.drug != "hydroxyurea");
+            treatments.push(Treatment {
+                drug: "hydroxyurea",
+                start: origin + Duration::days(LATE_TREATMENT_DAY),
+                end: None,
+                dose_mg: 500.0,
+            });
+        }
         let baseline_spo2 = match genotype {
             0 | 1 => normal(&mut rng, 95.3, 0.8),
             _ => normal(&mut rng, 97.3, 0.6),
@@ -266,6 +331,7 @@ impl PatientSim {
         let base_steps = if age < 18 { 75.0 } else { 55.0 } * normal(&mut rng, 1.0, 0.2).max(0.3);
         let sleep_shift = normal(&mut rng, 0.0, 0.6);
         PatientSim {
+            cohort,
             profile: Profile {
                 id: format!("P{number:06}"),
                 birth_year,
@@ -334,6 +400,9 @@ impl PatientSim {
             }
             if self.last_fever_end + per_day > first {
                 hazard *= FEVER_CRISIS_FACTOR;
+            }
+            if self.cohort == Some(Cohort::LateHydroxyurea) && day_index < LATE_TREATMENT_DAY {
+                hazard *= LATE_TREATMENT_CRISIS_FACTOR;
             }
             if self.rng.gen_bool(hazard.min(0.9)) {
                 self.start_crisis(first, per_day, day);
@@ -420,6 +489,11 @@ impl PatientSim {
         let activity_today = normal(&mut self.rng, if weekend { 1.1 } else { 1.0 }, 0.2).max(0.2);
         let hu_bonus = if self.on_hydroxyurea(day) { 0.4 } else { 0.0 };
         let severe = self.profile.genotype < 2;
+        if self.cohort == Some(Cohort::GappyDevice) && day_index % GAP_EVERY_DAYS == 4 {
+            // the whole day without a reading (the random draws above still happened)
+            return;
+        }
+        let decline = self.spo2_decline(day_index);
         for slot in first..first + per_day {
             if self.gap.is_some_and(|g| g.contains(slot)) || self.rng.gen_bool(0.005) {
                 continue;
@@ -439,8 +513,18 @@ impl PatientSim {
                     size: self.rng.gen_range(4.0..11.0),
                 });
             }
-            out.push(self.reading(slot, hour, asleep, activity_today, hu_bonus));
+            out.push(self.reading(slot, hour, asleep, activity_today, hu_bonus - decline));
         }
+    }
+
+    /// SpO2 points a [`Cohort::WorseningSpo2`] patient has lost by day number `day_index`; 0 for
+    /// everyone else.
+    fn spo2_decline(&self, day_index: i64) -> f64 {
+        if self.cohort != Some(Cohort::WorseningSpo2) {
+            return 0.0;
+        }
+        let days = (day_index - SPO2_DECLINE_START_DAY).max(0) as f64;
+        (days * SPO2_DECLINE_PER_DAY).min((self.baseline_spo2 - SPO2_DECLINE_FLOOR).max(0.0))
     }
 
     /// 1, or more during a crisis (desaturation episodes are more frequent then).
@@ -458,7 +542,7 @@ impl PatientSim {
         hour: f64,
         asleep: bool,
         activity_today: f64,
-        hu_bonus: f64,
+        spo2_offset: f64,
     ) -> Reading {
         let fever = self.fever.map_or(0.0, |f| f.size * f.shape(slot));
         let crisis = self
@@ -497,7 +581,7 @@ impl PatientSim {
         // Skin temperature: lowest around 4:00, highest around 18:00.
         let circadian = -0.25 * ((hour - 4.0) / 24.0 * std::f64::consts::TAU).cos();
         let temperature = 36.6 + circadian + fever + 0.1 * crisis + normal(rng, 0.0, 0.08);
-        let spo2 = self.baseline_spo2 + hu_bonus
+        let spo2 = self.baseline_spo2 + spo2_offset
             - if asleep { 0.7 } else { 0.0 }
             - 0.8 * fever
             - 1.2 * crisis

@@ -170,3 +170,56 @@ fn crises_are_partitioned_by_their_start_day_and_treatments_are_not() {
         .collect();
     assert_eq!(treatments, ["part-00000.parquet"]);
 }
+
+/// Mean SpO2 of the readings of `days` of patient `sim` (already simulated up to them).
+fn mean_spo2(readings: &[Reading]) -> f64 {
+    let values: Vec<f64> = readings.iter().filter_map(|r| r.spo2).collect();
+    values.iter().sum::<f64>() / values.len().max(1) as f64
+}
+
+#[test]
+fn the_longitudinal_cohorts_have_something_to_find() {
+    let origin = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let sim = |number: u32| {
+        let mut rng = ChaCha8Rng::seed_from_u64(42);
+        rng.set_stream(u64::from(number - 1));
+        PatientSim::new(number, rng, origin)
+    };
+    let run = |sim: &mut PatientSim, days: std::ops::Range<i64>| {
+        days.map(|d| {
+            let mut out = Vec::new();
+            sim.simulate_day(d, &mut out);
+            out
+        })
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(Cohort::of(3), Some(Cohort::WorseningSpo2));
+    assert_eq!(Cohort::of(15), Some(Cohort::GappyDevice));
+    assert_eq!(Cohort::of(27), Some(Cohort::LateHydroxyurea));
+    assert_eq!(Cohort::of(1), None);
+
+    // Patient 3: by day 80 the baseline has lost 0.06 x 66 = ~4 points.
+    let mut worsening = sim(3);
+    let days = run(&mut worsening, 0..90);
+    let early = mean_spo2(&days[..10].concat());
+    let late = mean_spo2(&days[80..].concat());
+    assert!(late < early - 3.0, "SpO2 {early} -> {late}");
+
+    // Patient 5: days 4, 13, 22 without a reading, the others with.
+    let mut gappy = sim(5);
+    let days = run(&mut gappy, 0..23);
+    for (d, readings) in days.iter().enumerate() {
+        assert_eq!(readings.is_empty(), d % 9 == 4, "day {d}");
+    }
+
+    // Patient 7: hydroxyurea starts on day 45, whatever was drawn before.
+    let late = sim(7);
+    let hydroxyurea: Vec<_> = late
+        .profile
+        .treatments
+        .iter()
+        .filter(|t| t.drug == "hydroxyurea")
+        .collect();
+    assert_eq!(hydroxyurea.len(), 1);
+    assert_eq!(hydroxyurea[0].start, origin + Duration::days(45));
+}
