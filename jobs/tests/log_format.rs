@@ -120,7 +120,7 @@ fn json_logs_carry_run_id_and_job_on_every_line_and_the_run_totals() {
     assert_eq!(end["level"], "INFO");
     assert_eq!(end["application"], "medallion");
     assert_eq!(end["status"], "succeeded");
-    assert_eq!(end["tables_exported"], 6);
+    assert_eq!(end["tables_exported"], 9);
     assert_eq!(end["rows_read"], 4);
     assert_eq!(end["rows_rejected"], 1);
     let total: u64 = staged.iter().map(|l| l["rows"].as_u64().unwrap_or(0)).sum();
