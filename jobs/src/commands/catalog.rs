@@ -137,14 +137,20 @@ pub async fn table_columns(
 /// `medallion tables`.
 pub async fn tables(args: TablesArgs) -> Result<()> {
     let ctx = local_context()?;
-    let tables = args.lake.catalog()?.open(&ctx).await?.tables;
-    if tables.is_empty() {
+    let opened = args.lake.catalog()?.open(&ctx).await?;
+    let tables = opened.tables;
+    if tables.is_empty() && opened.unreadable.is_empty() {
         eprintln!("no lake tables (give --lake DIR or --catalog FILE)");
     }
     let batch = tables_batch(&tables)?;
     let mut writer = ResultWriter::new(&args.output)?;
     writer.write_batches(batch.schema(), &[batch]).await?;
-    writer.finish()
+    writer.finish()?;
+    // The readable tables are listed; a table that cannot be read is the command's error.
+    match opened.unreadable.into_iter().next() {
+        Some((_, error)) => Err(error),
+        None => Ok(()),
+    }
 }
 
 /// `medallion describe TABLE`.
