@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 #
-# medallion image: the three binaries `medallion` (CLI), `medallion-scheduler` and
-# `medallion-executor` on Debian bookworm-slim, run as the non-root user medallion (uid 10001).
+# medallion image: one multi-call binary `medallion` (CLI), linked as `medallion-scheduler` and
+# `medallion-executor` (started under either name it is that service), built with the `image`
+# profile (release without debug info or symbols), on Debian bookworm-slim, run as the non-root
+# user medallion (uid 10001).
 #
 #   docker build -t medallion:0.1.0 .
 #   docker run --rm medallion:0.1.0                          # medallion --help
@@ -31,13 +33,12 @@ FROM chef AS builder
 ENV CARGO_TERM_COLOR=never CARGO_INCREMENTAL=0
 COPY --from=planner /src/recipe.json recipe.json
 # Dependency layer: only the manifests and Cargo.lock decide what is compiled here.
-RUN cargo chef cook --release --locked --recipe-path recipe.json
+RUN cargo chef cook --profile image --locked --recipe-path recipe.json
 # The workspace itself (job plans under jobs/sql and the reference data in data/ are embedded).
 COPY . .
-RUN cargo build --release --locked --bins \
-      -p medallion-jobs -p medallion-scheduler -p medallion-executor \
+RUN cargo build --profile image --locked -p medallion-jobs --bin medallion \
  && mkdir -p /out \
- && cp target/release/medallion target/release/medallion-scheduler target/release/medallion-executor /out/
+ && cp target/image/medallion /out/
 
 FROM debian:bookworm-slim AS runtime
 # ca-certificates: TLS to S3 / MySQL; curl: the compose healthchecks; hostname: the compose
@@ -48,7 +49,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 medallion \
  && useradd --system --uid 10001 --gid 10001 --home-dir /opt/medallion --shell /usr/sbin/nologin medallion
-COPY --from=builder /out/medallion /out/medallion-scheduler /out/medallion-executor /usr/local/bin/
+COPY --from=builder /out/medallion /usr/local/bin/medallion
+RUN ln -s medallion /usr/local/bin/medallion-scheduler \
+ && ln -s medallion /usr/local/bin/medallion-executor
 WORKDIR /opt/medallion
 COPY data/ /opt/medallion/data/
 # /lake (Silver), /gold (Parquet Gold) and /work-dir (executor shuffle files) are the mount points

@@ -25,6 +25,9 @@ use crate::error::{Error, Result, first_line};
 /// The scheduler's default gRPC port.
 pub const DEFAULT_SCHEDULER_PORT: u16 = 50050;
 
+/// The scheduler a client talks to when it is not told which.
+pub const DEFAULT_SCHEDULER: &str = "df://localhost:50050";
+
 /// How long [`probe_scheduler`] waits for the scheduler to answer.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -40,7 +43,7 @@ pub struct SchedulerUrl {
 impl SchedulerUrl {
     /// Parses `df://host[:port]` (also accepts `http://host:port` and a bare `host:port`).
     pub fn parse(text: &str) -> Result<Self> {
-        let bad = |message: &str| Error::invalid("--scheduler", format!("{text}: {message}"));
+        let bad = |message: &str| Error::invalid("scheduler URL", format!("{text}: {message}"));
         let with_scheme = if text.contains("://") {
             text.to_string()
         } else {

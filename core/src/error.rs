@@ -92,6 +92,15 @@ pub enum Error {
         #[source]
         source: Box<DataFusionError>,
     },
+    /// A statement on a MySQL server failed (the server's error kept as the source).
+    #[error("{context}: {source}")]
+    MySql {
+        /// What medallion was doing.
+        context: String,
+        /// The server's (or the client library's) error.
+        #[source]
+        source: Box<mysql_async::Error>,
+    },
     /// A job ran but failed.
     #[error("job '{job}' failed: {message}")]
     JobFailed {
@@ -115,7 +124,7 @@ impl Error {
             | Error::Io { .. } => 2,
             Error::Unreachable { .. } => 3,
             Error::TableUnreadable { cause, .. } => cause.exit_code(),
-            Error::Engine { .. } | Error::JobFailed { .. } => 1,
+            Error::Engine { .. } | Error::MySql { .. } | Error::JobFailed { .. } => 1,
         }
     }
 

@@ -415,7 +415,7 @@ pub fn lake_error(table: &str, url: &str, error: &object_store::Error) -> Error 
         // a local path is never "unreachable": a file where a folder should be, an unreadable
         // folder, ... is bad input (exit code 2)
         _ if kind == StoreKind::Local => Error::invalid(
-            "--lake",
+            "lake URL",
             format!(
                 "cannot read lake table '{table}' at {location}: {}",
                 short(&text)

@@ -25,6 +25,7 @@ use medallion_core::session;
 
 mod client_pool;
 pub mod liveness;
+pub mod process;
 mod stable_metrics;
 
 use client_pool::IdleClientPool;

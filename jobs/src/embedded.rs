@@ -6,7 +6,7 @@ use datafusion::prelude::SessionContext;
 use medallion_core::Result;
 use medallion_core::session;
 
-use crate::medical::config::BatchConfig;
+use crate::config::BatchConfig;
 
 /// The partitions an embedded query works on: `requested`, or the machine's cores.
 fn parallelism(requested: Option<usize>) -> usize {

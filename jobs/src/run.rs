@@ -521,6 +521,12 @@ async fn run_locked(
                         medallion_core::cluster::with_hint(&first_line(&source.to_string()))
                     )),
                 },
+                Error::MySql { context, source } => Error::JobFailed {
+                    job: job.name.clone(),
+                    message: request
+                        .params
+                        .redact(&format!("{context}: {}", first_line(&source.to_string()))),
+                },
                 other => other,
             })
         }

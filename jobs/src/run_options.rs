@@ -1,20 +1,14 @@
 //! Options of `medallion run` shared by every job: the reporting period (`--date`, `--week`,
 //! `--month`, `--from/--to`), secrets (`--key-file` or the environment variable named in
-//! `job.toml`), and the files a job writes besides its Gold tables (`--reports DIR`, `--export DIR`).
+//! `job.toml`), and where the files a job writes besides its Gold tables go (`--reports DIR`,
+//! `--export DIR`; written by [`run_outputs`](crate::run_outputs)).
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use datafusion::arrow::csv::WriterBuilder as CsvWriterBuilder;
-use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::properties::WriterProperties;
-use datafusion::prelude::SessionContext;
-use futures::StreamExt;
 use medallion_core::{Error, Result};
 
-use crate::dashboard_export::{DASHBOARD_JSON, export_dashboard_json};
 use crate::plan::period::{PERIOD_END, PERIOD_START, Period};
 use crate::plan::{JobPlan, Params};
 
@@ -178,166 +172,6 @@ pub fn resolve_secrets(job: &JobPlan, params: &mut Params, key_file: Option<&Pat
         params.set_secret(&secret.name, &value);
     }
     Ok(())
-}
-
-/// Writes the job's extra outputs after a published run: reports (`--reports`) and file exports
-/// (`--export`). Returns the files written.
-pub async fn write_outputs(
-    ctx: &SessionContext,
-    job: &JobPlan,
-    params: &Params,
-    options: &RunOptions,
-) -> Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
-    if let (Some(dir), Some(renderer)) = (&options.reports, &job.outputs.reports) {
-        written.extend(crate::medical::reports::render(renderer, ctx, params, dir).await?);
-    }
-    if let Some(dir) = &options.export {
-        if job.outputs.export.iter().any(|f| f == DASHBOARD_JSON) {
-            let location = dir.to_string_lossy();
-            let documents = export_dashboard_json(ctx, job, params, &location).await?;
-            written.extend(documents.into_iter().map(PathBuf::from));
-        } else {
-            written.extend(export_gold(ctx, job, params, dir).await?);
-        }
-    }
-    Ok(written)
-}
-
-/// A folder `DIR/.tmp-<pid>` whose files are moved into `DIR` by [`StagedDir::commit`] and which is
-/// removed if dropped before that.
-pub struct StagedDir {
-    dir: PathBuf,
-    tmp: PathBuf,
-    committed: bool,
-}
-
-impl StagedDir {
-    /// Creates `dir` and its staging folder.
-    pub fn create(dir: &Path) -> Result<Self> {
-        let tmp = dir.join(format!(".tmp-{}", std::process::id()));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(|e| Error::io("removing", &tmp, e))?;
-        }
-        fs::create_dir_all(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
-        Ok(Self {
-            dir: dir.to_path_buf(),
-            tmp,
-            committed: false,
-        })
-    }
-
-    /// Where to write a file called `name` (a path relative to the final folder).
-    pub fn path(&self, name: &str) -> Result<PathBuf> {
-        let path = self.tmp.join(name);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
-        }
-        Ok(path)
-    }
-
-    /// Moves every staged file to its final place (replacing files of the same name); returns the
-    /// final paths, sorted.
-    pub fn commit(mut self) -> Result<Vec<PathBuf>> {
-        let mut moved = Vec::new();
-        let mut stack = vec![self.tmp.clone()];
-        while let Some(folder) = stack.pop() {
-            for entry in fs::read_dir(&folder).map_err(|e| Error::io("listing", &folder, e))? {
-                let path = entry.map_err(|e| Error::io("listing", &folder, e))?.path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let relative = path.strip_prefix(&self.tmp).unwrap_or(&path);
-                let target = self.dir.join(relative);
-                if let Some(parent) = target.parent() {
-                    fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
-                }
-                fs::rename(&path, &target).map_err(|e| Error::io("moving", &path, e))?;
-                moved.push(target);
-            }
-        }
-        self.committed = true;
-        let _ = fs::remove_dir_all(&self.tmp);
-        moved.sort();
-        Ok(moved)
-    }
-}
-
-impl Drop for StagedDir {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_dir_all(&self.tmp);
-        }
-    }
-}
-
-/// Writes every Gold table of `job` as `DIR/<table>.parquet` (zstd) and/or `DIR/<table>.csv`
-/// (with a header), per `[outputs] export` of its `job.toml`. All files appear at once at the end.
-pub async fn export_gold(
-    ctx: &SessionContext,
-    job: &JobPlan,
-    params: &Params,
-    dir: &Path,
-) -> Result<Vec<PathBuf>> {
-    let staged = StagedDir::create(dir)?;
-    let parquet = job.outputs.export.iter().any(|f| f == "parquet");
-    let csv = job.outputs.export.iter().any(|f| f == "csv");
-    for gold in &job.gold {
-        let name = &gold.query.name;
-        let what = format!("exporting {name}");
-        let sql = params
-            .substitute(gold.query.sql)
-            .map_err(|e| Error::invalid(format!("Gold table {name}"), e))?;
-        let df = ctx
-            .sql(&sql)
-            .await
-            .map_err(|e| Error::engine(what.clone(), e))?;
-        let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
-        let mut stream = df
-            .execute_stream()
-            .await
-            .map_err(|e| Error::engine(what.clone(), e))?;
-        let parquet_path = staged.path(&format!("{name}.parquet"))?;
-        let csv_path = staged.path(&format!("{name}.csv"))?;
-        let mut parquet_writer = if parquet {
-            let file =
-                File::create(&parquet_path).map_err(|e| Error::io("creating", &parquet_path, e))?;
-            let level = ZstdLevel::try_new(3).map_err(|e| Error::engine(what.clone(), e.into()))?;
-            let props = WriterProperties::builder()
-                .set_compression(Compression::ZSTD(level))
-                .build();
-            Some(
-                ArrowWriter::try_new(file, schema.clone(), Some(props))
-                    .map_err(|e| Error::engine(what.clone(), e.into()))?,
-            )
-        } else {
-            None
-        };
-        let mut csv_writer = if csv {
-            let file = File::create(&csv_path).map_err(|e| Error::io("creating", &csv_path, e))?;
-            Some(CsvWriterBuilder::new().with_header(true).build(file))
-        } else {
-            None
-        };
-        while let Some(batch) = stream.next().await {
-            let batch = batch.map_err(|e| Error::engine(what.clone(), e))?;
-            if let Some(w) = parquet_writer.as_mut() {
-                w.write(&batch)
-                    .map_err(|e| Error::engine(what.clone(), e.into()))?;
-            }
-            if let Some(w) = csv_writer.as_mut() {
-                w.write(&batch)
-                    .map_err(|e| Error::engine(what.clone(), e.into()))?;
-            }
-        }
-        if let Some(w) = parquet_writer {
-            w.close()
-                .map_err(|e| Error::engine(what.clone(), e.into()))?;
-        }
-        drop(csv_writer);
-    }
-    staged.commit()
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 use serde::Deserialize;
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 // ---------------------------------------------------------------------------------------------
 // The contract these files are written against.
@@ -72,7 +72,7 @@ fn read(rel: &str) -> String {
 
 /// Every YAML document of `text` (empty documents left out).
 fn parse_docs(origin: &str, text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
+    yaml_serde::Deserializer::from_str(text)
         .map(|doc| {
             Value::deserialize(doc).unwrap_or_else(|e| panic!("{origin}: invalid YAML: {e}"))
         })
@@ -2548,7 +2548,7 @@ fn compose_commands_reach_each_other() {
 // Tests: the image.
 
 #[test]
-fn dockerfile_builds_and_ships_the_three_binaries() {
+fn dockerfile_builds_and_ships_one_multi_call_binary() {
     let text = read("Dockerfile");
     let ignore = read(".dockerignore");
     let mut p = Problems::default();
@@ -2590,24 +2590,36 @@ fn dockerfile_builds_and_ships_the_three_binaries() {
         || "Dockerfile: no dependency-caching layer".into(),
     );
 
-    // The three packages exist in the workspace, are built, and land in /usr/local/bin.
+    // One multi-call binary, built without debug info (the image profile), shipped once and
+    // linked under the two service names; the three packages exist in the workspace.
     let members_text = read("Cargo.toml");
-    for (package, binary) in [
-        ("medallion-jobs", "medallion"),
-        ("medallion-scheduler", "medallion-scheduler"),
-        ("medallion-executor", "medallion-executor"),
-    ] {
-        p.check(joined.contains(&format!("-p {package}")), || {
-            format!("Dockerfile: cargo build does not build -p {package}")
-        });
+    p.check(
+        joined.contains("--profile image") && joined.contains("-p medallion-jobs --bin medallion"),
+        || {
+            "Dockerfile: cargo build must build -p medallion-jobs --bin medallion --profile image"
+                .into()
+        },
+    );
+    p.check(
+        members_text.contains("[profile.image]")
+            && members_text.contains("strip = \"symbols\"")
+            && members_text.contains("debug = false"),
+        || "Cargo.toml: [profile.image] must drop debug info and symbols".into(),
+    );
+    p.check(joined.contains("target/image/medallion"), || {
+        "Dockerfile: target/image/medallion is not collected".into()
+    });
+    for service in ["medallion-scheduler", "medallion-executor"] {
         p.check(
-            joined.contains(&format!("target/release/{binary} "))
-                || joined.contains(&format!("target/release/{binary}\n")),
-            || format!("Dockerfile: target/release/{binary} is not collected"),
+            joined.contains(&format!("ln -s medallion /usr/local/bin/{service}")),
+            || format!("Dockerfile: {service} is not linked to the medallion binary"),
         );
-        p.check(joined.contains(&format!("/out/{binary}")), || {
-            format!("Dockerfile: {binary} is not copied to the runtime stage")
-        });
+    }
+    for package in [
+        "medallion-jobs",
+        "medallion-scheduler",
+        "medallion-executor",
+    ] {
         let found = ["udfs", "core", "scheduler", "executor", "jobs"]
             .iter()
             .filter(|m| members_text.contains(&format!("\"{m}\"")))

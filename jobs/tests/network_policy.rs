@@ -9,7 +9,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use serde::Deserialize;
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 const POLICY: &str = "k8s/scheduler-networkpolicy.yaml";
 const BI_LABEL: (&str, &str) = ("medallion.io/flight-sql-client", "true");
@@ -26,7 +26,7 @@ fn repo(rel: &str) -> PathBuf {
 
 fn docs(rel: &str) -> Vec<Value> {
     let text = fs::read_to_string(repo(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
-    serde_yaml::Deserializer::from_str(&text)
+    yaml_serde::Deserializer::from_str(&text)
         .map(|doc| Value::deserialize(doc).unwrap_or_else(|e| panic!("{rel}: invalid YAML: {e}")))
         .filter(|v| !v.is_null())
         .collect()

@@ -40,6 +40,7 @@ use tls::{TlsFileError, TlsFlags};
 use users::{HtpasswdUsers, UsersFileError};
 
 pub mod liveness;
+pub mod process;
 
 const ABOUT: &str = "medallion's Ballista scheduler: plans the jobs `medallion submit` sends and hands \
 their tasks to `medallion-executor` processes. Carries medallion's UDFs, ORC/MySQL plan codecs and \

@@ -189,6 +189,14 @@ impl GoldSink for FileSink {
         Ok(())
     }
 
+    async fn check(&self) -> Result<String> {
+        super::folder_check::check_folder(&self.root)
+    }
+
+    async fn recent_runs(&self, job: Option<&str>, limit: u32) -> Result<Vec<RecordBatch>> {
+        super::recent_runs::file_runs(&self.root, job, limit).await
+    }
+
     async fn lock_run(
         &mut self,
         job: &str,

@@ -4,9 +4,12 @@
 
 mod file;
 mod file_merge;
+mod folder_check;
 mod merge;
 mod mysql;
 mod parquet_parts;
+mod partition_sink;
+mod recent_runs;
 mod run_lock;
 mod staged;
 
@@ -20,11 +23,13 @@ pub use file::FileSink;
 pub use merge::Merge;
 pub use mysql::maintenance;
 pub use mysql::{
-    LoadMethod, MySqlSink, MySqlSinkExec, MySqlTable, MySqlUrl, PeriodGrain, PeriodPartitions,
-    RowEncoder, RowFormat, RunNames, SinkTarget, TableDdl, TableLayout, TaskPart, count_schema,
-    refuses_local_infile, run_key,
+    LoadMethod, MySqlSink, MySqlSinkExec, MySqlTable, MySqlUrl, MySqlWriter, PeriodGrain,
+    PeriodPartitions, RowEncoder, RowFormat, RunNames, SinkTarget, TableDdl, TableLayout, TaskPart,
+    count_schema, refuses_local_infile, run_key,
 };
-pub use parquet_parts::{ParquetPartsSinkExec, ParquetPartsTable};
+pub use parquet_parts::{ParquetPartWriter, ParquetPartsSinkExec, ParquetPartsTable};
+pub use partition_sink::{PartitionSinkExec, PartitionWriter};
+pub use recent_runs::runs_schema;
 pub use run_lock::{RunLock, lock_file, lock_file_path};
 
 use crate::error::{Error, Result};
@@ -65,7 +70,7 @@ pub trait GoldSink: Send + Sync {
         match merge {
             Merge::Replace => self.write_table(table, df).await,
             other => Err(Error::invalid(
-                "--sink",
+                "sink URL",
                 format!(
                     "{} cannot {} Gold table {}",
                     self.describe(),
@@ -86,6 +91,13 @@ pub trait GoldSink: Send + Sync {
     /// Appends `record` to `pipeline_runs`.
     async fn record_run(&mut self, record: &RunRecord) -> Result<()>;
 
+    /// Checks, writing nothing, that the sink could take a run; says what it found, in words.
+    async fn check(&self) -> Result<String>;
+
+    /// The latest `limit` runs recorded in `pipeline_runs` (of `job` only, when given), newest
+    /// first, in the columns of [`runs_schema`]; none when no run was recorded yet.
+    async fn recent_runs(&self, job: Option<&str>, limit: u32) -> Result<Vec<RecordBatch>>;
+
     /// Takes the run lock of `job` for run `run_id` (see [`RunLock`]), waiting up to `wait` for
     /// another run of the same job to finish; the default takes no lock.
     async fn lock_run(
@@ -100,18 +112,19 @@ pub trait GoldSink: Send + Sync {
 }
 
 /// Opens the sink named by `url`: `file://DIR` or a plain folder path (Parquet), or
-/// `mysql://user:pass@host:port/db` (see [`MySqlUrl`]; nothing is contacted before `prepare`).
+/// `mysql://user:pass@host:port/db` (see [`MySqlUrl`]; nothing is contacted before `prepare`,
+/// `check` or `recent_runs`).
 pub fn open_sink(url: &str) -> Result<Box<dyn GoldSink>> {
     match url.split_once("://") {
         Some(("file", path)) => Ok(Box::new(FileSink::new(path))),
         Some(("mysql", _)) => Ok(Box::new(MySqlSink::open(url)?)),
         Some((scheme, _)) => Err(Error::invalid(
-            "--sink",
+            "sink URL",
             format!(
                 "unsupported scheme '{scheme}://' (use file://DIR or mysql://user:pass@host:port/db)"
             ),
         )),
-        None if url.is_empty() => Err(Error::invalid("--sink", "empty")),
+        None if url.is_empty() => Err(Error::invalid("sink URL", "empty")),
         None => Ok(Box::new(FileSink::new(url))),
     }
 }

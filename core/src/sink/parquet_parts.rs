@@ -22,24 +22,20 @@ use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::Expr;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
-use datafusion::physical_expr::EquivalenceProperties;
-use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{
-    ChildrenPropertiesMode, DisplayAs, DisplayFormatType, Distribution, ExecutionPlan,
-    ExecutionPlanProperties, InputDistributionRequirements, Partitioning, PhysicalExpr,
-    PlanProperties, ReplaceChildrenOptions,
-};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use futures::StreamExt;
+use futures::future::BoxFuture;
+
+use super::partition_sink::{PartitionSinkExec, PartitionWriter};
 
 /// The schema of the operator's output: `count`, the rows a task wrote, and `file`, the name of the
 /// part file it wrote (NULL when it had no rows).
@@ -150,130 +146,62 @@ impl TableProvider for ParquetPartsTable {
 
 /// Writes each input partition as one part file of `DIR`; emits one `count, file` row per
 /// partition.
-pub struct ParquetPartsSinkExec {
-    dir: String,
-    input: Arc<dyn ExecutionPlan>,
-    properties: Arc<PlanProperties>,
-}
-
-impl fmt::Debug for ParquetPartsSinkExec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ParquetPartsSinkExec")
-            .field("dir", &self.dir)
-            .finish_non_exhaustive()
-    }
-}
+pub type ParquetPartsSinkExec = PartitionSinkExec<ParquetPartWriter>;
 
 impl ParquetPartsSinkExec {
     /// Writes `input`'s partitions into folder `dir`.
     pub fn new(dir: String, input: Arc<dyn ExecutionPlan>) -> Self {
-        let properties = PlanProperties::new(
-            EquivalenceProperties::new(parts_schema()),
-            Partitioning::UnknownPartitioning(input.output_partitioning().partition_count()),
-            EmissionType::Final,
-            Boundedness::Bounded,
-        );
-        Self {
-            dir,
-            input,
-            properties: Arc::new(properties),
-        }
+        Self::with_writer(ParquetPartWriter { dir }, input)
     }
 
     /// The folder the parts go to.
     pub fn dir(&self) -> &str {
-        &self.dir
+        &self.writer().dir
     }
 }
 
-impl DisplayAs for ParquetPartsSinkExec {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "ParquetPartsSinkExec: dir={}", self.dir)
-    }
+/// The [`PartitionWriter`] of [`ParquetPartsSinkExec`]: one part file per task in `dir`.
+#[derive(Debug, Clone)]
+pub struct ParquetPartWriter {
+    dir: String,
 }
 
-impl ExecutionPlan for ParquetPartsSinkExec {
-    fn name(&self) -> &'static str {
-        "ParquetPartsSinkExec"
+impl PartitionWriter for ParquetPartWriter {
+    const NAME: &'static str = "ParquetPartsSinkExec";
+
+    fn output_schema(&self) -> SchemaRef {
+        parts_schema()
     }
 
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
+    fn for_input(&self, _input: &Arc<dyn ExecutionPlan>) -> Result<Self> {
+        Ok(self.clone())
     }
 
-    fn required_input_distribution(&self) -> Vec<Distribution> {
-        vec![Distribution::UnspecifiedDistribution]
+    fn fmt_settings(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "dir={}", self.dir)
     }
 
-    fn input_distribution_requirements(&self) -> InputDistributionRequirements {
-        InputDistributionRequirements::new(vec![Distribution::UnspecifiedDistribution])
-    }
-
-    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
-        vec![false]
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.input]
-    }
-
-    fn replace_children(
-        self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
-        _options: ReplaceChildrenOptions,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        if children.len() != 1 {
-            return Err(DataFusionError::Internal(
-                "ParquetPartsSinkExec takes one input".into(),
-            ));
-        }
-        Ok(Arc::new(Self::new(
-            self.dir.clone(),
-            children.swap_remove(0),
-        )))
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        self.replace_children(
-            children,
-            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
-        )
-    }
-
-    fn apply_expressions(
+    fn write(
         &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
-    }
-
-    fn execute(
-        &self,
-        partition: usize,
-        context: Arc<TaskContext>,
-    ) -> Result<SendableRecordBatchStream> {
-        let input = self.input.execute(partition, context)?;
+        _partition: usize,
+        _input: &Arc<dyn ExecutionPlan>,
+        rows: SendableRecordBatchStream,
+        _metrics: &ExecutionPlanMetricsSet,
+    ) -> Result<BoxFuture<'static, Result<RecordBatch>>> {
         let name = unique_part_name();
         let path = Path::new(&self.dir).join(&name);
-        let stream = futures::stream::once(async move {
-            let rows = write_part(&path, input).await?;
-            let file = (rows > 0).then_some(name);
+        Ok(Box::pin(async move {
+            let written = write_part(&path, rows).await?;
+            let file = (written > 0).then_some(name);
             RecordBatch::try_new(
                 parts_schema(),
                 vec![
-                    Arc::new(UInt64Array::from(vec![rows])) as ArrayRef,
+                    Arc::new(UInt64Array::from(vec![written])) as ArrayRef,
                     Arc::new(StringArray::from(vec![file])) as ArrayRef,
                 ],
             )
             .map_err(DataFusionError::from)
-        });
-        Ok(Box::pin(RecordBatchStreamAdapter::new(
-            parts_schema(),
-            stream,
-        )))
+        }))
     }
 }
 

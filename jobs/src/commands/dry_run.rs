@@ -2,16 +2,17 @@
 //!
 //! Every lake input is opened and its columns checked (the run's own `prepare_inputs`), reference
 //! tables and views are registered, every Gold table's SQL is planned down to a physical plan, and
-//! the sink is checked ([`super::sink_check`]). Then it prints what a run would write. No cluster
+//! the sink is checked ([`GoldSink::check`](medallion_core::sink::GoldSink::check)). Then it prints what a run would write. No cluster
 //! is started and nothing is written: not the lake, not the sink, not `pipeline_runs`.
 
 use datafusion::prelude::SessionContext;
+use medallion_core::sink::open_sink;
 use medallion_core::{Error, Result, cluster};
 
-use super::{local_context, sink_check, sql_error};
-use crate::cli::RunArgs;
+use super::{local_context, sql_error};
 use crate::plan::{JobPlan, Params};
 use crate::run::{RunRequest, prepare_inputs};
+use crate::run_config::RunConfig;
 
 /// What a dry run found.
 #[derive(Debug, Clone)]
@@ -76,7 +77,7 @@ pub async fn dry_run(
     sink: &str,
 ) -> Result<DryRunReport> {
     // The sink URL is checked for syntax before anything is opened.
-    sink_check::SinkUrl::parse(sink)?;
+    let sink = open_sink(sink)?;
     let ctx = local_context()?;
     let request = RunRequest {
         lake: lake.to_string(),
@@ -102,7 +103,7 @@ pub async fn dry_run(
         })
         .collect();
     let gold = plan_gold(&ctx, job, params).await?;
-    let sink = sink_check::check(sink).await?;
+    let sink = sink.check().await?;
     Ok(DryRunReport { inputs, gold, sink })
 }
 
@@ -128,7 +129,7 @@ pub async fn execute(
     println!(
         "would write {} Gold table(s) and one pipeline_runs row to {}:",
         report.gold.len(),
-        sink_check::SinkUrl::parse(sink)?.describe()
+        open_sink(sink)?.describe()
     );
     for (table, columns) in &report.gold {
         println!(
@@ -143,31 +144,26 @@ pub async fn execute(
     Ok(())
 }
 
-/// `medallion run|submit JOB --dry-run` with the options of `args`: the lake defaults to `./lake`
-/// (never generated), and `submit`'s scheduler must answer.
-pub async fn execute_run(
-    job: &JobPlan,
-    params: &Params,
-    args: &RunArgs,
-    scheduler: Option<&str>,
-) -> Result<()> {
-    if let Some(url) = scheduler {
-        let url = cluster::SchedulerUrl::parse(url)?;
+/// `medallion run|submit JOB --dry-run` as `config` asks: the lake defaults to `./lake` (never
+/// generated), and the cluster's scheduler must answer.
+pub async fn execute_run(job: &JobPlan, params: &Params, config: &RunConfig) -> Result<()> {
+    if let Some(target) = &config.cluster {
+        let url = cluster::SchedulerUrl::parse(&target.scheduler)?;
         cluster::probe_scheduler(&url, cluster::PROBE_TIMEOUT).await?;
         println!("scheduler {url} answers");
     }
-    let lake = args
+    let lake = config
         .lake
         .clone()
         .unwrap_or_else(|| super::DEFAULT_LAKE.to_string());
     let mut outputs = Vec::new();
-    if let Some(dir) = &args.options.reports {
+    if let Some(dir) = &config.options.reports {
         outputs.push(format!("the job's reports under {}", dir.display()));
     }
-    if let Some(dir) = &args.options.export {
+    if let Some(dir) = &config.options.export {
         outputs.push(format!("the Gold tables as files under {}", dir.display()));
     }
-    execute(job, params, &lake, &args.sink, &outputs).await
+    execute(job, params, &lake, &config.sink, &outputs).await
 }
 
 #[cfg(test)]

@@ -1,16 +1,18 @@
 //! The ad-hoc side of `medallion`: SQL over the lake catalog (`sql`, with an interactive shell),
-//! `tables`, `describe`, `explain`, `runs`, and the checks of `run --dry-run`.
+//! `tables`, `describe`, `explain`, `runs`, `jobs`, `status`, and the checks of `run --dry-run`.
 //!
 //! Every command here reads; none writes to the lake or a sink.
 
 pub mod catalog;
 pub mod dry_run;
 pub mod explain;
+pub mod jobs;
 pub mod output;
 pub mod runs;
 pub mod shell;
-pub mod sink_check;
 pub mod sql;
+pub mod statements;
+pub mod status;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};

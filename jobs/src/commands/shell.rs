@@ -13,7 +13,7 @@ use rustyline::error::ReadlineError;
 
 use super::catalog::{columns_batch, table_columns, tables_batch};
 use super::output::{OutputFormat, ResultWriter};
-use super::sql::run_sql;
+use super::statements::run_sql;
 
 /// The history file, in the home folder.
 pub const HISTORY_FILE: &str = ".medallion_history";

@@ -13,9 +13,10 @@ use medallion_core::read_guard::{self, ReadRoots};
 use medallion_core::{Error, Result, session};
 
 use super::output::{OutputArgs, OutputFormat, ResultWriter};
-use super::{LakeArgs, parse_statements, plan_statement, shell, sql_error};
+use super::statements::run_sql;
+use super::{LakeArgs, shell};
+use crate::config::BatchConfig;
 use crate::embedded::embedded_engine;
-use crate::medical::config::BatchConfig;
 
 /// The examples of `medallion sql --help`.
 pub const EXAMPLES: &str = "\
@@ -72,25 +73,6 @@ pub async fn connect(
         Some(url) => session::remote_context(url).await,
         None => embedded_engine(parallelism, &BatchConfig::load(None)?),
     }
-}
-
-/// Runs every statement of `sql` in order, writing each query's result to `writer`; stops at the
-/// first failing statement. Returns the rows of all results.
-pub async fn run_sql(ctx: &SessionContext, sql: &str, writer: &mut ResultWriter) -> Result<u64> {
-    let statements = parse_statements(ctx, sql)?;
-    if statements.is_empty() {
-        return Err(Error::invalid("SQL", "no statement"));
-    }
-    let mut rows = 0;
-    for statement in statements {
-        let df = plan_statement(ctx, statement).await?;
-        let stream = df
-            .execute_stream()
-            .await
-            .map_err(|e| sql_error("query failed", e))?;
-        rows += writer.write_stream(stream, "query failed").await?;
-    }
-    Ok(rows)
 }
 
 /// `medallion sql`.

@@ -1,6 +1,6 @@
 //! `medallion archive` (also `medallion run|submit archive`, as the CronJob calls it): moves the
 //! Silver partitions older than the retention policy (seed 000, "Archivage données > 6 mois";
-//! `lake.<table>` of `retention_policies.yaml`, see [`config`](super::config)) from
+//! `lake.<table>` of `retention_policies.yaml`, see [`config`](crate::config)) from
 //! `LAKE/<table>/date=YYYY-MM-DD/` to `LAKE/<archive_prefix>/date=YYYY-MM-DD/part-00000.parquet`
 //! (or `ARCHIVE/<table>/...` with `--archive`), rewritten as one zstd-compressed Parquet file.
 //!
@@ -24,7 +24,8 @@ use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use medallion_core::{Error, Result};
 
-use crate::medical::config::BatchConfig;
+use super::archive_plan::{ArchivePlan, ArchivedPartition};
+use crate::config::BatchConfig;
 use crate::plan::parse_date;
 
 /// Arguments of `medallion archive`.
@@ -72,20 +73,6 @@ impl ArchiveArgs {
     }
 }
 
-/// What to archive of one table: the resolved retention and archive folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArchivePlan {
-    /// The Silver table.
-    pub table: String,
-    /// Months kept in the lake.
-    pub retention_months: u32,
-    /// The archive folder relative to the lake root (`archive/vitals`), from the policy.
-    pub archive_prefix: String,
-    /// The local folder receiving its `date=.../` partitions (`LAKE/<archive_prefix>` or
-    /// `ARCHIVE/<table>`); unused for object-store lakes.
-    pub target_dir: PathBuf,
-}
-
 /// Whether `lake` is in an object store (a URL other than `file://`).
 fn is_store_lake(lake: &str) -> bool {
     lake.split_once("://")
@@ -94,21 +81,6 @@ fn is_store_lake(lake: &str) -> bool {
 
 fn parse_day(text: &str) -> std::result::Result<NaiveDate, String> {
     parse_date(text).ok_or_else(|| format!("'{text}' is not a date YYYY-MM-DD"))
-}
-
-/// One partition older than the retention.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArchivedPartition {
-    /// Its day.
-    pub day: NaiveDate,
-    /// The source folder.
-    pub source: PathBuf,
-    /// The archive file.
-    pub target: PathBuf,
-    /// Rows in the partition.
-    pub rows: u64,
-    /// Bytes of the source files.
-    pub bytes: u64,
 }
 
 fn local_path(location: &str) -> Result<PathBuf> {

@@ -1,5 +1,5 @@
 //! `archive` on a lake in an object store (`s3://bucket/prefix`, `hdfs://...`): the same phases as
-//! on a local lake (see [`archive`](super::archive)) with objects instead of files. Each old
+//! on a local lake (see `medallion archive`) with objects instead of files. Each old
 //! `date=YYYY-MM-DD/` partition is rewritten as one zstd Parquet object under the archive prefix of
 //! the same store; the object is read back and its footer's row count compared with the source's
 //! before the source objects are deleted. An archive object already holding the right row count (a
@@ -20,7 +20,7 @@ use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use medallion_core::object_stores::{lake_error, shared_stores};
 use medallion_core::{Error, Result};
 
-use super::archive::{ArchivePlan, ArchivedPartition};
+use super::archive_plan::{ArchivePlan, ArchivedPartition};
 use crate::plan::parse_date;
 
 /// An old partition of a store lake: its day, source objects, target object and rows.

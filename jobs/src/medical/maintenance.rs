@@ -6,25 +6,10 @@
 
 use medallion_core::{Error, Result};
 
-use super::archive::{ArchiveArgs, ArchivedPartition, archive};
+use super::archive::{ArchiveArgs, archive};
+use super::archive_plan::ArchivedPartition;
 use super::optimize::{OptimizeArgs, optimize};
-
-/// The maintenance jobs and what each does, as `medallion jobs` lists them.
-pub const MAINTENANCE_JOBS: [(&str, &str); 2] = [
-    (
-        "archive",
-        "Moves Silver day partitions older than the retention policy to the archive prefix (zstd Parquet, row counts verified)",
-    ),
-    (
-        "optimize",
-        "OPTIMIZE/ANALYZE of the Gold MySQL tables; drops stale staging tables of unfinished runs",
-    ),
-];
-
-/// Whether `job` is a maintenance job.
-pub fn is_maintenance_job(job: &str) -> bool {
-    MAINTENANCE_JOBS.iter().any(|(name, _)| *name == job)
-}
+use crate::plan::MaintenanceJob;
 
 /// Prints what `archive` moved (or would move).
 pub fn print_archived(partitions: &[ArchivedPartition], dry_run: bool) {
@@ -72,13 +57,18 @@ pub async fn run_optimize(args: &OptimizeArgs) -> Result<()> {
 
 /// Runs maintenance job `job` as `medallion run|submit` does: `archive` on `lake`, `optimize` on
 /// `sink`, with the configured policies.
-pub async fn run_as_job(job: &str, lake: Option<&str>, sink: &str, dry_run: bool) -> Result<()> {
+pub async fn run_as_job(
+    job: MaintenanceJob,
+    lake: Option<&str>,
+    sink: &str,
+    dry_run: bool,
+) -> Result<()> {
     tracing::info!(
-        job,
+        job = job.name(),
         "maintenance job: runs from this client, not on the executors"
     );
     match job {
-        "archive" => {
+        MaintenanceJob::Archive => {
             let lake = lake.ok_or_else(|| {
                 Error::invalid(
                     "--lake",
@@ -93,51 +83,12 @@ pub async fn run_as_job(job: &str, lake: Option<&str>, sink: &str, dry_run: bool
             print_archived(&partitions, dry_run);
             Ok(())
         }
-        "optimize" => {
+        MaintenanceJob::Optimize => {
             run_optimize(&OptimizeArgs {
                 dry_run,
                 ..OptimizeArgs::new(sink)
             })
             .await
         }
-        other => Err(Error::invalid(
-            "JOB",
-            format!("'{other}' is not a maintenance job"),
-        )),
     }
-}
-
-/// Prints `medallion jobs`: every SQL job plan with its parameters, then the maintenance jobs,
-/// each with its schedule (`batch_schedules.yaml`) and sizing (`resource_limits.yaml`) when the
-/// configuration lists it.
-pub fn print_jobs() -> Result<()> {
-    let config = super::config::BatchConfig::load(None)?;
-    let schedule = |job: &str| {
-        if let Some(s) = config.schedule(job) {
-            println!(
-                "{:<24} schedule: {} ({}, {})",
-                "", s.schedule, s.timezone, s.cadence
-            );
-        }
-        if let Some(r) = config.resources(job) {
-            let text = |v: Option<String>| v.unwrap_or_else(|| "-".to_string());
-            println!(
-                "{:<24} resources: {} executor slots, client pod limits {} CPU, {}",
-                "",
-                r.executor_slots.map_or("-".to_string(), |n| n.to_string()),
-                text(r.client_cpu),
-                text(r.client_memory)
-            );
-        }
-    };
-    for job in crate::plan::all_jobs()? {
-        println!("{:<24} {}", job.name, job.description);
-        println!("{:<24} parameters: {}", "", job.params.describe());
-        schedule(&job.name);
-    }
-    for (name, description) in MAINTENANCE_JOBS {
-        println!("{name:<24} {description}");
-        schedule(name);
-    }
-    Ok(())
 }

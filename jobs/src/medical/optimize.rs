@@ -16,7 +16,7 @@ use medallion_core::sink::maintenance::{KeptBecause, MaintenanceReport, maintain
 use medallion_core::sink::{MySqlUrl, open_sink};
 use medallion_core::{Error, Result};
 
-use crate::medical::config::BatchConfig;
+use crate::config::BatchConfig;
 use crate::plan::all_jobs;
 use crate::run::new_run_id;
 

@@ -6,6 +6,7 @@
 //! A job may `include` other jobs: their inputs, reference tables, parameters and views come first,
 //! so SQL shared by several jobs (e.g. the medical jobs' cleaned vitals) is written once.
 
+mod maintenance;
 mod params;
 pub mod period;
 mod spec;
@@ -17,6 +18,7 @@ use medallion_core::lake::ColumnKind;
 use medallion_core::table_options::TableOptions;
 use medallion_core::{Error, Result};
 
+pub use maintenance::MaintenanceJob;
 pub use params::{Params, parse_date, parse_timestamp};
 use spec::JobSpec;
 
@@ -142,6 +144,23 @@ pub fn find_job(name: &str) -> Result<JobPlan> {
             name: name.to_string(),
             known,
         })
+}
+
+/// A job `medallion run|submit` can run.
+#[derive(Debug, Clone)]
+pub enum Job {
+    /// A job plan of SQL files, run by the engine.
+    Sql(Box<JobPlan>),
+    /// A maintenance job, done by the client.
+    Maintenance(MaintenanceJob),
+}
+
+/// The job called `name`: a maintenance job, or a job plan.
+pub fn find(name: &str) -> Result<Job> {
+    if let Some(job) = MaintenanceJob::named(name) {
+        return Ok(Job::Maintenance(job));
+    }
+    find_job(name).map(|plan| Job::Sql(Box::new(plan)))
 }
 
 fn plan_error(folder: &Dir<'_>, message: impl std::fmt::Display) -> Error {

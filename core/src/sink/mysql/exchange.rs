@@ -31,13 +31,12 @@ use mysql_async::prelude::Queryable;
 use tokio::sync::oneshot;
 use tracing::{debug, info};
 
+use super::connection::{connect, run, server_error};
 use super::ddl::{PeriodGrain, PeriodPartitions, TableDdl};
 use super::load::SESSION_SETUP;
 use super::names::{TaskPart, qualified};
-use super::publish::{
-    analyze, check_rows, connect, listed_task_tables, run, server_error, task_tables,
-};
 use super::target::SinkTarget;
+use super::task_tables::{analyze, check_rows, listed_task_tables, task_tables};
 use super::url::MySqlUrl;
 use crate::error::{Error, Result};
 

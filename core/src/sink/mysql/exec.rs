@@ -1,5 +1,5 @@
-//! [`MySqlSinkExec`]: the physical operator that loads its input into MySQL, one task per input
-//! partition, each on the executor that runs it.
+//! [`MySqlSinkExec`]: the [`PartitionSinkExec`] that loads its input into MySQL, one task per
+//! input partition, each on the executor that runs it; its [`MySqlWriter`] is what a task does.
 //!
 //! Each task writes its own plain tables, named from the run, the table and what the task owns —
 //! see [`super::names`] — dropping and re-creating them first, so a task Ballista retries starts
@@ -26,29 +26,20 @@ use datafusion::arrow::datatypes::{
 };
 use datafusion::common::SchemaExt;
 use datafusion::common::runtime::SpawnedTask;
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::{EquivalenceProperties, OrderingRequirements};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_expr::OrderingRequirements;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::empty::EmptyExec;
-use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::filter::FilterExec;
-use datafusion::physical_plan::metrics::{
-    Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
-};
+use datafusion::physical_plan::metrics::{Count, ExecutionPlanMetricsSet, MetricBuilder};
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::sorts::sort::SortExec;
 use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{
-    ChildrenPropertiesMode, DisplayAs, DisplayFormatType, Distribution, ExecutionPlan,
-    ExecutionPlanProperties, InputDistributionRequirements, Partitioning, PhysicalExpr,
-    PlanProperties, ReplaceChildrenOptions,
-};
+use datafusion::physical_plan::{Distribution, ExecutionPlan, ExecutionPlanProperties};
 use futures::StreamExt;
-use futures::future::try_join_all;
+use futures::future::{BoxFuture, try_join_all};
 use prost::Message;
 
 use super::ddl::{PeriodGrain, TableDdl};
@@ -57,26 +48,7 @@ use super::load::{TableLoad, encoding_failed};
 use super::names::TaskPart;
 use super::target::SinkTarget;
 use super::tsv::{RowEncoder, RowFormat, civil_from_days, days_of_timestamp};
-
-/// Loads each input partition into MySQL task tables; emits one `count` row per partition.
-pub struct MySqlSinkExec {
-    target: Arc<SinkTarget>,
-    /// The Gold table's schema (the DDL's source, identical on every task and on the client).
-    table_schema: SchemaRef,
-    input: Arc<dyn ExecutionPlan>,
-    /// The order rows are loaded in (and the year they are distributed on).
-    order: KeyOrder,
-    properties: Arc<PlanProperties>,
-    metrics: ExecutionPlanMetricsSet,
-}
-
-impl fmt::Debug for MySqlSinkExec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MySqlSinkExec")
-            .field("target", &self.target)
-            .finish_non_exhaustive()
-    }
-}
+use crate::sink::partition_sink::{PartitionSinkExec, PartitionWriter};
 
 /// The schema of the operator's output: one `count` column.
 pub fn count_schema() -> SchemaRef {
@@ -87,6 +59,9 @@ pub fn count_schema() -> SchemaRef {
     )]))
 }
 
+/// Loads each input partition into MySQL task tables; emits one `count` row per partition.
+pub type MySqlSinkExec = PartitionSinkExec<MySqlWriter>;
+
 impl MySqlSinkExec {
     /// Loads `input` into `target`'s task tables, created from `table_schema`.
     pub fn try_new(
@@ -94,53 +69,31 @@ impl MySqlSinkExec {
         table_schema: SchemaRef,
         input: Arc<dyn ExecutionPlan>,
     ) -> Result<Self> {
-        let schema = input.schema();
-        table_schema.logically_equivalent_names_and_types(&schema)?;
-        TableDdl::new(&table_schema, &target.layout)
-            .map_err(|e| DataFusionError::Plan(e.to_string()))?;
-        let order = KeyOrder::new(&target.layout, &schema)?;
-        let properties = PlanProperties::new(
-            EquivalenceProperties::new(count_schema()),
-            Partitioning::UnknownPartitioning(input.output_partitioning().partition_count()),
-            EmissionType::Final,
-            Boundedness::Bounded,
-        );
-        Ok(Self {
-            target,
-            table_schema,
-            input,
-            order,
-            properties: Arc::new(properties),
-            metrics: ExecutionPlanMetricsSet::new(),
-        })
+        let writer = MySqlWriter::try_new(target, table_schema, &input.schema())?;
+        Ok(Self::with_writer(writer, input))
     }
 
     /// Where the rows go.
     pub fn target(&self) -> &SinkTarget {
-        &self.target
+        &self.writer().target
     }
 
     /// The shared target.
     pub fn target_arc(&self) -> Arc<SinkTarget> {
-        Arc::clone(&self.target)
-    }
-
-    /// The plan producing the rows.
-    pub fn input(&self) -> &Arc<dyn ExecutionPlan> {
-        &self.input
+        Arc::clone(&self.writer().target)
     }
 
     /// The Gold table's schema.
     pub fn table_schema(&self) -> &SchemaRef {
-        &self.table_schema
+        &self.writer().table_schema
     }
 
     /// The node's payload for [`crate::codec::MedallionPhysicalCodec`]: the target as JSON and the
     /// table schema as protobuf (the input travels as the node's child).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let target = serde_json::to_vec(self.target.as_ref())
+        let target = serde_json::to_vec(self.target())
             .map_err(|e| DataFusionError::Internal(format!("encoding MySqlSinkExec: {e}")))?;
-        let schema = datafusion_proto::protobuf::Schema::try_from(self.table_schema.as_ref())?;
+        let schema = datafusion_proto::protobuf::Schema::try_from(self.table_schema().as_ref())?;
         let length = u32::try_from(target.len())
             .map_err(|_| DataFusionError::Internal("MySqlSinkExec target too large".into()))?;
         let mut bytes = length.to_be_bytes().to_vec();
@@ -166,15 +119,45 @@ impl MySqlSinkExec {
         let schema = Schema::try_from(&schema)?;
         Self::try_new(Arc::new(target), Arc::new(schema), input)
     }
+}
 
-    /// Whether the input is known to be empty: an `EmptyExec`, or the sort (projection, filter,
+/// The [`PartitionWriter`] of [`MySqlSinkExec`]: each task loads its partition into its own
+/// task tables, in key order.
+#[derive(Debug)]
+pub struct MySqlWriter {
+    target: Arc<SinkTarget>,
+    /// The Gold table's schema (the DDL's source, identical on every task and on the client).
+    table_schema: SchemaRef,
+    /// The order rows are loaded in (and the year they are distributed on).
+    order: KeyOrder,
+}
+
+impl MySqlWriter {
+    /// The writer of `target` for an input of `input_schema`, checked against `table_schema`.
+    fn try_new(
+        target: Arc<SinkTarget>,
+        table_schema: SchemaRef,
+        input_schema: &SchemaRef,
+    ) -> Result<Self> {
+        table_schema.logically_equivalent_names_and_types(input_schema)?;
+        TableDdl::new(&table_schema, &target.layout)
+            .map_err(|e| DataFusionError::Plan(e.to_string()))?;
+        let order = KeyOrder::new(&target.layout, input_schema)?;
+        Ok(Self {
+            target,
+            table_schema,
+            order,
+        })
+    }
+
+    /// Whether `input` is known to be empty: an `EmptyExec`, or the sort (projection, filter,
     /// exchange, merge) the planner put over one.
     ///
     /// Ballista's adaptive planner replaces an exchange that produced no rows with an `EmptyExec`
     /// keeping its partition count; a requirement that it does not meet would plan a new exchange
     /// (and a new sort over it), and so on forever, so an empty input is required nothing.
-    fn input_is_empty(&self) -> bool {
-        let mut node = Arc::clone(&self.input);
+    fn input_is_empty(input: &Arc<dyn ExecutionPlan>) -> bool {
+        let mut node = Arc::clone(input);
         loop {
             if node.is::<EmptyExec>() {
                 return true;
@@ -194,10 +177,37 @@ impl MySqlSinkExec {
         }
     }
 
-    /// What the operator needs from its input: whole years per partition, or one partition
-    /// (nothing for an empty input, see [`Self::input_is_empty`]).
-    fn distribution(&self) -> Distribution {
-        if self.input_is_empty() {
+    /// Whether `input`'s known ordering meets [`KeyOrder::requirement`] (the planner put a sort
+    /// under the operator, or the rows were already sorted).
+    fn input_is_sorted(&self, input: &Arc<dyn ExecutionPlan>) -> Result<bool> {
+        match self.order.requirement() {
+            Some(requirement) => input
+                .equivalence_properties()
+                .ordering_satisfy_requirement(requirement),
+            None => Ok(true),
+        }
+    }
+}
+
+impl PartitionWriter for MySqlWriter {
+    const NAME: &'static str = "MySqlSinkExec";
+
+    fn output_schema(&self) -> SchemaRef {
+        count_schema()
+    }
+
+    fn for_input(&self, input: &Arc<dyn ExecutionPlan>) -> Result<Self> {
+        Self::try_new(
+            Arc::clone(&self.target),
+            Arc::clone(&self.table_schema),
+            &input.schema(),
+        )
+    }
+
+    /// Whole years per partition, or one partition (nothing for an empty input, see
+    /// [`MySqlWriter::input_is_empty`]).
+    fn distribution(&self, input: &Arc<dyn ExecutionPlan>) -> Distribution {
+        if Self::input_is_empty(input) {
             return Distribution::UnspecifiedDistribution;
         }
         match self.order.year_expr() {
@@ -206,33 +216,22 @@ impl MySqlSinkExec {
         }
     }
 
-    /// The sort the operator needs of each input partition: period, then primary key (none for
-    /// an input known to be empty, as for [`Self::distribution`]).
-    fn ordering(&self) -> Option<OrderingRequirements> {
-        if self.input_is_empty() {
+    /// Period, then primary key (none for an input known to be empty).
+    fn ordering(&self, input: &Arc<dyn ExecutionPlan>) -> Option<OrderingRequirements> {
+        if Self::input_is_empty(input) {
             return None;
         }
         self.order.requirement().map(OrderingRequirements::new)
     }
 
-    /// Whether the input's known ordering meets [`KeyOrder::requirement`] (the planner put a
-    /// sort under the operator, or the rows were already sorted).
-    fn input_is_sorted(&self) -> Result<bool> {
-        match self.order.requirement() {
-            Some(requirement) => self
-                .input
-                .equivalence_properties()
-                .ordering_satisfy_requirement(requirement),
-            None => Ok(true),
-        }
+    fn benefits_from_input_partitioning(&self) -> bool {
+        self.order.year_expr().is_some()
     }
-}
 
-impl DisplayAs for MySqlSinkExec {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+    fn fmt_settings(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(
             f,
-            "MySqlSinkExec: table={}, target={}, run={}",
+            "table={}, target={}, run={}",
             self.target.table, self.target.url, self.target.run_key
         )?;
         if let Some(column) = &self.target.layout.partition_by_year {
@@ -243,104 +242,30 @@ impl DisplayAs for MySqlSinkExec {
         }
         Ok(())
     }
-}
 
-impl ExecutionPlan for MySqlSinkExec {
-    fn name(&self) -> &'static str {
-        "MySqlSinkExec"
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
-
-    fn required_input_distribution(&self) -> Vec<Distribution> {
-        vec![self.distribution()]
-    }
-
-    fn input_distribution_requirements(&self) -> InputDistributionRequirements {
-        InputDistributionRequirements::new(vec![self.distribution()])
-    }
-
-    fn required_input_ordering(&self) -> Vec<Option<OrderingRequirements>> {
-        vec![self.ordering()]
-    }
-
-    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
-        vec![self.order.year_expr().is_some()]
-    }
-
-    fn metrics(&self) -> Option<MetricsSet> {
-        Some(self.metrics.clone_inner())
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.input]
-    }
-
-    fn replace_children(
-        self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
-        _options: ReplaceChildrenOptions,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        if children.len() != 1 {
-            return Err(DataFusionError::Internal(
-                "MySqlSinkExec takes one input".into(),
-            ));
-        }
-        Ok(Arc::new(Self::try_new(
-            Arc::clone(&self.target),
-            Arc::clone(&self.table_schema),
-            children.swap_remove(0),
-        )?))
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        self.replace_children(
-            children,
-            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
-        )
-    }
-
-    fn apply_expressions(
-        &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        // the period and key expressions only describe the required input distribution and
-        // order; nothing is evaluated
-        Ok(TreeNodeRecursion::Continue)
-    }
-
-    fn execute(
+    fn write(
         &self,
         partition: usize,
-        context: Arc<TaskContext>,
-    ) -> Result<SendableRecordBatchStream> {
-        let input = self.input.execute(partition, context)?;
+        input: &Arc<dyn ExecutionPlan>,
+        rows: SendableRecordBatchStream,
+        metrics: &ExecutionPlanMetricsSet,
+    ) -> Result<BoxFuture<'static, Result<RecordBatch>>> {
         let target = Arc::clone(&self.target);
         let schema = Arc::clone(&self.table_schema);
         let task = PartitionTask {
             partition,
-            check: self.order.check(&self.input.schema())?,
-            finish_periods_early: self.order.by_period() && self.input_is_sorted()?,
-            out_of_order: MetricBuilder::new(&self.metrics)
-                .counter("rows_out_of_key_order", partition),
+            check: self.order.check(&input.schema())?,
+            finish_periods_early: self.order.by_period() && self.input_is_sorted(input)?,
+            out_of_order: MetricBuilder::new(metrics).counter("rows_out_of_key_order", partition),
         };
-        let stream = futures::stream::once(async move {
-            let rows = write_partition(&target, &schema, task, input).await?;
+        Ok(Box::pin(async move {
+            let written = write_partition(&target, &schema, task, rows).await?;
             RecordBatch::try_new(
                 count_schema(),
-                vec![Arc::new(UInt64Array::from(vec![rows])) as ArrayRef],
+                vec![Arc::new(UInt64Array::from(vec![written])) as ArrayRef],
             )
             .map_err(DataFusionError::from)
-        });
-        Ok(Box::pin(RecordBatchStreamAdapter::new(
-            count_schema(),
-            stream,
-        )))
+        }))
     }
 }
 

@@ -13,8 +13,8 @@ use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
 use tracing::{info, warn};
 
+use super::connection::{connect, server_error, tables_with_prefix};
 use super::names::{qualified, validate_identifier};
-use super::publish::{connect, server_error, tables_with_prefix};
 use super::run_lock::lock_name;
 use super::url::MySqlUrl;
 use crate::error::{Error, Result};

@@ -18,9 +18,9 @@ use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
 use tracing::{info, warn};
 
+use super::connection::{server_error, tables_with_prefix};
 use super::ddl::{PeriodPartitions, TableLayout, sql_string};
 use super::names::{RunNames, qualified, quote};
-use super::publish::{server_error, tables_with_prefix};
 use crate::error::Result;
 use crate::sink::Merge;
 

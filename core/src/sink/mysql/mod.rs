@@ -21,6 +21,8 @@
 //! Names are derived from the run id ([`names`]), so a retried task replaces its own table.
 
 mod background;
+mod check;
+mod connection;
 mod ddl;
 mod exchange;
 mod exec;
@@ -35,11 +37,12 @@ mod runs;
 mod sink;
 mod table;
 mod target;
+mod task_tables;
 mod tsv;
 mod url;
 
 pub use ddl::{PeriodGrain, PeriodPartitions, TableDdl, TableLayout};
-pub use exec::{MySqlSinkExec, count_schema};
+pub use exec::{MySqlSinkExec, MySqlWriter, count_schema};
 pub use load::refuses_local_infile;
 pub use names::{RunNames, TaskPart, run_key};
 pub use run_lock::MySqlRunLock;

@@ -12,7 +12,7 @@ use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
 use tracing::{info, warn};
 
-use super::publish::{connect, server_error};
+use super::connection::{connect, server_error};
 use super::url::MySqlUrl;
 use crate::error::{Error, Result};
 

@@ -1,12 +1,17 @@
 //! The `pipeline_runs` table: one row per run, succeeded or failed.
 
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Params, Value};
 
+use super::connection::{connect, server_error};
 use super::names::qualified;
-use super::publish::server_error;
-use crate::error::Result;
+use super::url::MySqlUrl;
+use crate::error::{Error, Result};
 use crate::run_record::RunRecord;
+use crate::sink::recent_runs::runs_schema;
 
 /// The table's name.
 pub const PIPELINE_RUNS: &str = "pipeline_runs";
@@ -69,4 +74,78 @@ pub async fn record(conn: &mut Conn, db: &str, record: &RunRecord) -> Result<()>
     conn.exec_drop(sql, params)
         .await
         .map_err(|e| server_error("recording the run in pipeline_runs", e))
+}
+
+/// One row of `pipeline_runs`, as [`recent_runs`] selects it.
+type RecentRun = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<f64>,
+    i64,
+    i64,
+    String,
+    Option<f64>,
+    Option<String>,
+);
+
+/// The latest `limit` runs (of `job` only, when given) recorded in the database of `url`, newest
+/// first, in the columns of [`runs_schema`]; none when it has no `pipeline_runs` table yet.
+pub async fn recent_runs(
+    url: &MySqlUrl,
+    job: Option<&str>,
+    limit: u32,
+) -> Result<Vec<RecordBatch>> {
+    let mut conn = connect(url, false).await?;
+    let exists: Option<String> = conn
+        .exec_first(
+            "SELECT TABLE_NAME FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            (url.database.as_str(), PIPELINE_RUNS),
+        )
+        .await
+        .map_err(|e| Error::Unreachable {
+            what: "MySQL",
+            location: url.masked(),
+            message: e.to_string(),
+        })?;
+    if exists.is_none() {
+        let _ = conn.disconnect().await;
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT run_id, job, mode, status, \
+           DATE_FORMAT(started_at, '%Y-%m-%d %H:%i:%s'), duration_s, \
+           CAST(rows_read AS SIGNED), CAST(rows_rejected AS SIGNED), \
+           CAST(rows_written AS CHAR), data_quality_score, error \
+         FROM {} WHERE (? IS NULL OR job = ?) \
+         ORDER BY started_at DESC, run_id DESC LIMIT ?",
+        qualified(&url.database, PIPELINE_RUNS)?
+    );
+    let rows: Vec<RecentRun> = conn
+        .exec(sql, (job, job, limit))
+        .await
+        .map_err(|e| server_error("reading pipeline_runs", e))?;
+    let _ = conn.disconnect().await;
+    let text = |f: &dyn Fn(&RecentRun) -> String| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        text(&|r| r.0.clone()),
+        text(&|r| r.1.clone()),
+        text(&|r| r.2.clone()),
+        text(&|r| r.3.clone()),
+        text(&|r| r.4.clone()),
+        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.5))),
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.6))),
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.7))),
+        text(&|r| r.8.clone()),
+        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.9))),
+        Arc::new(StringArray::from_iter(rows.iter().map(|r| r.10.clone()))),
+    ];
+    let batch = RecordBatch::try_new(runs_schema(), columns)
+        .map_err(|e| Error::engine("reading pipeline_runs", e.into()))?;
+    Ok(vec![batch])
 }

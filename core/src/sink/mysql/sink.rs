@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use async_trait::async_trait;
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::TableReference;
 use datafusion::datasource::provider_as_source;
@@ -16,11 +17,12 @@ use tokio::sync::oneshot;
 use tracing::{debug, info};
 
 use super::background::{BackgroundStaging, BuildId};
+use super::connection::{connect, server_error};
 use super::ddl::TableLayout;
 use super::exchange::{query_failed, stage_while_loading};
 use super::merge::{MergedTable, merge_into_live};
 use super::names::{RunNames, quote, run_key};
-use super::publish::{assemble, connect, drop_run_tables, publish, server_error};
+use super::publish::{assemble, drop_run_tables, publish};
 use super::runs;
 use super::table::MySqlTable;
 use super::target::SinkTarget;
@@ -168,6 +170,10 @@ impl MySqlSink {
 fn at_server(url: &MySqlUrl, error: Error) -> Error {
     match error {
         Error::Engine { context, source } => Error::Engine {
+            context: format!("MySQL at {}: {context}", url.masked()),
+            source,
+        },
+        Error::MySql { context, source } => Error::MySql {
             context: format!("MySQL at {}: {context}", url.masked()),
             source,
         },
@@ -329,6 +335,14 @@ impl GoldSink for MySqlSink {
         self.staged.clear();
         self.merged().clear();
         Ok(())
+    }
+
+    async fn check(&self) -> Result<String> {
+        super::check::check_server(&self.url).await
+    }
+
+    async fn recent_runs(&self, job: Option<&str>, limit: u32) -> Result<Vec<RecordBatch>> {
+        super::runs::recent_runs(&self.url, job, limit).await
     }
 
     async fn lock_run(

@@ -55,7 +55,7 @@ impl MySqlUrl {
     /// Parses `url`, filling what it lacks from `env` (`MYSQL_HOST`, `MYSQL_PORT`,
     /// `MYSQL_DATABASE`, `MYSQL_USER`, `MYSQL_PASSWORD`).
     pub fn parse_with_env(url: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let invalid = |message: String| Error::invalid("--sink", message);
+        let invalid = |message: String| Error::invalid("sink URL", message);
         let rest = url
             .strip_prefix("mysql://")
             .ok_or_else(|| invalid("a MySQL sink URL starts with mysql://".into()))?;
@@ -179,7 +179,7 @@ fn decode(text: &str) -> Result<String> {
     percent_decode_str(text)
         .decode_utf8()
         .map(|s| s.into_owned())
-        .map_err(|_| Error::invalid("--sink", "percent-encoded text is not UTF-8"))
+        .map_err(|_| Error::invalid("sink URL", "percent-encoded text is not UTF-8"))
 }
 
 /// Splits `host:port`, `[v6]:port`, `host` or an empty string.

@@ -23,7 +23,7 @@ use datafusion::prelude::SessionContext;
 use medallion_core::{Error, Result};
 
 use crate::plan::Params;
-use crate::run_options::StagedDir;
+use crate::staged_dir::StagedDir;
 
 use self::html::{CrisisSpan, HourPoint, WeekSummary, escape, report_html};
 

@@ -8,14 +8,14 @@
 use std::path::{Path, PathBuf};
 
 use medallion_core::{Error, Result};
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 /// The retention policies built into the binary.
-const BUILT_IN_RETENTION: &str = include_str!("../../../config/retention_policies.yaml");
+const BUILT_IN_RETENTION: &str = include_str!("../../config/retention_policies.yaml");
 /// The schedules built into the binary.
-const BUILT_IN_SCHEDULES: &str = include_str!("../../../config/batch_schedules.yaml");
+const BUILT_IN_SCHEDULES: &str = include_str!("../../config/batch_schedules.yaml");
 /// The resource limits built into the binary.
-const BUILT_IN_LIMITS: &str = include_str!("../../../config/resource_limits.yaml");
+const BUILT_IN_LIMITS: &str = include_str!("../../config/resource_limits.yaml");
 /// The resource limits file name.
 const LIMITS_FILE: &str = "resource_limits.yaml";
 /// The environment variable naming the configuration folder.
@@ -67,7 +67,7 @@ pub struct JobResources {
 }
 
 fn parse(text: &str, origin: &str) -> Result<Value> {
-    serde_yaml::from_str(text).map_err(|e| Error::invalid(origin.to_string(), e.to_string()))
+    yaml_serde::from_str(text).map_err(|e| Error::invalid(origin.to_string(), e.to_string()))
 }
 
 fn at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {

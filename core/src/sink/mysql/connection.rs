@@ -1,0 +1,75 @@
+//! Client connections to the MySQL server and the few statements every phase of the sink runs:
+//! connecting with one timeout, running a statement with its context, listing tables by prefix.
+
+use std::time::Duration;
+
+use mysql_async::Conn;
+use mysql_async::prelude::Queryable;
+
+use super::url::MySqlUrl;
+use crate::error::{Error, Result};
+
+/// How long the client waits for the server to accept a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A client connection; any failure is [`Error::Unreachable`] with the password masked.
+pub async fn connect(url: &MySqlUrl, with_database: bool) -> Result<Conn> {
+    let unreachable = |message: String| Error::Unreachable {
+        what: "MySQL",
+        location: url.masked(),
+        message,
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(url.opts(with_database))).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable(format!(
+            "no answer within {} s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// A server error while doing `context`.
+pub fn server_error(context: impl Into<String>, error: mysql_async::Error) -> Error {
+    Error::MySql {
+        context: context.into(),
+        source: Box::new(error),
+    }
+}
+
+/// Runs `sql`, naming `context` on failure.
+pub async fn run(conn: &mut Conn, sql: String, context: &str) -> Result<()> {
+    conn.query_drop(sql)
+        .await
+        .map_err(|e| server_error(context, e))
+}
+
+/// A `LIKE` pattern matching the names that start with `prefix`.
+pub(super) fn like_prefix(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 8);
+    for c in prefix.chars() {
+        if matches!(c, '\\' | '_' | '%') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The tables of database `db` whose names start with `prefix`.
+pub async fn tables_with_prefix(conn: &mut Conn, db: &str, prefix: &str) -> Result<Vec<String>> {
+    let names: Vec<String> = conn
+        .exec(
+            "SELECT TABLE_NAME FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ? ORDER BY TABLE_NAME",
+            (db, like_prefix(prefix)),
+        )
+        .await
+        .map_err(|e| server_error("listing MySQL tables", e))?;
+    // LIKE may be case-insensitive; keep exact matches only
+    Ok(names
+        .into_iter()
+        .filter(|n| n.starts_with(prefix))
+        .collect())
+}

@@ -1,0 +1,106 @@
+//! The flags of `medallion run` and `medallion submit`, and the [`RunConfig`] they stand for.
+
+use std::time::Duration;
+
+use clap::Args;
+use medallion_core::cluster::DEFAULT_SCHEDULER;
+
+use crate::run_config::{ClusterConfig, RunConfig};
+use crate::run_options::RunOptions;
+
+/// Arguments of `medallion run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The job to run (see `medallion jobs`).
+    pub job: String,
+    /// Lake root: a folder or a URL holding one folder per Silver table
+    /// [default: ./lake, generated with sample data when missing].
+    #[arg(long, env = "MEDALLION_LAKE")]
+    pub lake: Option<String>,
+    /// Where Gold tables go: file://DIR (Parquet folders).
+    #[arg(long, env = "MEDALLION_SINK", default_value = "file://gold")]
+    pub sink: String,
+    /// Override a job parameter, e.g. --set hotspot_min_accidents=20 (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Partitions the work is split into: embedded, run in parallel [default: the machine's
+    /// cores]; with `submit`, the partitions of each shuffle [default: the job's `executor_slots`
+    /// in resource_limits.yaml, else 16].
+    #[arg(long)]
+    pub parallelism: Option<usize>,
+    /// How many of the run's queries (its Gold tables and the quality measure, which are
+    /// independent) run at once, like dbt's threads. One query at a time already keeps every core
+    /// busy embedded and on a cluster whose task slots match `--parallelism`; more helps a cluster
+    /// with more slots than a query's partitions.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// While another run of the same job holds the sink's run lock, wait up to this many seconds
+    /// for it to finish (logging "waiting for run ..."), then fail with exit code 1; 0 refuses at
+    /// once.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub lock_wait: u64,
+    /// Check without writing anything: open and check every input, plan every Gold table, check
+    /// the sink (and scheduler) answer, and print what a run would write.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Period, secret and extra-output options.
+    #[command(flatten)]
+    pub options: Box<RunOptions>,
+}
+
+/// Arguments of `medallion submit`: those of `run` plus the scheduler.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The Ballista scheduler, df://HOST:PORT.
+    #[arg(long, env = "MEDALLION_SCHEDULER", default_value = DEFAULT_SCHEDULER)]
+    pub scheduler: String,
+    /// Cancel a Ballista job (one per Gold table) still unfinished after this many seconds, which
+    /// fails the run and leaves the published Gold as it was; the client stops waiting for the
+    /// query 30 s later in any case (a job that lost an executor may never report its end); 0
+    /// waits forever.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub job_timeout: u64,
+    /// How many times a Gold table's query (one Ballista job) runs at most when its job fails
+    /// because an executor was lost; each resubmission is logged. 1 never resubmits.
+    #[arg(long, value_name = "N", default_value_t = crate::resubmit::DEFAULT_ATTEMPTS,
+          value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub job_attempts: u32,
+    /// The job, lake, sink and parameters, as for `run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+impl RunArgs {
+    /// The run these flags ask for, on `cluster` (`None`: embedded).
+    pub fn into_config(self, cluster: Option<ClusterConfig>) -> RunConfig {
+        RunConfig {
+            job: self.job,
+            lake: self.lake,
+            sink: self.sink,
+            set: self.set,
+            parallelism: self.parallelism,
+            concurrency: usize::from(self.concurrency),
+            progress: !self.no_progress,
+            lock_wait: Duration::from_secs(self.lock_wait),
+            dry_run: self.dry_run,
+            options: *self.options,
+            cluster,
+        }
+    }
+}
+
+impl SubmitArgs {
+    /// The run these flags ask for, on the cluster of `--scheduler`.
+    pub fn into_config(self) -> RunConfig {
+        let cluster = ClusterConfig {
+            scheduler: self.scheduler,
+            job_timeout: (self.job_timeout > 0).then(|| Duration::from_secs(self.job_timeout)),
+            attempts: self.job_attempts,
+        };
+        self.run.into_config(Some(cluster))
+    }
+}

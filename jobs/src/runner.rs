@@ -1,0 +1,188 @@
+//! The application layer of `medallion run|submit`: from a [`RunConfig`] to a published run. It
+//! finds the job (a maintenance job or a job plan), applies the parameters and the period, checks
+//! only when asked to (`--dry-run`), opens the sink, generates the sample lake when none is given,
+//! picks the engine (embedded, or the cluster sized by `resource_limits.yaml`), runs the job and
+//! writes its extra files. Printing is the command line's.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Parser;
+use medallion_core::run_record::RunRecord;
+use medallion_core::sink::open_sink;
+use medallion_core::{Error, Result, session};
+
+use crate::accidents::generate::{GenerateAccidentsArgs, generate_accidents};
+use crate::config::BatchConfig;
+use crate::embedded::embedded_engine;
+use crate::medical::generate::{GenerateMedicalArgs, generate_medical};
+use crate::plan::{Job, JobPlan};
+use crate::run::{RunRequest, run_job_waiting};
+use crate::run_config::{DEFAULT_LAKE, RunConfig};
+use crate::run_outputs::write_outputs;
+
+/// How much longer than the job timeout the client waits for each query of a run (the run
+/// request's `query_timeout`).
+const QUERY_TIMEOUT_GRACE: Duration = Duration::from_secs(30);
+
+/// Rows of generated sample data when a run finds no lake.
+const SAMPLE_ROWS: &str = "100000";
+
+/// How a run ended, for the command line to print.
+#[derive(Debug)]
+pub enum RunOutcome {
+    /// The Gold tables were published.
+    Published(Box<PublishedRun>),
+    /// A dry run or a maintenance job, which reported what it did itself.
+    Done,
+}
+
+/// A published run.
+#[derive(Debug)]
+pub struct PublishedRun {
+    /// The run's record, as `pipeline_runs` holds it.
+    pub record: RunRecord,
+    /// The sink, in words.
+    pub sink: String,
+    /// The Ballista jobs of the run (one per query), when it ran on a cluster.
+    pub ballista_jobs: Vec<String>,
+    /// The extra files written (reports, exports).
+    pub extra_files: Vec<PathBuf>,
+}
+
+/// Runs the job `config` names, embedded or on its cluster.
+pub async fn run(config: RunConfig) -> Result<RunOutcome> {
+    let job = match crate::plan::find(&config.job)? {
+        Job::Maintenance(job) => {
+            let lake = config.lake.as_deref();
+            crate::medical::maintenance::run_as_job(job, lake, &config.sink, config.dry_run)
+                .await?;
+            return Ok(RunOutcome::Done);
+        }
+        Job::Sql(job) => *job,
+    };
+    let mut params = job.params.clone();
+    for assignment in &config.set {
+        params
+            .set(assignment)
+            .map_err(|message| Error::invalid("--set", message))?;
+    }
+    let period = config.options.apply(&job, &mut params)?;
+    if let Some(period) = period {
+        tracing::info!(period = %period, periods = period.periods(), "period selected");
+    }
+    if config.dry_run {
+        crate::commands::dry_run::execute_run(&job, &params, &config).await?;
+        return Ok(RunOutcome::Done);
+    }
+    let cluster = config.cluster.as_ref();
+    let mut sink = match cluster {
+        Some(_) => open_sink(&absolute_location(&config.sink)?)?,
+        None => open_sink(&config.sink)?,
+    };
+    let lake = match &config.lake {
+        Some(lake) => lake.clone(),
+        None => {
+            ensure_sample_lake(&job, config.progress)?;
+            DEFAULT_LAKE.to_string()
+        }
+    };
+    // resource_limits.yaml: an embedded run gets one executor's memory pool; a submitted job's
+    // shuffles get as many partitions as the task slots it is sized for.
+    let limits = BatchConfig::load(None)?;
+    let job_timeout = cluster.and_then(|c| c.job_timeout);
+    let (ctx, tracker, lake) = match cluster {
+        None => {
+            let ctx = embedded_engine(config.parallelism, &limits)?;
+            (ctx, None, lake)
+        }
+        Some(cluster) => {
+            let partitions = config.parallelism.or_else(|| {
+                limits
+                    .resources(&job.name)
+                    .and_then(|r| r.executor_slots)
+                    .and_then(|n| usize::try_from(n).ok())
+            });
+            tracing::debug!(partitions, "shuffle partitions of the job's queries");
+            let (ctx, tracker) =
+                session::tracked_remote_context(&cluster.scheduler, job_timeout, partitions)
+                    .await?;
+            (ctx, Some(tracker), absolute_location(&lake)?)
+        }
+    };
+    let request = RunRequest {
+        lake,
+        params,
+        mode: config.options.mode().to_string(),
+        progress: config.progress,
+        concurrency: config.concurrency,
+        // past the job timeout the tracker cancels the job, which then fails the query; the
+        // client stops waiting a little later in any case
+        query_timeout: job_timeout.map(|limit| limit + QUERY_TIMEOUT_GRACE),
+        attempts: cluster.map_or(1, |c| c.attempts),
+    };
+    let outcome = run_job_waiting(&ctx, &job, &request, sink.as_mut(), config.lock_wait).await;
+    let ballista_jobs = tracker.map(|t| t.job_ids()).unwrap_or_default();
+    if outcome.is_err() && !ballista_jobs.is_empty() {
+        tracing::info!(jobs = %ballista_jobs.join(" "), "Ballista jobs of the failed run");
+    }
+    let record = outcome?;
+    let extra_files = write_outputs(&ctx, &job, &request.params, &config.options).await?;
+    Ok(RunOutcome::Published(Box::new(PublishedRun {
+        record,
+        sink: sink.describe(),
+        ballista_jobs,
+        extra_files,
+    })))
+}
+
+/// Generates the sample tables the job reads (accidents, or the medical lake) when the run was
+/// given no lake and `./lake` lacks them.
+fn ensure_sample_lake(job: &JobPlan, progress: bool) -> Result<()> {
+    let missing = |table: &str| {
+        job.inputs.iter().any(|i| i.name == table) && !Path::new(DEFAULT_LAKE).join(table).exists()
+    };
+    if missing("vitals") {
+        tracing::info!(
+            lake = DEFAULT_LAKE,
+            "no medical lake found: generating sample data"
+        );
+        generate_medical(&GenerateMedicalArgs::new(DEFAULT_LAKE), progress)?;
+    }
+    if !missing("accidents") {
+        return Ok(());
+    }
+    tracing::info!(
+        lake = DEFAULT_LAKE,
+        rows = SAMPLE_ROWS,
+        "no lake found: generating sample data"
+    );
+    #[derive(Parser)]
+    struct Sample {
+        #[command(flatten)]
+        args: GenerateAccidentsArgs,
+    }
+    let sample = Sample::try_parse_from(["generate", "--out", DEFAULT_LAKE, "--rows", SAMPLE_ROWS])
+        .map_err(|e| Error::invalid("sample generation", e.to_string()))?;
+    generate_accidents(&sample.args, progress)?;
+    Ok(())
+}
+
+/// `path` made absolute against the current folder when it is a relative local path (executors
+/// of a cluster do not share the client's current folder); URLs are returned as they are.
+fn absolute_location(path: &str) -> Result<String> {
+    let local = match path.split_once("://") {
+        Some(("file", rest)) => rest,
+        Some(_) => return Ok(path.to_string()),
+        None => path,
+    };
+    if Path::new(local).is_absolute() {
+        return Ok(path.to_string());
+    }
+    let cwd = std::env::current_dir().map_err(|e| Error::io("reading", ".", e))?;
+    let absolute = cwd.join(local.trim_start_matches("./"));
+    Ok(match path.split_once("://") {
+        Some(_) => format!("file://{}", absolute.display()),
+        None => absolute.display().to_string(),
+    })
+}
