@@ -11,8 +11,12 @@ use crate::{ExecutorArgs, init_logging, run};
 pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let args = ExecutorArgs::parse_with_env(args);
     init_logging(&args);
+    // Decoding a task's plan recurses over its depth (a Gold query with many views and window
+    // functions overflows tokio's 2 MiB worker stacks): give worker threads a large stack, as the
+    // scheduler's.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(32 * 1024 * 1024)
         .build()
     {
         Ok(runtime) => runtime,

@@ -424,7 +424,7 @@ fn json_logs_and_runs_report_the_run() {
     assert_eq!(end["level"], "INFO");
     assert_eq!(end["job"], "accidents-datamart");
     assert!(end["pipeline_duration_seconds"].as_f64().unwrap() >= 0.0);
-    assert_eq!(end["tables_exported"], 6);
+    assert_eq!(end["tables_exported"], 9);
     assert_eq!(end["rows_read"], 4);
     assert_eq!(end["rows_rejected"], 0);
     // every Silver cell of the test rows that the helper fills: checked to be a percentage

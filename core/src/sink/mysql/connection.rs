@@ -6,7 +6,7 @@ use std::time::Duration;
 use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
 
-use super::url::MySqlUrl;
+use super::url::{MySqlUrl, SslMode};
 use crate::error::{Error, Result};
 
 /// How long the client waits for the server to accept a connection.
@@ -19,7 +19,25 @@ pub async fn connect(url: &MySqlUrl, with_database: bool) -> Result<Conn> {
         location: url.masked(),
         message,
     };
-    match tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(url.opts(with_database))).await {
+    let attempt = |tls: bool| {
+        tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            Conn::new(url.opts_with_tls(with_database, tls)),
+        )
+    };
+    let mut connected = attempt(true).await;
+    // ssl-mode=PREFERRED: plaintext when the server has no TLS
+    if url.ssl_mode == SslMode::Preferred
+        && matches!(
+            connected,
+            Ok(Err(mysql_async::Error::Driver(
+                mysql_async::DriverError::NoClientSslFlagFromServer
+            )))
+        )
+    {
+        connected = attempt(false).await;
+    }
+    match connected {
         Ok(Ok(conn)) => Ok(conn),
         Ok(Err(e)) => Err(unreachable(e.to_string())),
         Err(_) => Err(unreachable(format!(

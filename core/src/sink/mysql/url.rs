@@ -1,4 +1,5 @@
-//! The MySQL sink's connection URL: `mysql://user:pass@host:port/db[?load=insert]`.
+//! The MySQL sink's connection URL:
+//! `mysql://user:pass@host:port/db[?load=insert][&ssl-mode=MODE][&ssl-ca=FILE]`.
 //!
 //! Whatever the URL leaves out is taken from the environment — `MYSQL_HOST`, `MYSQL_PORT`,
 //! `MYSQL_DATABASE`, `MYSQL_USER`, `MYSQL_PASSWORD` — and then from the defaults (`127.0.0.1`,
@@ -6,13 +7,22 @@
 //! required (from the URL path or `MYSQL_DATABASE`). User, password and database are
 //! percent-decoded, so a password with `@` or `/` is written `%40` / `%2F`.
 //!
+//! `ssl-mode` takes MySQL's client names: `DISABLED` (the default: no TLS, as before TLS was
+//! supported), `PREFERRED` (TLS when the server offers it, the certificate not checked),
+//! `REQUIRED` (TLS or no connection, the certificate not checked), `VERIFY_CA` (TLS with a
+//! certificate signed by `ssl-ca`, or by a public authority without it) and `VERIFY_IDENTITY`
+//! (`VERIFY_CA` and the certificate names the host). `ssl-ca` alone means `VERIFY_CA`. The CA file
+//! is read by every process that connects (the client and, on a cluster, the executors): give a
+//! path that exists on all of them.
+//!
 //! The password never leaves this type in text form: [`Display`](std::fmt::Display) and
 //! [`Debug`] print `mysql://user:***@host:port/db`.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use mysql_async::{Opts, OptsBuilder};
+use mysql_async::{Opts, OptsBuilder, SslOpts};
 use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +37,45 @@ pub enum LoadMethod {
     LocalInfile,
     /// Multi-row `INSERT` statements sized under `max_allowed_packet` (`?load=insert`).
     Insert,
+}
+
+/// How the connection to the server is encrypted (`?ssl-mode=`, MySQL's client names).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SslMode {
+    /// No TLS (the default).
+    #[default]
+    Disabled,
+    /// TLS when the server offers it, plaintext otherwise; the certificate is not checked.
+    Preferred,
+    /// TLS or no connection; the certificate is not checked.
+    Required,
+    /// TLS with a certificate signed by the `ssl-ca` authority (or a public one without it).
+    VerifyCa,
+    /// [`SslMode::VerifyCa`], and the certificate names the host connected to.
+    VerifyIdentity,
+}
+
+impl SslMode {
+    fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_uppercase().replace('-', "_").as_str() {
+            "DISABLED" => Some(Self::Disabled),
+            "PREFERRED" => Some(Self::Preferred),
+            "REQUIRED" => Some(Self::Required),
+            "VERIFY_CA" => Some(Self::VerifyCa),
+            "VERIFY_IDENTITY" => Some(Self::VerifyIdentity),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Disabled => "DISABLED",
+            Self::Preferred => "PREFERRED",
+            Self::Required => "REQUIRED",
+            Self::VerifyCa => "VERIFY_CA",
+            Self::VerifyIdentity => "VERIFY_IDENTITY",
+        }
+    }
 }
 
 /// A parsed `mysql://` sink URL.
@@ -44,6 +93,12 @@ pub struct MySqlUrl {
     pub database: String,
     /// How rows are loaded.
     pub load: LoadMethod,
+    /// How the connection is encrypted.
+    #[serde(default)]
+    pub ssl_mode: SslMode,
+    /// The certificate authority (PEM) the server's certificate must be signed by.
+    #[serde(default)]
+    pub ssl_ca: Option<PathBuf>,
 }
 
 impl MySqlUrl {
@@ -106,6 +161,8 @@ impl MySqlUrl {
         validate_identifier(&database).map_err(|e| invalid(format!("database name: {e}")))?;
 
         let mut load = LoadMethod::LocalInfile;
+        let mut ssl_mode = None;
+        let mut ssl_ca = None;
         for pair in query
             .unwrap_or_default()
             .split('&')
@@ -114,12 +171,37 @@ impl MySqlUrl {
             match pair.split_once('=') {
                 Some(("load", "insert")) => load = LoadMethod::Insert,
                 Some(("load", "infile")) => load = LoadMethod::LocalInfile,
+                Some(("ssl-mode" | "ssl_mode", mode)) => {
+                    ssl_mode = Some(SslMode::parse(mode).ok_or_else(|| {
+                        invalid(format!(
+                            "ssl-mode '{mode}' (use DISABLED, PREFERRED, REQUIRED, VERIFY_CA or \
+                             VERIFY_IDENTITY)"
+                        ))
+                    })?);
+                }
+                Some(("ssl-ca" | "ssl_ca", file)) => {
+                    let file = PathBuf::from(decode(file)?);
+                    if !file.is_file() {
+                        return Err(invalid(format!("ssl-ca {}: no such file", file.display())));
+                    }
+                    ssl_ca = Some(file);
+                }
                 _ => {
                     return Err(invalid(format!(
-                        "unknown option '{pair}' (known: load=infile, load=insert)"
+                        "unknown option '{pair}' (known: load=infile, load=insert, \
+                         ssl-mode=MODE, ssl-ca=FILE)"
                     )));
                 }
             }
+        }
+        // As MySQL's client: a CA alone asks for its verification.
+        let ssl_mode = ssl_mode.unwrap_or(if ssl_ca.is_some() {
+            SslMode::VerifyCa
+        } else {
+            SslMode::Disabled
+        });
+        if ssl_mode == SslMode::Disabled && ssl_ca.is_some() {
+            return Err(invalid("ssl-ca with ssl-mode=DISABLED".into()));
         }
         Ok(Self {
             host,
@@ -128,6 +210,8 @@ impl MySqlUrl {
             password,
             database,
             load,
+            ssl_mode,
+            ssl_ca,
         })
     }
 
@@ -136,9 +220,42 @@ impl MySqlUrl {
         self.to_string()
     }
 
+    /// The TLS options of [`Self::ssl_mode`]; `None` for a plaintext connection.
+    pub fn ssl_opts(&self) -> Option<SslOpts> {
+        let unchecked = || {
+            SslOpts::default()
+                .with_danger_accept_invalid_certs(true)
+                .with_danger_skip_domain_validation(true)
+        };
+        let verified = |ca: Option<&Path>| {
+            let opts = SslOpts::default();
+            match ca {
+                Some(ca) => opts
+                    .with_root_certs(vec![ca.to_path_buf().into()])
+                    .with_disable_built_in_roots(true),
+                None => opts,
+            }
+        };
+        match self.ssl_mode {
+            SslMode::Disabled => None,
+            SslMode::Preferred | SslMode::Required => Some(unchecked()),
+            SslMode::VerifyCa => {
+                Some(verified(self.ssl_ca.as_deref()).with_danger_skip_domain_validation(true))
+            }
+            SslMode::VerifyIdentity => Some(verified(self.ssl_ca.as_deref())),
+        }
+    }
+
     /// Connection options for `mysql_async`; `with_database` selects the sink's database.
     pub fn opts(&self, with_database: bool) -> Opts {
+        self.opts_with_tls(with_database, true)
+    }
+
+    /// [`Self::opts`], without TLS when `tls` is false (the plaintext retry of
+    /// `ssl-mode=PREFERRED` against a server without TLS).
+    pub fn opts_with_tls(&self, with_database: bool, tls: bool) -> Opts {
         OptsBuilder::default()
+            .ssl_opts(if tls { self.ssl_opts() } else { None })
             .ip_or_hostname(self.host.clone())
             .tcp_port(self.port)
             .user(Some(self.user.clone()))
@@ -162,8 +279,18 @@ impl fmt::Display for MySqlUrl {
             "mysql://{}{secret}@{host}:{}/{}",
             self.user, self.port, self.database
         )?;
+        let mut options = Vec::new();
         if self.load == LoadMethod::Insert {
-            f.write_str("?load=insert")?;
+            options.push("load=insert".to_string());
+        }
+        if self.ssl_mode != SslMode::Disabled {
+            options.push(format!("ssl-mode={}", self.ssl_mode.name()));
+        }
+        if let Some(ca) = &self.ssl_ca {
+            options.push(format!("ssl-ca={}", ca.display()));
+        }
+        if !options.is_empty() {
+            write!(f, "?{}", options.join("&"))?;
         }
         Ok(())
     }
@@ -283,6 +410,41 @@ mod tests {
             "postgres://u@h/db",
         ] {
             assert!(MySqlUrl::parse_with_env(bad, no_env).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ssl_modes_parse_and_tls_stays_off_by_default() {
+        let url = MySqlUrl::parse_with_env("mysql://u@h/db", no_env).unwrap();
+        assert_eq!(url.ssl_mode, SslMode::Disabled);
+        assert!(url.ssl_opts().is_none());
+        let url = MySqlUrl::parse_with_env("mysql://u@h/db?ssl-mode=required", no_env).unwrap();
+        assert_eq!(url.ssl_mode, SslMode::Required);
+        let opts = url.ssl_opts().unwrap();
+        assert!(opts.accept_invalid_certs() && opts.skip_domain_validation());
+        assert_eq!(url.to_string(), "mysql://u@h:3306/db?ssl-mode=REQUIRED");
+        let ca = std::env::temp_dir().join("medallion-url-test-ca.pem");
+        std::fs::write(&ca, "not checked here").unwrap();
+        let text = format!("mysql://u@h/db?load=insert&ssl-ca={}", ca.display());
+        let url = MySqlUrl::parse_with_env(&text, no_env).unwrap();
+        assert_eq!(url.ssl_mode, SslMode::VerifyCa, "a CA alone verifies");
+        let opts = url.ssl_opts().unwrap();
+        assert!(!opts.accept_invalid_certs() && opts.skip_domain_validation());
+        assert!(opts.disable_built_in_roots());
+        let text = format!(
+            "mysql://u@h/db?ssl-mode=VERIFY_IDENTITY&ssl-ca={}",
+            ca.display()
+        );
+        let url = MySqlUrl::parse_with_env(&text, no_env).unwrap();
+        let opts = url.ssl_opts().unwrap();
+        assert!(!opts.accept_invalid_certs() && !opts.skip_domain_validation());
+        for bad in [
+            "mysql://u@h/db?ssl-mode=MAYBE".to_string(),
+            "mysql://u@h/db?ssl-ca=/no/such/ca.pem".to_string(),
+            format!("mysql://u@h/db?ssl-mode=DISABLED&ssl-ca={}", ca.display()),
+        ] {
+            let err = MySqlUrl::parse_with_env(&bad, no_env).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad}: {err}");
         }
     }
 
