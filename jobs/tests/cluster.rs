@@ -270,7 +270,7 @@ fn cell(column: &dyn Array, row: usize) -> String {
     }
 }
 
-/// Whether two printed rows are equal, numbers within 1e-8 relative (a sum or a correlation
+/// Whether two printed rows are equal, numbers within 1e-6 relative (a sum or a correlation
 /// combined in another order on the cluster can differ in its last printed digit).
 fn same_row(expected: &str, actual: &str) -> bool {
     let (e, a): (Vec<&str>, Vec<&str>) = (
@@ -281,7 +281,7 @@ fn same_row(expected: &str, actual: &str) -> bool {
         && e.iter().zip(&a).all(|(x, y)| {
             x == y
                 || matches!((x.parse::<f64>(), y.parse::<f64>()), (Ok(x), Ok(y))
-                    if (x - y).abs() <= 1e-8 * x.abs().max(y.abs()))
+                    if (x - y).abs() <= 1e-6 * x.abs().max(y.abs()))
         })
 }
 

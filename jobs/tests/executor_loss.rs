@@ -306,9 +306,27 @@ fn assert_same_rows(point: KillPoint, table: &str, expected: &[String], actual: 
         actual.len(),
         expected.len()
     );
-    if let Some((e, a)) = expected.iter().zip(actual).find(|(e, a)| e != a) {
+    if let Some((e, a)) = expected.iter().zip(actual).find(|(e, a)| !same_row(e, a)) {
         panic!("{point:?}: {table}: first differing row\nembedded: {e}\ncluster:  {a}");
     }
+}
+
+/// Whether two printed rows are equal, numbers within 1e-6 relative (a correlation combined in
+/// another order on the cluster can differ in its last printed digit).
+fn same_row(expected: &str, actual: &str) -> bool {
+    let split = |row: &str| {
+        row.split(['|', ','])
+            .map(str::trim)
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let (e, a) = (split(expected), split(actual));
+    e.len() == a.len()
+        && e.iter().zip(&a).all(|(x, y)| {
+            x == y
+                || matches!((x.parse::<f64>(), y.parse::<f64>()), (Ok(x), Ok(y))
+                    if (x - y).abs() <= 1e-6 * x.abs().max(y.abs()))
+        })
 }
 
 /// Parts being written in a Parquet sink's staging folder under `gold`.
