@@ -13,6 +13,7 @@ pub mod orc;
 pub mod read_guard;
 pub mod run_record;
 pub mod service_logging;
+pub mod service_process;
 pub mod session;
 pub mod sink;
 pub mod table_options;

@@ -23,9 +23,6 @@ use serde_json::{Map, Value};
 
 use crate::plan::{JobPlan, Params};
 
-/// The `[outputs] export` format of job.toml that selects these documents.
-pub const DASHBOARD_JSON: &str = "dashboard-json";
-
 /// The Gold table the documents are written from.
 const TABLE: &str = "dashboard_weekly";
 
@@ -192,9 +189,7 @@ pub async fn export_dashboard_json(
         .ok_or_else(|| Error::invalid("--export", format!("job {} has no {TABLE}", job.name)))?;
     let dir = ExportDir::open(location)?;
     let what = format!("exporting {TABLE} as JSON");
-    let sql = params
-        .substitute(gold.query.sql)
-        .map_err(|e| Error::invalid(format!("Gold table {TABLE}"), e))?;
+    let sql = gold.sql_with(params)?;
     let batches = ctx
         .sql(&sql)
         .await

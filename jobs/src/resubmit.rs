@@ -2,7 +2,7 @@
 //!
 //! Ballista re-runs the tasks of a lost executor while the job's stages still run, but it cannot
 //! recompute the shuffle output of a stage that already finished: the patched scheduler
-//! (`patches/ballista-scheduler/PATCH.md`) then fails the job at once, naming the lost executor,
+//! (`vendor/ballista-scheduler/PATCH.md`) then fails the job at once, naming the lost executor,
 //! where stock Ballista 55 would leave it waiting for good. A Gold table is one query (one
 //! Ballista job) whose rows go to the run's own staging area, and a sink replaces what an earlier
 //! attempt of the same table staged, so the client resubmits that query, up to a bounded number of

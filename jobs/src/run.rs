@@ -256,10 +256,7 @@ async fn write_table(
     gold: &GoldQuery,
 ) -> Result<u64> {
     let started = Instant::now();
-    let sql = request
-        .params
-        .substitute(gold.query.sql)
-        .map_err(|e| Error::invalid(format!("Gold table {}", gold.query.name), e))?;
+    let sql = gold.sql_with(&request.params)?;
     let df = ctx
         .sql(&sql)
         .await

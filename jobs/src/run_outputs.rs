@@ -12,8 +12,8 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use medallion_core::{Error, Result};
 
-use crate::dashboard_export::{DASHBOARD_JSON, export_dashboard_json};
-use crate::plan::{JobPlan, Params};
+use crate::dashboard_export::export_dashboard_json;
+use crate::plan::{DASHBOARD_JSON, JobPlan, Params};
 use crate::run_options::RunOptions;
 use crate::staged_dir::StagedDir;
 
@@ -55,9 +55,7 @@ pub async fn export_gold(
     for gold in &job.gold {
         let name = &gold.query.name;
         let what = format!("exporting {name}");
-        let sql = params
-            .substitute(gold.query.sql)
-            .map_err(|e| Error::invalid(format!("Gold table {name}"), e))?;
+        let sql = gold.sql_with(params)?;
         let df = ctx
             .sql(&sql)
             .await

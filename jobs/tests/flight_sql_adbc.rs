@@ -17,8 +17,8 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::adbc;
 use common::cluster::{Cluster, cluster_bin};
 use common::*;
 use serde_json::{Value, json};
@@ -40,39 +40,6 @@ fn rows() -> Vec<Accident> {
             ..Accident::clear_day_in_la(id, severity, ts)
         })
         .collect()
-}
-
-/// The Python that has the ADBC driver.
-fn python() -> PathBuf {
-    if let Ok(python) = std::env::var("MEDALLION_TEST_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let venv = std::env::var("HOME")
-        .map(|home| PathBuf::from(home).join(".cache/medallion-venv/ci/bin/python"))
-        .ok();
-    venv.filter(|p| p.exists())
-        .unwrap_or_else(|| PathBuf::from("python3"))
-}
-
-/// Runs `probes` with ADBC against the scheduler on `port`; one result per probe.
-fn probe(port: u16, probes: &Value, work: &Path) -> Vec<Value> {
-    let file = work.join("probes.json");
-    fs::write(&file, probes.to_string()).expect("write the probes");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adbc/probe.py");
-    let output = Command::new(python())
-        .arg(script)
-        .arg(format!("grpc://127.0.0.1:{port}"))
-        .arg(&file)
-        .output()
-        .expect("start python");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "probe.py failed (needs adbc-driver-flightsql and pyarrow: `bash .ci/run` installs them; \
-         or set MEDALLION_TEST_PYTHON):\n{stderr}"
-    );
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("probe.py printed no JSON ({e}):\n{stderr}"))
 }
 
 /// The statements' results of the probe named `name`.
@@ -193,7 +160,11 @@ async fn adbc_clients_authenticate_and_read_the_lake_only() {
         {"name": "anonymous", "user": null, "sql": ["SELECT 1 AS x"]},
         {"name": "escapes", "user": "analyst", "password": "s3cret", "sql": escapes},
     ]);
-    let results = probe(cluster.port, &probes, work.path());
+    let results = adbc::probe(
+        &format!("grpc://127.0.0.1:{}", cluster.port),
+        &probes,
+        work.path(),
+    );
 
     // authenticated: the embedded engine's answers, with the announced schema
     for (sql, result) in queries.iter().zip(statements(&results, "analyst")) {

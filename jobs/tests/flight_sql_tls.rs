@@ -5,129 +5,18 @@
 //! TLS port and a plaintext Flight SQL client on the scheduler port are all refused. The executor
 //! still reaches the scheduler port (plaintext Ballista gRPC), so queries run as usual.
 //!
-//! The Python interpreter is `MEDALLION_TEST_PYTHON` (set by `.ci/run`), else the venv `.ci/run`
-//! makes, else `python3`.
+//! The ADBC driver runs in the Python of [`common::adbc::python`].
 
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
+use common::adbc::probe;
 use common::cluster::{Cluster, free_ports};
+use common::tls::{authority, server_certificate};
 use common::*;
 use serde_json::{Value, json};
-
-fn python() -> PathBuf {
-    if let Ok(python) = std::env::var("MEDALLION_TEST_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let venv = std::env::var("HOME")
-        .map(|home| PathBuf::from(home).join(".cache/medallion-venv/ci/bin/python"))
-        .ok();
-    venv.filter(|p| p.exists())
-        .unwrap_or_else(|| PathBuf::from("python3"))
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl is installed");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// A certificate authority `name` (`name.pem`, `name.key`) in `dir`.
-fn authority(dir: &Path, name: &str) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN={name}"),
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.pem"),
-        ],
-    );
-}
-
-/// `server.pem`/`server.key` for 127.0.0.1 and localhost, signed by authority `ca`.
-fn server_certificate(dir: &Path, ca: &str) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-        ],
-    );
-    fs::write(
-        dir.join("san.ext"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
-    )
-    .expect("write");
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            &format!("{ca}.pem"),
-            "-CAkey",
-            &format!("{ca}.key"),
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "san.ext",
-            "-out",
-            "server.pem",
-        ],
-    );
-}
-
-/// Runs `probes` with ADBC against `uri`; one result per probe.
-fn probe(uri: &str, probes: &Value, work: &Path) -> Vec<Value> {
-    let file = work.join("probes.json");
-    fs::write(&file, probes.to_string()).expect("write the probes");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adbc/probe.py");
-    let output = Command::new(python())
-        .arg(script)
-        .arg(uri)
-        .arg(&file)
-        .output()
-        .expect("start python");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "probe.py failed (needs adbc-driver-flightsql and pyarrow: `bash .ci/run` installs them; \
-         or set MEDALLION_TEST_PYTHON):\n{stderr}"
-    );
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("probe.py printed no JSON ({e}):\n{stderr}"))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flight_sql_is_served_over_tls_only() {

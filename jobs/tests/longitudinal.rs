@@ -12,24 +12,20 @@ mod common;
 
 use std::fs::{self, File};
 use std::path::Path;
-use std::process::Output;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
     ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
-use mysql_async::consts::ColumnType;
-use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Value};
 
 use common::medical_lake::{
-    CrisisRow, PatientRow, Reading, TreatmentRow, micros, reading, run_job, write_crises,
-    write_patients, write_treatments, write_vitals,
+    CrisisRow, PatientRow, Reading, TreatmentRow, micros, reading, run_job, run_job_into,
+    write_crises, write_patients, write_treatments, write_vitals,
 };
 use common::mysql_db::TestDb;
-use common::{Gold, NULL, Val, assert_rows, assert_success, f, i, s};
+use common::mysql_rows::mysql_rows;
+use common::{Gold, NULL, Val, assert_rows, assert_success, f, files_under, i, s};
 use medallion_jobs::medical::schema::vitals_schema;
 
 /// The as-of day of the profile and trend tests.
@@ -38,27 +34,6 @@ const D: &str = "2024-06-26";
 // ---------------------------------------------------------------------------------------------
 // Running the binary and reading Gold back
 // ---------------------------------------------------------------------------------------------
-
-fn run(job: &str, lake: &Path, out: &Path, extra: &[&str]) -> Output {
-    run_job(job, lake, &format!("file://{}", out.display()), extra)
-}
-
-async fn gold(out: &Path, tables: &[&str]) -> Gold {
-    let ctx = SessionContext::new();
-    for table in tables {
-        ctx.register_parquet(
-            *table,
-            format!("{}/", out.join(table).display()),
-            ParquetReadOptions::default(),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("register {table}: {e}"));
-    }
-    Gold {
-        out: out.to_path_buf(),
-        ctx,
-    }
-}
 
 /// `n` readings of `patient` on `day` from 12:00, 5 minutes apart, at the given SpO2, 36.6 °C.
 fn readings(patient: &'static str, day: &str, n: u32, spo2: f64) -> Vec<Reading> {
@@ -422,9 +397,9 @@ async fn patient_profiles_by_hand() {
     let (lake, out) = (dir.path().join("lake"), dir.path().join("gold"));
     write_longitudinal_lake(&lake);
 
-    let output = run("patient-profiles", &lake, &out, &["--date", D]);
+    let output = run_job_into("patient-profiles", &lake, &out, &["--date", D]);
     assert_success(&output, "patient-profiles --date 2024-06-26");
-    let g = gold(&out, &["patient_profiles"]).await;
+    let g = Gold::open_tables(&out, &["patient_profiles"]).await;
     let rows = g
         .rows(&format!(
             "SELECT {PROFILE_COLUMNS} FROM patient_profiles ORDER BY patient_id"
@@ -435,9 +410,9 @@ async fn patient_profiles_by_hand() {
 
     // As of the day before, the 90 days are 03-28 .. 06-25: A's crisis of D 23:00 is not there
     // yet but D-90's (03-28) now is: still 3 -> high; W loses its crisis of D: 5.
-    let output = run("patient-profiles", &lake, &out, &["--date", "2024-06-25"]);
+    let output = run_job_into("patient-profiles", &lake, &out, &["--date", "2024-06-25"]);
     assert_success(&output, "patient-profiles --date 2024-06-25");
-    let g = gold(&out, &["patient_profiles"]).await;
+    let g = Gold::open_tables(&out, &["patient_profiles"]).await;
     let rows = g
         .rows(
             "SELECT patient_id, crises_90d, risk_level FROM patient_profiles
@@ -469,9 +444,9 @@ async fn historical_trends_by_hand() {
     let (lake, out) = (dir.path().join("lake"), dir.path().join("gold"));
     write_longitudinal_lake(&lake);
 
-    let output = run("historical-trends", &lake, &out, &["--date", D]);
+    let output = run_job_into("historical-trends", &lake, &out, &["--date", D]);
     assert_success(&output, "historical-trends --date 2024-06-26");
-    let g = gold(&out, &["patient_trends", "treatment_response"]).await;
+    let g = Gold::open_tables(&out, &["patient_trends", "treatment_response"]).await;
 
     // Patients with a reading in the windows (2024-01-01 / 2024-04-01 .. D): A, B, C, E, F, W
     // in both; not G (after D), H, K (2023 only). 6 x 2 windows x 4 metrics.
@@ -955,14 +930,14 @@ async fn dashboard_cache_by_hand() {
 
     let export = dir.path().join("export");
     let export_arg = export.to_str().unwrap();
-    let output = run(
+    let output = run_job_into(
         "dashboard-cache",
         &lake,
         &out,
         &["--date", "2024-03-13", "--export", export_arg],
     );
     assert_success(&output, "dashboard-cache --date 2024-03-13");
-    let g = gold(&out, &["dashboard_weekly"]).await;
+    let g = Gold::open_tables(&out, &["dashboard_weekly"]).await;
     let rows = g
         .rows(&format!(
             "SELECT {DASHBOARD_COLUMNS} FROM dashboard_weekly
@@ -973,7 +948,7 @@ async fn dashboard_cache_by_hand() {
 
     // One JSON document per row: dashboard/<region or all>/<week_start>.json, the row's fields;
     // no temporary file left.
-    let mut files: Vec<String> = walk(&export.join("dashboard"))
+    let mut files: Vec<String> = files_under(&export.join("dashboard"))
         .iter()
         .map(|p| {
             p.strip_prefix(&export)
@@ -1015,7 +990,7 @@ async fn dashboard_cache_by_hand() {
     // A run that does not publish writes no document: the lake loses `patients`.
     let failed_export = dir.path().join("export-of-a-failed-run");
     fs::remove_dir_all(lake.join("patients")).unwrap();
-    let output = run(
+    let output = run_job_into(
         "dashboard-cache",
         &lake,
         &out,
@@ -1027,27 +1002,10 @@ async fn dashboard_cache_by_hand() {
         ],
     );
     assert!(!output.status.success(), "{output:?}");
-    assert!(walk(&failed_export).is_empty(), "documents of a failed run");
-}
-
-/// Every file under `dir` (none when it is missing).
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found
+    assert!(
+        files_under(&failed_export).is_empty(),
+        "documents of a failed run"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1122,9 +1080,9 @@ async fn quality_audit_by_hand() {
     let (lake, out) = (dir.path().join("lake"), dir.path().join("gold"));
     write_quality_lake(&lake);
 
-    let output = run("quality-audit", &lake, &out, &["--date", "2024-03-10"]);
+    let output = run_job_into("quality-audit", &lake, &out, &["--date", "2024-03-10"]);
     assert_success(&output, "quality-audit --date 2024-03-10");
-    let g = gold(&out, &["device_quality_monthly", "quality_audit"]).await;
+    let g = Gold::open_tables(&out, &["device_quality_monthly", "quality_audit"]).await;
     let rows = g
         .rows(
             "SELECT device_id, CAST(month AS VARCHAR) AS m, readings, expected, completeness,
@@ -1231,7 +1189,7 @@ fn a_missing_silver_table_fails_in_one_line_and_publishes_nothing() {
     write_longitudinal_lake(&lake);
     fs::remove_dir_all(lake.join("crises")).unwrap();
     for job in ["patient-profiles", "historical-trends", "dashboard-cache"] {
-        let output = run(job, &lake, &out, &["--date", D]);
+        let output = run_job_into(job, &lake, &out, &["--date", D]);
         assert_eq!(output.status.code(), Some(2), "{job}: {output:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
@@ -1251,37 +1209,6 @@ fn a_missing_silver_table_fails_in_one_line_and_publishes_nothing() {
 // ---------------------------------------------------------------------------------------------
 // MariaDB: the same rows as the Parquet sink
 // ---------------------------------------------------------------------------------------------
-
-/// Every row of `sql` read from MariaDB through the binary protocol, dates as `YYYY-MM-DD`.
-async fn mysql_rows(conn: &mut Conn, sql: &str) -> Vec<Vec<Val>> {
-    let result: Vec<mysql_async::Row> = conn
-        .exec(sql, ())
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    result
-        .iter()
-        .map(|row| {
-            row.columns_ref()
-                .iter()
-                .enumerate()
-                .map(|(n, column)| match row.as_ref(n).unwrap_or(&Value::NULL) {
-                    Value::NULL => Val::Null,
-                    Value::Int(v) => Val::Int(*v),
-                    Value::UInt(v) => Val::Int(i64::try_from(*v).unwrap()),
-                    Value::Float(v) => Val::Float(f64::from(*v)),
-                    Value::Double(v) => Val::Float(*v),
-                    Value::Bytes(b) => Val::Str(String::from_utf8_lossy(b).to_string()),
-                    Value::Date(y, m, d, 0, 0, 0, 0)
-                        if column.column_type() == ColumnType::MYSQL_TYPE_DATE =>
-                    {
-                        Val::Str(format!("{y:04}-{m:02}-{d:02}"))
-                    }
-                    other => panic!("{sql}: unexpected value {other:?}"),
-                })
-                .collect()
-        })
-        .collect()
-}
 
 /// For each table: its columns (timestamps as text in both engines) and its order.
 const COMPARED: [(&str, &str, &str, &str); 6] = [
@@ -1351,7 +1278,7 @@ async fn mysql_holds_the_parquet_rows() {
     for (job, lake_name, day) in runs {
         let lake = dir.path().join(lake_name);
         assert_success(
-            &run(job, &lake, &out, &["--date", day]),
+            &run_job_into(job, &lake, &out, &["--date", day]),
             &format!("{job} into Parquet"),
         );
         assert_success(
@@ -1360,7 +1287,7 @@ async fn mysql_holds_the_parquet_rows() {
         );
     }
     let tables: Vec<&str> = COMPARED.iter().map(|c| c.0).collect();
-    let g = gold(&out, &tables).await;
+    let g = Gold::open_tables(&out, &tables).await;
     let mut conn = db.conn().await;
     for (table, columns, timestamps, order) in COMPARED {
         let df_columns = columns.replace('`', "\"");
@@ -1422,7 +1349,7 @@ async fn submitted_runs_give_the_embedded_rows() {
         ("quality-audit", &quality, "2024-03-10"),
     ] {
         assert_success(
-            &run(job, lake, &embedded, &["--date", day]),
+            &run_job_into(job, lake, &embedded, &["--date", day]),
             &format!("{job} embedded"),
         );
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_medallion"))
@@ -1438,8 +1365,8 @@ async fn submitted_runs_give_the_embedded_rows() {
     }
     let tables: Vec<&str> = COMPARED.iter().map(|c| c.0).collect();
     let (e, s) = (
-        gold(&embedded, &tables).await,
-        gold(&submitted, &tables).await,
+        Gold::open_tables(&embedded, &tables).await,
+        Gold::open_tables(&submitted, &tables).await,
     );
     for (table, columns, timestamps, order) in COMPARED {
         let columns = columns.replace('`', "\"");

@@ -6,7 +6,7 @@ mod common;
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
@@ -16,29 +16,6 @@ use common::{Gold, Val, assert_success, f, i, s};
 // ---------------------------------------------------------------------------------------------
 // Running the binary and reading Gold back
 // ---------------------------------------------------------------------------------------------
-
-/// `medallion run JOB --lake LAKE --sink file://OUT --no-progress [extra...]`, without any
-/// pseudonymisation key in the environment.
-fn run(job: &str, lake: &Path, out: &Path, extra: &[&str]) -> Output {
-    run_job(job, lake, &format!("file://{}", out.display()), extra)
-}
-
-async fn gold(out: &Path, tables: &[&str]) -> Gold {
-    let ctx = SessionContext::new();
-    for table in tables {
-        ctx.register_parquet(
-            *table,
-            format!("{}/", out.join(table).display()),
-            ParquetReadOptions::default(),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("register {table}: {e}"));
-    }
-    Gold {
-        out: out.to_path_buf(),
-        ctx,
-    }
-}
 
 fn assert_near(what: &str, actual: &Val, expected: f64, tolerance: f64) {
     let value = actual
@@ -60,9 +37,9 @@ async fn daily_aggregations_by_hand() {
     let (lake, out) = (dir.path().join("lake"), dir.path().join("gold"));
     write_daily_lake(&lake);
 
-    let output = run("daily-aggregations", &lake, &out, &[]);
+    let output = run_job_into("daily-aggregations", &lake, &out, &[]);
     assert_success(&output, "daily-aggregations");
-    let g = gold(&out, &["patient_daily_vitals", "pipeline_runs"]).await;
+    let g = Gold::open_tables(&out, &["patient_daily_vitals", "pipeline_runs"]).await;
 
     let monday = g
         .rows(
@@ -153,28 +130,28 @@ async fn daily_aggregations_by_hand() {
 
     // One day only: --date selects [2024-03-05, 2024-03-06).
     let out_day = dir.path().join("gold-day");
-    let output = run(
+    let output = run_job_into(
         "daily-aggregations",
         &lake,
         &out_day,
         &["--date", "2024-03-05"],
     );
     assert_success(&output, "daily-aggregations --date");
-    let g = gold(&out_day, &["patient_daily_vitals"]).await;
+    let g = Gold::open_tables(&out_day, &["patient_daily_vitals"]).await;
     let rows = g
         .rows("SELECT patient_id, CAST(day AS VARCHAR) AS d, readings FROM patient_daily_vitals")
         .await;
     common::assert_rows("--date", &rows, &[vec![s("P1"), s("2024-03-05"), i(288)]]);
 
     // A bad period is a usage error before anything runs.
-    let output = run(
+    let output = run_job_into(
         "daily-aggregations",
         &lake,
         &out_day,
         &["--date", "2024-02-30"],
     );
     assert_eq!(output.status.code(), Some(2));
-    let output = run(
+    let output = run_job_into(
         "daily-aggregations",
         &lake,
         &out_day,
@@ -198,14 +175,14 @@ async fn weekly_reports_trends_crises_treatments_and_report_files() {
     // Week 2024-W10 of W1 and W2 (see weekly_w10_vitals).
     write_weekly_lake(&lake, &weekly_w10_vitals(true));
     let reports_arg = reports.to_str().unwrap().to_string();
-    let output = run(
+    let output = run_job_into(
         "weekly-reports",
         &lake,
         &out,
         &["--week", "2024-W10", "--reports", &reports_arg],
     );
     assert_success(&output, "weekly-reports");
-    let g = gold(&out, &["patient_weekly_report"]).await;
+    let g = Gold::open_tables(&out, &["patient_weekly_report"]).await;
     let rows = g
         .rows(&format!(
             "SELECT {} FROM patient_weekly_report ORDER BY patient_id",
@@ -268,9 +245,9 @@ async fn monthly_analytics_seasonal_factor_and_cohorts() {
     let (lake, out) = (dir.path().join("lake"), dir.path().join("gold"));
     // See write_monthly_lake and MONTHLY_CRISES.
     write_monthly_lake(&lake, &MONTHLY_CRISES);
-    let output = run("monthly-analytics", &lake, &out, &[]);
+    let output = run_job_into("monthly-analytics", &lake, &out, &[]);
     assert_success(&output, "monthly-analytics");
-    let g = gold(&out, &["crisis_seasonality", "cohort_monthly"]).await;
+    let g = Gold::open_tables(&out, &["crisis_seasonality", "cohort_monthly"]).await;
     let rows = g
         .rows(&format!(
             "SELECT {} FROM crisis_seasonality ORDER BY month",
@@ -356,7 +333,7 @@ async fn research_export_pseudonymises_and_refuses_without_a_key() {
     write_research_lake(&lake);
 
     // No key: a one-line usage error, exit code 2, nothing written.
-    let output = run("research-export", &lake, &out, &[]);
+    let output = run_job_into("research-export", &lake, &out, &[]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
@@ -368,7 +345,7 @@ async fn research_export_pseudonymises_and_refuses_without_a_key() {
     fs::write(&key_file, format!("{KEY}\n")).unwrap();
     let key_arg = key_file.to_str().unwrap().to_string();
     let export_arg = export.to_str().unwrap().to_string();
-    let output = run(
+    let output = run_job_into(
         "research-export",
         &lake,
         &out,
@@ -394,7 +371,7 @@ async fn research_export_pseudonymises_and_refuses_without_a_key() {
     assert!(export.join("research_daily_vitals.parquet").exists());
 
     // Pseudonyms are HMAC-SHA256(key, patient id), checked with the pseudonym UDF on its own.
-    let g = gold(&out, &RESEARCH_TABLES).await;
+    let g = Gold::open_tables(&out, &RESEARCH_TABLES).await;
     let patients = g
         .rows(
             "SELECT research_id, birth_year_band, sex, genotype, region FROM research_patients

@@ -5,58 +5,17 @@
 
 mod common;
 
-use mysql_async::consts::ColumnType;
+use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Value};
 
 use common::medical_lake::*;
 use common::mysql_db::TestDb;
+use common::mysql_rows::mysql_rows;
 use common::{Val, assert_rows, assert_success, f, i, s};
 
 // ---------------------------------------------------------------------------------------------
 // Reading MySQL back
 // ---------------------------------------------------------------------------------------------
-
-/// Every row of `sql`, through the binary protocol so values keep their types: integers, doubles,
-/// text (VARCHAR, ENUM, JSON), `TINYINT(1)` as a boolean, `DATE` as `YYYY-MM-DD` and `DATETIME` as
-/// `YYYY-MM-DD HH:MM:SS.ffffff`.
-async fn rows(conn: &mut Conn, sql: &str) -> Vec<Vec<Val>> {
-    let result: Vec<mysql_async::Row> = conn
-        .exec(sql, ())
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    result
-        .iter()
-        .map(|row| {
-            row.columns_ref()
-                .iter()
-                .enumerate()
-                .map(|(n, column)| {
-                    let boolean = column.column_type() == ColumnType::MYSQL_TYPE_TINY
-                        && column.column_length() == 1;
-                    match row.as_ref(n).unwrap_or(&Value::NULL) {
-                        Value::NULL => Val::Null,
-                        Value::Int(v) if boolean => Val::Bool(*v != 0),
-                        Value::Int(v) => Val::Int(*v),
-                        Value::UInt(v) => Val::Int(i64::try_from(*v).unwrap()),
-                        Value::Float(v) => Val::Float(f64::from(*v)),
-                        Value::Double(v) => Val::Float(*v),
-                        Value::Bytes(b) => Val::Str(String::from_utf8_lossy(b).to_string()),
-                        Value::Date(y, m, d, 0, 0, 0, 0)
-                            if column.column_type() == ColumnType::MYSQL_TYPE_DATE =>
-                        {
-                            Val::Str(format!("{y:04}-{m:02}-{d:02}"))
-                        }
-                        Value::Date(y, m, d, h, mi, sec, us) => Val::Str(format!(
-                            "{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{sec:02}.{us:06}"
-                        )),
-                        other => panic!("{sql}: unexpected value {other:?}"),
-                    }
-                })
-                .collect()
-        })
-        .collect()
-}
 
 /// A value as text, for scanning every cell of a table.
 fn text(value: &Val) -> String {
@@ -72,7 +31,7 @@ fn text(value: &Val) -> String {
 /// `pipeline_runs` of `job`, oldest first: job, status, mode, rows_read, rows_rejected,
 /// rows_written (JSON text) and data_quality_score.
 async fn runs_of(conn: &mut Conn, job: &str) -> Vec<Vec<Val>> {
-    rows(
+    mysql_rows(
         conn,
         &format!(
             "SELECT job, status, mode, rows_read, rows_rejected, rows_written, data_quality_score
@@ -347,7 +306,7 @@ async fn weekly_reports_into_mysql_week_by_week_and_one_week_replaced_alone() {
         )
     };
     // Week 10: the same rows as the Parquet sink (medical.rs).
-    let w10 = rows(&mut conn, &select("2024-03-04")).await;
+    let w10 = mysql_rows(&mut conn, &select("2024-03-04")).await;
     assert_rows("2024-W10", &w10, &weekly_w10_expected());
     // Week 11: W1 only, 2 days at SpO2 95 (2 readings of 7 x 288; under 3 values: every trend
     // stable); the crisis (severity 2) goes on from Monday 00:00 to Tuesday 10:00: 34 hours;
@@ -368,9 +327,9 @@ async fn weekly_reports_into_mysql_week_by_week_and_one_week_replaced_alone() {
         f(95.0),
         f(2.0 / (7.0 * 288.0)),
     ]];
-    let w11 = rows(&mut conn, &select("2024-03-11")).await;
+    let w11 = mysql_rows(&mut conn, &select("2024-03-11")).await;
     assert_rows("2024-W11", &w11, &w11_expected);
-    let before = rows(&mut conn, WEEKLY_STAMPS).await;
+    let before = mysql_rows(&mut conn, WEEKLY_STAMPS).await;
     assert_eq!(before.len(), 3, "{before:?}");
 
     // W2's week-10 readings were wrong and are withdrawn from the lake: re-running week 10
@@ -380,11 +339,11 @@ async fn weekly_reports_into_mysql_week_by_week_and_one_week_replaced_alone() {
     write_vitals(&lake, &vitals);
     let output = run_job("weekly-reports", &lake, &url, &["--week", "2024-W10"]);
     assert_success(&output, "weekly-reports --week 2024-W10 again");
-    let w10 = rows(&mut conn, &select("2024-03-04")).await;
+    let w10 = mysql_rows(&mut conn, &select("2024-03-04")).await;
     assert_rows("2024-W10 replaced", &w10, &weekly_w10_expected()[..1]);
-    let w11 = rows(&mut conn, &select("2024-03-11")).await;
+    let w11 = mysql_rows(&mut conn, &select("2024-03-11")).await;
     assert_rows("2024-W11 untouched", &w11, &w11_expected);
-    let after = rows(&mut conn, WEEKLY_STAMPS).await;
+    let after = mysql_rows(&mut conn, WEEKLY_STAMPS).await;
     assert_eq!(after.len(), 2, "{after:?}");
     assert_eq!(after[0][..2], [s("W1"), s("2024-03-04")]);
     assert_ne!(after[0][2], before[0][2], "W1's week 10 was rewritten");
@@ -435,7 +394,7 @@ async fn weekly_reports_into_mysql_week_by_week_and_one_week_replaced_alone() {
 /// The `cohort_monthly` rows of `month` ([`COHORT_COLUMNS`]), in the order of
 /// [`cohort_month_expected`] (the ENUM dimension sorted as text).
 async fn cohorts(conn: &mut Conn, month: &str) -> Vec<Vec<Val>> {
-    rows(
+    mysql_rows(
         conn,
         &format!(
             "SELECT {COHORT_COLUMNS} FROM cohort_monthly WHERE month = '{month}'
@@ -488,10 +447,10 @@ async fn monthly_analytics_into_mysql_month_by_month_and_one_month_replaced_alon
         format!("SELECT {SEASONALITY_COLUMNS} FROM crisis_seasonality ORDER BY month");
     assert_rows(
         "crisis_seasonality",
-        &rows(&mut conn, &seasonality).await,
+        &mysql_rows(&mut conn, &seasonality).await,
         &crisis_seasonality_expected(),
     );
-    let before = rows(&mut conn, COHORT_STAMPS).await;
+    let before = mysql_rows(&mut conn, COHORT_STAMPS).await;
     assert_eq!(before.len(), 28, "{before:?}");
 
     // Two crises come in late: M1 on 2024-02-20 and M2 on 2024-01-15. Re-running February
@@ -510,7 +469,7 @@ async fn monthly_analytics_into_mysql_month_by_month_and_one_month_replaced_alon
             &cohort_month_expected(m1, hydroxyurea, m2),
         );
     }
-    let after = rows(&mut conn, COHORT_STAMPS).await;
+    let after = mysql_rows(&mut conn, COHORT_STAMPS).await;
     assert_eq!(after.len(), 28);
     for (old, new) in before.iter().zip(&after) {
         assert_eq!(old[..3], new[..3]);
@@ -526,7 +485,7 @@ async fn monthly_analytics_into_mysql_month_by_month_and_one_month_replaced_alon
     // over (100, 0, 250, 150): slope 40 / mean 125 = 0.32 -> up.
     assert_rows(
         "crisis_seasonality after the late crises",
-        &rows(&mut conn, &seasonality).await,
+        &mysql_rows(&mut conn, &seasonality).await,
         &[
             vec![
                 s("2023-01-01"),
@@ -610,7 +569,7 @@ async fn research_export_into_mysql_is_pseudonymised_and_replaced_by_each_run() 
     assert_eq!(db.tables().await, expected_tables);
     // No identifying column ...
     let mut conn = db.conn().await;
-    let identifying = rows(
+    let identifying = mysql_rows(
         &mut conn,
         &format!(
             "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS
@@ -624,7 +583,7 @@ async fn research_export_into_mysql_is_pseudonymised_and_replaced_by_each_run() 
     // ... and no raw patient id, exact birth year or key in any cell of any table.
     let mut cells = Vec::new();
     for table in db.tables().await {
-        for row in rows(&mut conn, &format!("SELECT * FROM `{table}`")).await {
+        for row in mysql_rows(&mut conn, &format!("SELECT * FROM `{table}`")).await {
             cells.extend(row.iter().map(text));
         }
     }
@@ -632,14 +591,14 @@ async fn research_export_into_mysql_is_pseudonymised_and_replaced_by_each_run() 
     assert_no_identifiers("MySQL", &cells);
 
     // The same values as with the Parquet sink (medical.rs).
-    let patients = rows(
+    let patients = mysql_rows(
         &mut conn,
         "SELECT research_id, birth_year_band, sex, genotype, region FROM research_patients
          ORDER BY birth_year_band IS NULL, birth_year_band, research_id",
     )
     .await;
     assert_research_patients(&patients, &pseudonym_of("PATIENT-0007").await);
-    let shifts = rows(
+    let shifts = mysql_rows(
         &mut conn,
         "SELECT research_id, DATEDIFF(MIN(day_shifted), '2024-03-04'),
                 DATEDIFF(MAX(day_shifted), MIN(day_shifted))
@@ -648,7 +607,7 @@ async fn research_export_into_mysql_is_pseudonymised_and_replaced_by_each_run() 
     .await;
     assert_research_shifts(&shifts);
     // The crisis moves with its patient's days, and keeps its duration (30 hours).
-    let crisis = rows(
+    let crisis = mysql_rows(
         &mut conn,
         "SELECT DATE(c.start_shifted) = d.day_shifted, c.duration_hours
          FROM research_crises c
@@ -661,10 +620,10 @@ async fn research_export_into_mysql_is_pseudonymised_and_replaced_by_each_run() 
                      FROM research_cohort_cells";
     assert_rows(
         "research_cohort_cells",
-        &rows(&mut conn, cells_sql).await,
+        &mysql_rows(&mut conn, cells_sql).await,
         &research_cells_expected(),
     );
-    let second_days = rows(
+    let second_days = mysql_rows(
         &mut conn,
         "SELECT research_id, MAX(day_shifted) FROM research_daily_vitals
          GROUP BY research_id ORDER BY research_id",
@@ -681,7 +640,7 @@ async fn research_export_into_mysql_is_pseudonymised_and_replaced_by_each_run() 
         &["--key-file", &key_arg, "--date", "2024-03-05"],
     );
     assert_success(&output, "research-export --date 2024-03-05 into MySQL");
-    let days = rows(
+    let days = mysql_rows(
         &mut conn,
         "SELECT research_id, day_shifted FROM research_daily_vitals ORDER BY research_id",
     )
@@ -694,10 +653,10 @@ async fn research_export_into_mysql_is_pseudonymised_and_replaced_by_each_run() 
     assert_eq!(crises, Some(0));
     assert_rows(
         "research_cohort_cells of 2024-03-05",
-        &rows(&mut conn, cells_sql).await,
+        &mysql_rows(&mut conn, cells_sql).await,
         &[vec![s("SS"), s("1985-1989"), s("F"), i(6), i(6), i(0)]],
     );
-    let patients = rows(&mut conn, "SELECT research_id FROM research_patients").await;
+    let patients = mysql_rows(&mut conn, "SELECT research_id FROM research_patients").await;
     assert_eq!(patients.len(), 7);
 
     // pipeline_runs: 14 readings (2 per patient over 2 days: 576 expected each) then 7 (one day).

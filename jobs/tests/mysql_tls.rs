@@ -12,164 +12,43 @@
 mod common;
 
 use std::fs;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
 
+use common::private_mariadb::PrivateMariaDb;
+use common::tls::{authority, server_certificate};
 use common::*;
 use medallion_core::sink::MySqlUrl;
 use mysql_async::prelude::Queryable;
 
 const PASSWORD: &str = "tls-s3cret";
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl is installed");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// Authorities `ca` and `other-ca`, and `server.pem`/`server.key` for 127.0.0.1 signed by `ca`.
 fn certificates(dir: &Path) {
-    for name in ["ca", "other-ca"] {
-        openssl(
-            dir,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                &format!("/CN={name}"),
-                "-keyout",
-                &format!("{name}.key"),
-                "-out",
-                &format!("{name}.pem"),
-            ],
-        );
-    }
-    openssl(
+    authority(dir, "ca");
+    authority(dir, "other-ca");
+    server_certificate(dir, "ca");
+}
+
+/// A private MariaDB serving TLS with the certificates in `certs`; `None` without the binaries.
+fn tls_mariadb(dir: &Path, certs: &Path) -> Option<PrivateMariaDb> {
+    let cert = |name: &str| certs.join(name).display().to_string();
+    PrivateMariaDb::start(
         dir,
         &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
+            format!("--ssl-cert={}", cert("server.pem")),
+            format!("--ssl-key={}", cert("server.key")),
+            format!("--ssl-ca={}", cert("ca.pem")),
         ],
-    );
-    fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").expect("write");
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "san.ext",
-            "-out",
-            "server.pem",
-        ],
-    );
+    )
 }
 
-/// A `mariadbd` of its own with TLS, on a free loopback port; killed when dropped.
-struct TlsMariaDb {
-    port: u16,
-    child: Child,
-}
-
-impl TlsMariaDb {
-    /// `None` when the MariaDB binaries are missing.
-    fn start(dir: &Path, certs: &Path) -> Option<Self> {
-        let data = dir.join("data");
-        fs::create_dir_all(&data).expect("data folder");
-        let installed = Command::new("mariadb-install-db")
-            .arg(format!("--datadir={}", data.display()))
-            .args(["--user=root", "--auth-root-authentication-method=normal"])
-            .args(["--skip-test-db", "--no-defaults"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .ok()?;
-        if !installed.success() {
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let log = dir.join("mariadbd.log");
-        let cert = |name: &str| certs.join(name).display().to_string();
-        let child = Command::new("mariadbd")
-            .arg("--no-defaults")
-            .arg(format!("--datadir={}", data.display()))
-            .arg(format!("--socket={}", dir.join("sock").display()))
-            .arg(format!("--pid-file={}", dir.join("pid").display()))
-            .arg(format!("--port={port}"))
-            .arg(format!("--ssl-cert={}", cert("server.pem")))
-            .arg(format!("--ssl-key={}", cert("server.key")))
-            .arg(format!("--ssl-ca={}", cert("ca.pem")))
-            .args([
-                "--bind-address=127.0.0.1",
-                "--user=root",
-                "--skip-name-resolve",
-                "--local-infile=1",
-                "--innodb-buffer-pool-size=32M",
-                "--skip-log-bin",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(fs::File::create(&log).expect("log")))
-            .spawn()
-            .expect("start mariadbd");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "mariadbd did not start:\n{}",
-                fs::read_to_string(&log).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(Self { port, child })
-    }
-
-    fn url(&self, user: &str, options: &str) -> String {
-        format!(
-            "mysql://{user}:{PASSWORD}@127.0.0.1:{}/gold{options}",
-            self.port
-        )
-    }
-}
-
-impl Drop for TlsMariaDb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The URL of database `gold` as `user` (password [`PASSWORD`]) on `server`, with `options`.
+fn tls_url(server: &PrivateMariaDb, user: &str, options: &str) -> String {
+    format!(
+        "mysql://{user}:{PASSWORD}@127.0.0.1:{}/gold{options}",
+        server.port
+    )
 }
 
 fn run(lake: &Path, sink: &str) -> Output {
@@ -189,7 +68,7 @@ async fn the_mysql_sink_speaks_tls_when_asked() {
     let certs = root.path().join("certs");
     fs::create_dir_all(&certs).expect("certs");
     certificates(&certs);
-    let Some(server) = TlsMariaDb::start(&root.path().join("mariadb"), &certs) else {
+    let Some(server) = tls_mariadb(&root.path().join("mariadb"), &certs) else {
         eprintln!("SKIPPED the_mysql_sink_speaks_tls_when_asked: no mariadb-install-db");
         return;
     };
@@ -207,7 +86,7 @@ async fn the_mysql_sink_speaks_tls_when_asked() {
     let _ = conn.disconnect().await;
 
     // REQUIRED: the connection medallion opens is encrypted.
-    let url = MySqlUrl::parse(&server.url("tls", "?ssl-mode=REQUIRED")).expect("url");
+    let url = MySqlUrl::parse(&tls_url(&server, "tls", "?ssl-mode=REQUIRED")).expect("url");
     let mut conn = mysql_async::Conn::new(url.opts(true))
         .await
         .expect("TLS connection");
@@ -229,11 +108,11 @@ async fn the_mysql_sink_speaks_tls_when_asked() {
         Format::Parquet,
     );
 
-    let output = run(&lake, &server.url("tls", "?ssl-mode=REQUIRED"));
+    let output = run(&lake, &tls_url(&server, "tls", "?ssl-mode=REQUIRED"));
     assert_success(&output, "REQUIRED, as a user admitted over TLS only");
 
     // The default is plaintext, as before: the server refuses that user without TLS.
-    let output = run(&lake, &server.url("tls", ""));
+    let output = run(&lake, &tls_url(&server, "tls", ""));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(3), "plaintext: {stderr}");
     assert!(!stderr.contains(PASSWORD), "password leaked: {stderr}");
@@ -241,7 +120,8 @@ async fn the_mysql_sink_speaks_tls_when_asked() {
     let ca = |name: &str| certs.join(name).display().to_string();
     let output = run(
         &lake,
-        &server.url(
+        &tls_url(
+            &server,
             "tls",
             &format!("?ssl-mode=VERIFY_CA&ssl-ca={}", ca("ca.pem")),
         ),
@@ -250,7 +130,8 @@ async fn the_mysql_sink_speaks_tls_when_asked() {
 
     let output = run(
         &lake,
-        &server.url(
+        &tls_url(
+            &server,
             "tls",
             &format!("?ssl-mode=VERIFY_CA&ssl-ca={}", ca("other-ca.pem")),
         ),

@@ -11,12 +11,12 @@ mod common;
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::private_mariadb::PrivateMariaDb;
 use common::*;
 use mysql_async::prelude::Queryable;
 
@@ -255,98 +255,6 @@ async fn a_full_executor_work_dir_fails_the_run_cleanly() {
 // A private MariaDB server, killed and restarted
 // ---------------------------------------------------------------------------------------------
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A `mariadbd` of its own: data folder, socket and port; killed when dropped.
-struct PrivateMariaDb {
-    dir: PathBuf,
-    port: u16,
-    child: Option<Child>,
-}
-
-impl PrivateMariaDb {
-    /// Initialises a data folder under `dir` and starts the server; `None` (the test then says it
-    /// is skipped) when the MariaDB binaries are missing.
-    fn start(dir: &Path) -> Option<Self> {
-        let data = dir.join("data");
-        fs::create_dir_all(&data).unwrap();
-        let installed = Command::new("mariadb-install-db")
-            .arg(format!("--datadir={}", data.display()))
-            .args(["--user=root", "--auth-root-authentication-method=normal"])
-            .args(["--skip-test-db", "--no-defaults"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .ok()?;
-        if !installed.success() {
-            return None;
-        }
-        let mut server = Self {
-            dir: dir.to_path_buf(),
-            port: free_port(),
-            child: None,
-        };
-        server.launch();
-        Some(server)
-    }
-
-    fn launch(&mut self) {
-        let log = fs::File::create(self.dir.join("mariadbd.log")).unwrap();
-        let child = Command::new("mariadbd")
-            .arg("--no-defaults")
-            .arg(format!("--datadir={}", self.dir.join("data").display()))
-            .arg(format!("--socket={}", self.dir.join("sock").display()))
-            .arg(format!("--pid-file={}", self.dir.join("pid").display()))
-            .arg(format!("--port={}", self.port))
-            .args([
-                "--bind-address=127.0.0.1",
-                "--user=root",
-                "--skip-name-resolve",
-                "--local-infile=1",
-                "--innodb-buffer-pool-size=32M",
-                "--skip-log-bin",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("start mariadbd");
-        self.child = Some(child);
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "private mariadbd did not start:\n{}",
-                fs::read_to_string(self.dir.join("mariadbd.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// SIGKILL, as when the server's machine dies.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn url(&self, db: &str) -> String {
-        format!("mysql://root@127.0.0.1:{}/{db}", self.port)
-    }
-}
-
-impl Drop for PrivateMariaDb {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 async fn private_conn(server: &PrivateMariaDb) -> mysql_async::Conn {
     mysql_async::Conn::new(mysql_async::Opts::from_url(&server.url("mysql")).unwrap())
         .await
@@ -359,7 +267,7 @@ async fn private_conn(server: &PrivateMariaDb) -> mysql_async::Conn {
 #[tokio::test]
 async fn mysql_killed_during_the_load_leaves_gold_untouched() {
     let root = tempfile::tempdir().unwrap();
-    let Some(mut server) = PrivateMariaDb::start(&root.path().join("mariadb")) else {
+    let Some(mut server) = PrivateMariaDb::start(&root.path().join("mariadb"), &[]) else {
         eprintln!(
             "SKIPPED mysql_killed_during_the_load_leaves_gold_untouched: no mariadb-install-db"
         );

@@ -7,7 +7,7 @@
 
 use datafusion::prelude::SessionContext;
 use medallion_core::sink::open_sink;
-use medallion_core::{Error, Result, cluster};
+use medallion_core::{Result, cluster};
 
 use super::{local_context, sql_error};
 use crate::plan::{JobPlan, Params};
@@ -51,9 +51,7 @@ pub async fn plan_gold(
     for gold in &job.gold {
         let name = &gold.query.name;
         let context = format!("planning Gold table {name}");
-        let sql = params
-            .substitute(gold.query.sql)
-            .map_err(|e| Error::invalid(format!("Gold table {name}"), e))?;
+        let sql = gold.sql_with(params)?;
         let df = ctx.sql(&sql).await.map_err(|e| sql_error(&context, e))?;
         let columns = df
             .schema()

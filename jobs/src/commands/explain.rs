@@ -139,9 +139,7 @@ async fn explain_job(args: &ExplainArgs, job: JobPlan) -> Result<()> {
             continue;
         }
         let name = &gold.query.name;
-        let sql = params
-            .substitute(gold.query.sql)
-            .map_err(|e| Error::invalid(format!("Gold table {name}"), e))?;
+        let sql = gold.sql_with(&params)?;
         let df = ctx
             .sql(&sql)
             .await

@@ -25,8 +25,9 @@ use datafusion::sql::sqlparser::dialect::dialect_from_str;
 use medallion_core::catalog::{CATALOG_FILE, CatalogTable, LakeCatalog};
 use medallion_core::{Error, Result, session};
 
-/// The lake folder used when neither `--lake` nor `--catalog` is given and it exists.
-pub const DEFAULT_LAKE: &str = "lake";
+/// The lake folder used when neither `--lake` nor `--catalog` is given and it exists (the one
+/// `medallion run` fills with sample data).
+pub use crate::run_config::DEFAULT_LAKE;
 
 /// Where the lake tables come from.
 #[derive(Debug, Clone, Default, Args)]

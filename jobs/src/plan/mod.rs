@@ -72,9 +72,17 @@ pub struct SecretParam {
 pub struct Outputs {
     /// The report renderer run by `--reports DIR`.
     pub reports: Option<String>,
-    /// The formats (`parquet`, `csv`) `--export DIR` writes every Gold table in.
+    /// What `--export DIR` writes, of [`EXPORT_FORMATS`]: every Gold table as Parquet and/or CSV
+    /// files, and the dashboard JSON documents ([`DASHBOARD_JSON`]).
     pub export: Vec<String>,
 }
+
+/// The `[outputs] export` format of job.toml that selects the dashboard JSON documents
+/// (see [`crate::dashboard_export`]).
+pub const DASHBOARD_JSON: &str = "dashboard-json";
+
+/// Every `[outputs] export` format job.toml may name.
+pub const EXPORT_FORMATS: [&str; 3] = ["parquet", "csv", DASHBOARD_JSON];
 
 /// A named SQL query (a view or a Gold table).
 #[derive(Debug, Clone)]
@@ -92,6 +100,16 @@ pub struct GoldQuery {
     pub query: SqlQuery,
     /// Keys, partitioning, indexes and column types.
     pub options: TableOptions,
+}
+
+impl GoldQuery {
+    /// The table's SQL with `params` substituted; a parameter it lacks is bad input naming the
+    /// table.
+    pub fn sql_with(&self, params: &Params) -> Result<String> {
+        params
+            .substitute(self.query.sql)
+            .map_err(|e| Error::invalid(format!("Gold table {}", self.query.name), e))
+    }
 }
 
 /// A whole job plan.
@@ -240,10 +258,13 @@ fn load_job(folder: &Dir<'static>, depth: usize) -> Result<JobPlan> {
         })
         .collect::<Result<Vec<_>>>()?;
     for format in &spec.outputs.export {
-        if !["parquet", "csv", crate::dashboard_export::DASHBOARD_JSON].contains(&format.as_str()) {
+        if !EXPORT_FORMATS.contains(&format.as_str()) {
             return Err(plan_error(
                 folder,
-                format!("outputs.export: unknown format '{format}' (parquet, csv, dashboard-json)"),
+                format!(
+                    "outputs.export: unknown format '{format}' ({})",
+                    EXPORT_FORMATS.join(", ")
+                ),
             ));
         }
     }

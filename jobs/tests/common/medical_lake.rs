@@ -262,6 +262,11 @@ pub fn run_job(job: &str, lake: &Path, sink: &str, extra: &[&str]) -> Output {
         .expect("start the medallion binary")
 }
 
+/// [`run_job`] into the file sink folder `out`.
+pub fn run_job_into(job: &str, lake: &Path, out: &Path, extra: &[&str]) -> Output {
+    run_job(job, lake, &format!("file://{}", out.display()), extra)
+}
+
 /// `medallion ARGS...` with no configuration folder, sink or lake from the environment.
 pub fn medallion_clean(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_medallion"))

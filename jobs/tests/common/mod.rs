@@ -5,10 +5,14 @@
 
 #![allow(dead_code)]
 
+pub mod adbc;
 pub mod cluster;
 pub mod medical_lake;
 #[path = "../../../core/tests/common/mysql_db.rs"]
 pub mod mysql_db;
+pub mod mysql_rows;
+pub mod private_mariadb;
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -507,16 +511,19 @@ pub struct Gold {
 impl Gold {
     /// Registers every table folder of `out` that holds at least one `*.parquet` file.
     pub async fn open(out: &Path) -> Gold {
-        let ctx = SessionContext::new();
         let mut tables: Vec<&str> = GOLD_TABLES.to_vec();
         tables.push("pipeline_runs");
+        tables.retain(|table| !parquet_files(&out.join(table)).is_empty());
+        Gold::open_tables(out, &tables).await
+    }
+
+    /// Registers the table folders `tables` of `out`, which must hold Parquet files.
+    pub async fn open_tables(out: &Path, tables: &[&str]) -> Gold {
+        let ctx = SessionContext::new();
         for table in tables {
             let dir = out.join(table);
-            if parquet_files(&dir).is_empty() {
-                continue;
-            }
             ctx.register_parquet(
-                table,
+                *table,
                 format!("{}/", dir.to_str().unwrap()),
                 ParquetReadOptions::default(),
             )
@@ -576,8 +583,15 @@ impl Gold {
     }
 }
 
-/// `*.parquet` files directly in `dir` or below (empty when `dir` is missing).
+/// `*.parquet` files directly in `dir` or below (empty when `dir` is missing), sorted.
 pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = files_under(dir);
+    found.retain(|path| path.extension().is_some_and(|e| e == "parquet"));
+    found
+}
+
+/// Every file directly in `dir` or below (empty when `dir` is missing), sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -588,7 +602,7 @@ pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "parquet") {
+            } else {
                 found.push(path);
             }
         }

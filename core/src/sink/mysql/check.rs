@@ -3,9 +3,9 @@
 
 use mysql_async::prelude::Queryable;
 
-use super::connection::connect;
+use super::connection::{connect, unreachable};
 use super::url::MySqlUrl;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Checks the server and database of `url`; returns what was found, in words.
 pub async fn check_server(url: &MySqlUrl) -> Result<String> {
@@ -17,11 +17,7 @@ pub async fn check_server(url: &MySqlUrl) -> Result<String> {
             (url.database.as_str(),),
         )
         .await
-        .map_err(|e| Error::Unreachable {
-            what: "MySQL",
-            location: url.masked(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| unreachable(url, e.to_string()))?;
     let _ = conn.disconnect().await;
     Ok(format!(
         "MySQL {}.{}.{} answers at {}; database {} {}",

@@ -12,13 +12,19 @@ use crate::error::{Error, Result};
 /// How long the client waits for the server to accept a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A client connection; any failure is [`Error::Unreachable`] with the password masked.
-pub async fn connect(url: &MySqlUrl, with_database: bool) -> Result<Conn> {
-    let unreachable = |message: String| Error::Unreachable {
+/// The server at `url` could not be reached, or answered a check with an error: `message`,
+/// with the password masked.
+pub fn unreachable(url: &MySqlUrl, message: String) -> Error {
+    Error::Unreachable {
         what: "MySQL",
         location: url.masked(),
         message,
-    };
+    }
+}
+
+/// A connection, from the client or a task; any failure is [`Error::Unreachable`] with the
+/// password masked.
+pub async fn connect(url: &MySqlUrl, with_database: bool) -> Result<Conn> {
     let attempt = |tls: bool| {
         tokio::time::timeout(
             CONNECT_TIMEOUT,
@@ -39,11 +45,11 @@ pub async fn connect(url: &MySqlUrl, with_database: bool) -> Result<Conn> {
     }
     match connected {
         Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(e)) => Err(unreachable(e.to_string())),
-        Err(_) => Err(unreachable(format!(
-            "no answer within {} s",
-            CONNECT_TIMEOUT.as_secs()
-        ))),
+        Ok(Err(e)) => Err(unreachable(url, e.to_string())),
+        Err(_) => Err(unreachable(
+            url,
+            format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+        )),
     }
 }
 

@@ -22,6 +22,7 @@ use mysql_async::{Conn, Row};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
+use super::connection::connect;
 use super::ddl::TableDdl;
 use super::names::qualified;
 use super::tsv::{RowEncoder, RowFormat};
@@ -34,9 +35,6 @@ pub const ROWS_COMMENT: &str = "medallion:rows=";
 pub fn rows_from_comment(comment: &str) -> Option<u64> {
     comment.strip_prefix(ROWS_COMMENT)?.parse().ok()
 }
-
-/// How long a task waits for the server to accept a connection.
-const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Size of the chunks sent to the server (and the most an `INSERT` statement may be).
 pub const CHUNK_BYTES: usize = 4 << 20;
@@ -113,12 +111,9 @@ impl TableLoad {
         table: &str,
     ) -> Result<Self, DataFusionError> {
         let name = qualified(&url.database, table).map_err(|e| failed(table, "naming", e))?;
-        let connecting = format!("connecting to {url} for");
-        let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(url.opts(true))).await
-        {
-            Ok(conn) => conn.map_err(|e| failed(table, &connecting, e))?,
-            Err(_) => return Err(failed(table, &connecting, "no answer within 20 s")),
-        };
+        let mut conn = connect(url, true)
+            .await
+            .map_err(|e| failed(table, "connecting for", e))?;
         conn.query_drop(SESSION_SETUP)
             .await
             .map_err(|e| failed(table, "setting up the session for", e))?;

@@ -6,7 +6,7 @@ use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Params, Value};
 
-use super::connection::{connect, server_error};
+use super::connection::{connect, server_error, unreachable};
 use super::names::qualified;
 use super::url::MySqlUrl;
 use crate::error::{Error, Result};
@@ -106,11 +106,7 @@ pub async fn recent_runs(
             (url.database.as_str(), PIPELINE_RUNS),
         )
         .await
-        .map_err(|e| Error::Unreachable {
-            what: "MySQL",
-            location: url.masked(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| unreachable(url, e.to_string()))?;
     if exists.is_none() {
         let _ = conn.disconnect().await;
         return Ok(Vec::new());

@@ -1241,7 +1241,7 @@ impl ExecutionGraph for AdaptiveExecutionGraph {
         &mut self,
         executor_id: &str,
     ) -> ballista_core::error::Result<(HashSet<usize>, Vec<RunningTaskInfo>)> {
-        // PATCH (medallion, see patches/ballista-scheduler/PATCH.md): a finished stage's
+        // PATCH (medallion, see vendor/ballista-scheduler/PATCH.md): a finished stage's
         // output is resolved into the adaptive plan and its stage leaves the planner's cache,
         // so a rerun of that stage can never be resolved again and the rollback below would
         // leave the job waiting for good. Fail the job instead; the caller reports it.
