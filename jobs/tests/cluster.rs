@@ -297,11 +297,6 @@ async fn assert_same_gold(expected: &Path, actual: &Path) {
 /// [`assert_same_gold`], where the tables named in `empty` must have no rows in either sink.
 async fn assert_same_gold_except_empty(expected: &Path, actual: &Path, empty: &[&str]) {
     for table in GOLD_TABLES {
-        // KNOWN BUG, left open in issue 26: on the cluster `insights` loses rows (112 of the
-        // embedded run's 128 on the Parquet lake here), so it is not compared until it is fixed
-        if table == "insights" {
-            continue;
-        }
         let (names_e, rows_e) = gold_table(expected, table).await;
         let (names_a, rows_a) = gold_table(actual, table).await;
         assert_eq!(names_e, names_a, "{table}: columns differ");

@@ -289,10 +289,6 @@ async fn parquet_table(gold: &Path, table: &str) -> Vec<String> {
 
 /// Panics naming the first Gold table whose rows differ.
 fn assert_same_rows(point: KillPoint, table: &str, expected: &[String], actual: &[String]) {
-    // KNOWN BUG, left open in issue 26: on the cluster `insights` loses rows (see cluster.rs)
-    if table == "insights" {
-        return;
-    }
     // the SPEC 3b tables find nothing on a lake this small: compared, maybe empty
     assert!(
         !expected.is_empty()

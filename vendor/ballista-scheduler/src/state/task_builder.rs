@@ -116,7 +116,21 @@ fn restrict(
             .into_iter()
             .cloned()
             .zip(per_child)
-            .map(|(child, sub)| restrict(child, &sub, false))
+            .map(|(child, sub)| {
+                // medallion patch: a child this task never polls is replaced by a
+                // 0-partition source. Restricting it to `[]` is not enough when it ends
+                // in a collapse (a SortPreservingMergeExec or CoalescePartitionsExec,
+                // e.g. a global window of the AQE planner, which keeps the merge in the
+                // consuming stage): its leaves are read whole under the collapse and it
+                // still reports one partition, so every task of the stage ran it (its
+                // rows came once per task) and the union's index math shifted the other
+                // children's partitions (some were never run).
+                if sub.is_empty() {
+                    zero_partition_source(&child)
+                } else {
+                    restrict(child, &sub, false)
+                }
+            })
             .collect::<Result<Vec<_>>>()?;
         return replace_children_if_necessary(plan, new_children);
     }
@@ -131,6 +145,13 @@ fn restrict(
         .map(|(child, collect)| restrict(child, partitions, collect))
         .collect::<Result<Vec<_>>>()?;
     replace_children_if_necessary(plan, new_children)
+}
+
+/// A source with `plan`'s schema and no partitions (an in-memory source, whose partition list
+/// survives the plan codec, unlike `EmptyExec`'s), standing for a union child a task never polls.
+fn zero_partition_source(plan: &Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+    let stub = MemorySourceConfig::try_new(&[], plan.schema(), None)?;
+    Ok(DataSourceExec::from_data_source(stub))
 }
 
 /// Bucket each parent partition of a `UnionExec` into its owning child's
@@ -570,7 +591,11 @@ mod tests {
     fn group_file_counts(plan: &Arc<dyn ExecutionPlan>) -> Vec<usize> {
         let exec = plan.downcast_ref::<DataSourceExec>().unwrap();
         let source: &dyn Any = exec.data_source().as_ref();
-        let config = source.downcast_ref::<FileScanConfig>().unwrap();
+        let Some(config) = source.downcast_ref::<FileScanConfig>() else {
+            // a union child the task never polls: a 0-partition stub
+            assert_eq!(plan.output_partitioning().partition_count(), 0);
+            return vec![];
+        };
         config.file_groups.iter().map(|g| g.len()).collect()
     }
 
