@@ -183,25 +183,36 @@ impl BatchConfig {
         })
     }
 
-    /// The memory pool of an embedded run, in bytes: the memory limit of one executor
-    /// (`components.executor.limits.memory`) times its `memory_pool_fraction` (1 when absent),
-    /// the budget the same work has on the cluster. `None` when the file sets no limit.
-    pub fn embedded_memory_pool_bytes(&self) -> Result<Option<usize>> {
+    /// The memory pool of an embedded run, in bytes: `memory` (a quantity given by `--memory`),
+    /// else the memory limit of one executor (`components.executor.limits.memory`, the budget
+    /// the same work has on the cluster), times the executor's `memory_pool_fraction` (1 when
+    /// absent). `None` when neither is set.
+    pub fn embedded_memory_pool_bytes(&self, memory: Option<&str>) -> Result<Option<usize>> {
         let executor = at(&self.limits, &["components", "executor"]);
-        let Some(limit) = executor.and_then(|e| at(e, &["limits", "memory"])) else {
-            return Ok(None);
+        let bytes = match memory {
+            Some(text) => memory_quantity_bytes(text).ok_or_else(|| {
+                Error::invalid(
+                    "--memory",
+                    format!("'{text}' is not a memory quantity (e.g. 1Gi, 512Mi)"),
+                )
+            })?,
+            None => {
+                let Some(limit) = executor.and_then(|e| at(e, &["limits", "memory"])) else {
+                    return Ok(None);
+                };
+                let text = match limit {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    _ => String::new(),
+                };
+                memory_quantity_bytes(&text).ok_or_else(|| {
+                    Error::invalid(
+                        LIMITS_FILE,
+                        format!("components.executor.limits.memory: '{text}' is not a memory quantity (e.g. 4Gi)"),
+                    )
+                })?
+            }
         };
-        let text = match limit {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            _ => String::new(),
-        };
-        let bytes = memory_quantity_bytes(&text).ok_or_else(|| {
-            Error::invalid(
-                LIMITS_FILE,
-                format!("components.executor.limits.memory: '{text}' is not a memory quantity (e.g. 4Gi)"),
-            )
-        })?;
         let fraction = executor
             .and_then(|e| e.get("memory_pool_fraction"))
             .and_then(Value::as_f64)
@@ -270,7 +281,7 @@ mod tests {
         let config = BatchConfig::built_in().unwrap();
         // 4Gi x 0.7
         assert_eq!(
-            config.embedded_memory_pool_bytes().unwrap(),
+            config.embedded_memory_pool_bytes(None).unwrap(),
             Some(((4usize << 30) as f64 * 0.7) as usize)
         );
         let dir = tempfile::tempdir().unwrap();
@@ -280,18 +291,35 @@ mod tests {
         )
         .unwrap();
         let config = BatchConfig::load(Some(dir.path())).unwrap();
-        assert_eq!(config.embedded_memory_pool_bytes().unwrap(), Some(1 << 30));
+        assert_eq!(
+            config.embedded_memory_pool_bytes(None).unwrap(),
+            Some(1 << 30)
+        );
         std::fs::write(
             dir.path().join(LIMITS_FILE),
             "components:\n  executor:\n    limits: { memory: lots }\n",
         )
         .unwrap();
         let config = BatchConfig::load(Some(dir.path())).unwrap();
-        let err = config.embedded_memory_pool_bytes().unwrap_err();
+        let err = config.embedded_memory_pool_bytes(None).unwrap_err();
         assert!(err.to_string().contains("not a memory quantity"), "{err}");
         std::fs::write(dir.path().join(LIMITS_FILE), "version: 1\n").unwrap();
         let config = BatchConfig::load(Some(dir.path())).unwrap();
-        assert_eq!(config.embedded_memory_pool_bytes().unwrap(), None);
+        assert_eq!(config.embedded_memory_pool_bytes(None).unwrap(), None);
+    }
+
+    #[test]
+    fn memory_sets_the_embedded_budget_with_the_executor_s_fraction() {
+        let config = BatchConfig::built_in().unwrap();
+        assert_eq!(
+            config.embedded_memory_pool_bytes(Some("1Gi")).unwrap(),
+            Some(((1usize << 30) as f64 * 0.7) as usize)
+        );
+        let err = config
+            .embedded_memory_pool_bytes(Some("1 gig"))
+            .unwrap_err();
+        assert!(err.to_string().contains("--memory"), "{err}");
+        assert!(err.to_string().contains("not a memory quantity"), "{err}");
     }
 
     #[test]

@@ -28,6 +28,13 @@ pub struct RunArgs {
     /// in resource_limits.yaml, else 16].
     #[arg(long)]
     pub parallelism: Option<usize>,
+    /// Memory of an embedded run, as a Kubernetes quantity (e.g. 1Gi, 512Mi): its DataFusion
+    /// memory pool is `memory_pool_fraction` of it (resource_limits.yaml) and sorts, joins and
+    /// aggregations spill to TMPDIR beyond it, like Spark's driver memory in local mode
+    /// [default: one executor's memory limit in resource_limits.yaml]. Ignored by `submit`,
+    /// whose executors have their own.
+    #[arg(long, env = "MEDALLION_MEMORY", value_name = "QUANTITY")]
+    pub memory: Option<String>,
     /// How many of the run's queries (its Gold tables and the quality measure, which are
     /// independent) run at once, like dbt's threads. One query at a time already keeps every core
     /// busy embedded and on a cluster whose task slots match `--parallelism`; more helps a cluster
@@ -83,6 +90,7 @@ impl RunArgs {
             sink: self.sink,
             set: self.set,
             parallelism: self.parallelism,
+            memory: self.memory,
             concurrency: usize::from(self.concurrency),
             progress: !self.no_progress,
             lock_wait: Duration::from_secs(self.lock_wait),

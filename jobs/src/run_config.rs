@@ -32,6 +32,8 @@ pub struct RunConfig {
     pub set: Vec<String>,
     /// Partitions of the work (embedded) or of each shuffle (cluster); `None` picks.
     pub parallelism: Option<usize>,
+    /// Memory of an embedded run (a Kubernetes quantity); `None`: one executor's.
+    pub memory: Option<String>,
     /// How many of the run's queries run at once.
     pub concurrency: usize,
     /// Whether to show a progress bar.

@@ -93,7 +93,7 @@ pub async fn run(config: RunConfig) -> Result<RunOutcome> {
     let job_timeout = cluster.and_then(|c| c.job_timeout);
     let (ctx, tracker, lake) = match cluster {
         None => {
-            let ctx = embedded_engine(config.parallelism, &limits)?;
+            let ctx = embedded_engine(config.parallelism, config.memory.as_deref(), &limits)?;
             (ctx, None, lake)
         }
         Some(cluster) => {

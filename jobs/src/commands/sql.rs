@@ -71,7 +71,7 @@ pub async fn connect(
 ) -> Result<SessionContext> {
     match scheduler {
         Some(url) => session::remote_context(url).await,
-        None => embedded_engine(parallelism, &BatchConfig::load(None)?),
+        None => embedded_engine(parallelism, None, &BatchConfig::load(None)?),
     }
 }
 
