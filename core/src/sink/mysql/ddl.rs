@@ -10,6 +10,7 @@
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 use super::names::quote;
 use crate::error::{Error, Result};
@@ -129,6 +130,32 @@ pub struct PeriodPartitions {
 }
 
 impl PeriodPartitions {
+    /// The partitions for the periods `keys` and every period between the first and the last of
+    /// them (ascending, without gaps), plus `p_null` when `has_null`.
+    ///
+    /// A staging table is created with the periods its tasks have started when the first one
+    /// finishes, and a period that turns up later between two of them has no partition of its
+    /// own: it used to wait for a re-partitioning of the whole staging table at the end, which
+    /// copied every row already exchanged (191 s of a 340 s run at 30M rows, where the year
+    /// between two tasks' ranges was started last). With every period between the first and the
+    /// last, only a period before the first (split off nothing) or after the last (split off the
+    /// empty `p_future`) can be new. A period without rows keeps an empty partition.
+    pub fn contiguous(grain: PeriodGrain, keys: &BTreeSet<i32>, has_null: bool) -> Self {
+        let mut filled = Vec::with_capacity(keys.len());
+        if let (Some(&first), Some(&last)) = (keys.first(), keys.last()) {
+            let mut key = first;
+            while key <= last {
+                filled.push(key);
+                key = grain.next(key);
+            }
+        }
+        Self {
+            grain,
+            keys: filled,
+            has_null,
+        }
+    }
+
     /// The partition holding the period `key` (`None`: NULL dates): `p2016`, `p201603`, `p_null`.
     pub fn partition_name(key: Option<i32>) -> String {
         match key {
@@ -461,6 +488,19 @@ fn column_type(field: &Field, layout: &TableLayout, keyed: bool, in_key: bool) -
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn contiguous_partitions_fill_the_periods_between_the_first_and_the_last() {
+        let years = std::collections::BTreeSet::from([2016, 2017, 2020, 2021]);
+        let partitions = PeriodPartitions::contiguous(PeriodGrain::Year, &years, false);
+        assert_eq!(partitions.keys, [2016, 2017, 2018, 2019, 2020, 2021]);
+        let months = std::collections::BTreeSet::from([201611, 201702]);
+        let partitions = PeriodPartitions::contiguous(PeriodGrain::Month, &months, true);
+        assert_eq!(partitions.keys, [201611, 201612, 201701, 201702]);
+        assert!(partitions.has_null);
+        let none = PeriodPartitions::contiguous(PeriodGrain::Year, &Default::default(), true);
+        assert!(none.keys.is_empty());
+    }
+
     use super::*;
     use datafusion::arrow::datatypes::Field;
 

@@ -173,7 +173,8 @@ impl<'c> PartitionedStaging<'c> {
         Ok(())
     }
 
-    /// The partitions for the task tables holding `parts` and the periods already exchanged.
+    /// The partitions for the task tables holding `parts` and the periods already exchanged, and
+    /// the periods between them ([`PeriodPartitions::contiguous`]).
     fn partitions_for(&self, parts: impl IntoIterator<Item = TaskPart>) -> PeriodPartitions {
         let mut keys: BTreeSet<i32> = self.filled.keys().flatten().copied().collect();
         let mut has_null = self.filled.contains_key(&None);
@@ -186,11 +187,7 @@ impl<'c> PartitionedStaging<'c> {
                 TaskPart::Partition(_) => {}
             }
         }
-        PeriodPartitions {
-            grain: self.grain,
-            keys: keys.into_iter().collect(),
-            has_null,
-        }
+        PeriodPartitions::contiguous(self.grain, &keys, has_null)
     }
 
     /// Creates the staging table with a partition for each period of `parts`.
