@@ -53,6 +53,10 @@ pub struct SqlArgs {
     /// Partitions the embedded engine works on in parallel [default: the machine's cores].
     #[arg(long)]
     pub parallelism: Option<usize>,
+    /// Memory of the embedded engine (e.g. 1Gi), as for `medallion run --memory`: its pool is
+    /// `memory_pool_fraction` of it [default: one executor's memory limit].
+    #[arg(long, env = "MEDALLION_MEMORY", value_name = "QUANTITY")]
+    pub memory: Option<String>,
     /// Read the lake's folders and nothing else, and write nothing: CREATE EXTERNAL TABLE
     /// elsewhere, scans of other files, INSERT and COPY are refused (as for Flight SQL clients of
     /// a scheduler). Without it, `medallion sql` reads and writes what its user can.
@@ -64,14 +68,16 @@ pub struct SqlArgs {
 }
 
 /// A client context: connected to `scheduler`, or the embedded engine with `parallelism`
-/// partitions and one executor's memory pool (resource_limits.yaml), as `medallion run` has.
+/// partitions and the memory pool of `memory` or of one executor (resource_limits.yaml), as
+/// `medallion run` has.
 pub async fn connect(
     scheduler: Option<&str>,
     parallelism: Option<usize>,
+    memory: Option<&str>,
 ) -> Result<SessionContext> {
     match scheduler {
         Some(url) => session::remote_context(url).await,
-        None => embedded_engine(parallelism, None, &BatchConfig::load(None)?),
+        None => embedded_engine(parallelism, memory, &BatchConfig::load(None)?),
     }
 }
 
@@ -108,7 +114,12 @@ pub async fn execute(args: SqlArgs) -> Result<()> {
         Some(_) => Some(ResultWriter::new(&args.output)?),
         None => None,
     };
-    let mut ctx = connect(args.scheduler.as_deref(), args.parallelism).await?;
+    let mut ctx = connect(
+        args.scheduler.as_deref(),
+        args.parallelism,
+        args.memory.as_deref(),
+    )
+    .await?;
     if args.read_only {
         let roots = Arc::new(ReadRoots::from_catalog(
             &args.lake.catalog()?,
