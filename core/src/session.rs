@@ -64,6 +64,20 @@ pub fn session_state() -> Result<SessionState> {
     session_state_with_config(session_config())
 }
 
+/// Runs `sql` in `ctx` and collects its batches; an error is an [`Error::Engine`] of `what`.
+pub async fn collect_sql(
+    ctx: &SessionContext,
+    sql: &str,
+    what: &str,
+) -> Result<Vec<datafusion::arrow::record_batch::RecordBatch>> {
+    ctx.sql(sql)
+        .await
+        .map_err(|e| Error::engine(what, e))?
+        .collect()
+        .await
+        .map_err(|e| Error::engine(what, e))
+}
+
 /// Registers medallion's UDFs on a client context (Ballista needs them on the client as well as in
 /// the state handed to the scheduler and executors).
 pub fn register_udfs(ctx: &SessionContext) {

@@ -18,6 +18,7 @@ use datafusion::object_store::path::{Path as StorePath, PathPart};
 use datafusion::object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use datafusion::prelude::SessionContext;
 use medallion_core::object_stores::shared_stores;
+use medallion_core::session;
 use medallion_core::{Error, Result};
 use serde_json::{Map, Value};
 
@@ -188,15 +189,8 @@ pub async fn export_dashboard_json(
         .find(|g| g.query.name == TABLE)
         .ok_or_else(|| Error::invalid("--export", format!("job {} has no {TABLE}", job.name)))?;
     let dir = ExportDir::open(location)?;
-    let what = format!("exporting {TABLE} as JSON");
     let sql = gold.sql_with(params)?;
-    let batches = ctx
-        .sql(&sql)
-        .await
-        .map_err(|e| Error::engine(what.clone(), e))?
-        .collect()
-        .await
-        .map_err(|e| Error::engine(what.clone(), e))?;
+    let batches = session::collect_sql(ctx, &sql, &format!("exporting {TABLE} as JSON")).await?;
     let temp_suffix = format!(".tmp-{}", std::process::id());
     let mut written = Vec::new();
     for object in documents(&batches)? {
