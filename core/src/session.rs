@@ -9,11 +9,14 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::{FunctionRegistry, SessionState};
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::cluster::{self, JobTracker, SchedulerUrl, TrackingQueryPlanner};
 use crate::codec::{MedallionLogicalCodec, MedallionPhysicalCodec};
 use crate::error::{Error, Result};
+use crate::join_choice::HashJoinWhenBuildFits;
 use crate::named_scan::NameFilesInErrors;
 use crate::object_stores;
 
@@ -43,12 +46,30 @@ pub fn session_state_with_config(config: SessionConfig) -> Result<SessionState> 
     session_state_with(config, runtime_env()?)
 }
 
+/// A physical optimizer rule, as DataFusion's session builder takes them.
+type PhysicalRule = Arc<dyn PhysicalOptimizerRule + Send + Sync>;
+
 /// A session state with medallion's UDFs, codecs and object stores, from `config` and `runtime`.
 fn session_state_with(config: SessionConfig, runtime: Arc<RuntimeEnv>) -> Result<SessionState> {
-    let mut state = SessionStateBuilder::new()
+    session_state_with_rules(config, runtime, Vec::new())
+}
+
+/// [`session_state_with`], with `first_rules` run before DataFusion's physical optimizer rules.
+fn session_state_with_rules(
+    config: SessionConfig,
+    runtime: Arc<RuntimeEnv>,
+    first_rules: Vec<PhysicalRule>,
+) -> Result<SessionState> {
+    let mut builder = SessionStateBuilder::new()
         .with_config(config)
         .with_runtime_env(runtime)
-        .with_default_features()
+        .with_default_features();
+    if !first_rules.is_empty() {
+        let mut rules = first_rules;
+        rules.extend(PhysicalOptimizer::new().rules);
+        builder = builder.with_physical_optimizer_rules(rules);
+    }
+    let mut state = builder
         .with_physical_optimizer_rule(Arc::new(NameFilesInErrors))
         .build();
     for udf in medallion_udfs::all_udfs() {
@@ -92,17 +113,51 @@ pub fn register_udfs(ctx: &SessionContext) {
 /// shuffle files (the way Spark's `local[N]` needs no cluster manager). `memory_limit` (bytes)
 /// bounds the memory pool with a fair spill pool, whose spilling operators share it evenly and
 /// write what does not fit to the temporary directory; `None` leaves it unbounded.
+///
+/// Each equi-join is a hash join when its smaller side is known to fit a share of the pool, a
+/// sort-merge join (which spills) otherwise ([`HashJoinWhenBuildFits`]).
 pub fn embedded_context(parallelism: usize, memory_limit: Option<usize>) -> Result<SessionContext> {
     let config = session_config().with_target_partitions(parallelism.max(1));
-    let mut runtime = runtime_env_builder();
-    if let Some(bytes) = memory_limit {
-        runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(bytes)));
-    }
-    let runtime = runtime
+    let state = match memory_limit {
+        Some(bytes) => embedded_state(config, bytes)?,
+        None => session_state_with_rules(
+            config,
+            runtime_env()?,
+            vec![Arc::new(HashJoinWhenBuildFits::new(usize::MAX))],
+        )?,
+    };
+    Ok(SessionContext::new_with_state(state))
+}
+
+/// The share of the embedded pool each spilling sort reserves for its merge: 1/128 of it...
+const SORT_MERGE_RESERVATION_DIVISOR: usize = 128;
+/// ...but at least 1 MiB...
+const MIN_SORT_MERGE_RESERVATION: usize = 1 << 20;
+/// ...and at most DataFusion's default, 10 MiB.
+const MAX_SORT_MERGE_RESERVATION: usize = 10 << 20;
+
+/// The embedded engine's session state for `config`: a fair spill pool of `pool_bytes`, sorts whose
+/// merge reservation suits that pool, and hash
+/// joins where their build side fits a share of that pool ([`HashJoinWhenBuildFits`]).
+pub fn embedded_state(config: SessionConfig, pool_bytes: usize) -> Result<SessionState> {
+    // each spilling sort reserves this much for its merge up front: DataFusion's 10 MiB default,
+    // times every sort of a sort-merge join on every partition, leaves a small pool no room for
+    // the sorts' own batches
+    let merge_reservation = (pool_bytes / SORT_MERGE_RESERVATION_DIVISOR)
+        .clamp(MIN_SORT_MERGE_RESERVATION, MAX_SORT_MERGE_RESERVATION);
+    let config = config.set_usize(
+        "datafusion.execution.sort_spill_reservation_bytes",
+        merge_reservation,
+    );
+    let runtime = runtime_env_builder()
+        .with_memory_pool(Arc::new(FairSpillPool::new(pool_bytes)))
         .build_arc()
         .map_err(|e| Error::engine("building the runtime environment", e))?;
-    let state = session_state_with(config, runtime)?;
-    Ok(SessionContext::new_with_state(state))
+    session_state_with_rules(
+        config,
+        runtime,
+        vec![Arc::new(HashJoinWhenBuildFits::for_pool(pool_bytes))],
+    )
 }
 
 /// A Ballista cluster in this process: a scheduler and an executor with `parallelism` task

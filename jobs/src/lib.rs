@@ -9,6 +9,7 @@ pub mod dashboard_export;
 pub mod embedded;
 pub mod lake_commands;
 pub mod logging;
+pub mod materialize;
 pub mod medical;
 pub mod pending_file;
 pub mod plan;

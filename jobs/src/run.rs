@@ -21,6 +21,7 @@ use medallion_core::table_options::{Incremental, TableOptions};
 use medallion_core::{Error, Result};
 use tracing::{Instrument, info, warn};
 
+use crate::materialize::materialize_views;
 use crate::plan::{GoldQuery, JobPlan, Params, QualityRule};
 use crate::reference::register_reference;
 use crate::resubmit::{RESUBMIT_PAUSE, with_resubmission};
@@ -338,6 +339,21 @@ async fn write_gold(
             message: format!("{what} did not finish within {limit:?}"),
         }
     };
+    // the views several Gold tables share, computed once before them (see crate::materialize)
+    with_resubmission(
+        "materialized views",
+        request.attempts,
+        RESUBMIT_PAUSE,
+        |_| {
+            let overdue = overdue("the materialized views".to_string());
+            within(
+                request.query_timeout,
+                materialize_views(ctx, &job.views, &request.params),
+                overdue,
+            )
+        },
+    )
+    .await?;
     // a query whose Ballista job was lost with an executor is resubmitted (bounded)
     if let Some(rule) = &job.quality {
         tasks.push(Box::pin(async move {

@@ -1,5 +1,5 @@
-//! The logical codec: ORC lake tables and MySQL staging tables, then Ballista's own nodes and file
-//! formats.
+//! The logical codec: ORC lake tables, MySQL staging tables and materialized views, then
+//! Ballista's own nodes and file formats.
 
 use std::sync::Arc;
 
@@ -15,12 +15,14 @@ use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use serde::{Deserialize, Serialize};
 
 use super::{tagged, untag, utf8};
+use crate::materialized::MaterializedTable;
 use crate::orc::OrcTable;
 use crate::sink::{MySqlTable, ParquetPartsTable};
 
 const ORC_TABLE_TAG: &[u8] = b"medallion.orc_table:";
 const MYSQL_TABLE_TAG: &[u8] = b"medallion.mysql_table:";
 const PARQUET_PARTS_TABLE_TAG: &[u8] = b"medallion.parquet_parts_table:";
+const MATERIALIZED_TABLE_TAG: &[u8] = b"medallion.materialized_table:";
 
 /// What an [`OrcTable`] needs on the other side: its URLs (the schema travels beside it).
 #[derive(Serialize, Deserialize)]
@@ -61,6 +63,9 @@ impl LogicalExtensionCodec for MedallionLogicalCodec {
         if let Some(payload) = untag(PARQUET_PARTS_TABLE_TAG, buf) {
             return Ok(Arc::new(ParquetPartsTable::new(utf8(payload)?, schema)));
         }
+        if let Some(payload) = untag(MATERIALIZED_TABLE_TAG, buf) {
+            return Ok(Arc::new(MaterializedTable::from_bytes(payload, schema)?));
+        }
         match untag(ORC_TABLE_TAG, buf) {
             Some(payload) => {
                 let spec: OrcTableSpec = serde_json::from_slice(payload).map_err(|e| {
@@ -86,6 +91,10 @@ impl LogicalExtensionCodec for MedallionLogicalCodec {
         }
         if let Some(parts) = node.downcast_ref::<ParquetPartsTable>() {
             tagged(PARQUET_PARTS_TABLE_TAG, parts.dir().as_bytes(), buf);
+            return Ok(());
+        }
+        if let Some(materialized) = node.downcast_ref::<MaterializedTable>() {
+            tagged(MATERIALIZED_TABLE_TAG, &materialized.to_bytes()?, buf);
             return Ok(());
         }
         match node.downcast_ref::<OrcTable>() {

@@ -93,6 +93,19 @@ pub struct SqlQuery {
     pub sql: &'static str,
 }
 
+/// The line that makes a view materialized: computed once per run, its rows kept in memory for the
+/// queries that read it (see [`SqlQuery::is_materialized`]).
+pub const MATERIALIZE_LINE: &str = "-- medallion: materialize";
+
+impl SqlQuery {
+    /// Whether this view is computed once per run and kept in memory (a line
+    /// `-- medallion: materialize` in its SQL) rather than inlined into every query that reads it.
+    /// Meant for small aggregates that several Gold tables share.
+    pub fn is_materialized(&self) -> bool {
+        self.sql.lines().any(|line| line.trim() == MATERIALIZE_LINE)
+    }
+}
+
 /// A Gold table: its query and its database layout.
 #[derive(Debug, Clone)]
 pub struct GoldQuery {

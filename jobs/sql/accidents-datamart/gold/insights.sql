@@ -1,57 +1,81 @@
 -- Automated recommendations (SPEC section 3b, insights): the most dangerous states, the peak hour
 -- and the best infrastructure per state and nationwide (state NULL), a safety improvement score
--- per state, and the significant nationwide correlations. One pass over the accepted accidents
--- (the state rows are those of kpis_security, the hourly rows those of kpis_temporal, the flags
--- those of kpis_infrastructure, computed the same way) plus the view severity_correlations (the
--- rows of kpis_correlations).
+-- per state, and the significant nationwide correlations. From the run's materialized views: the
+-- hourly rows of period_counts (those of kpis_temporal), the state rows and per-flag counts of
+-- state_profiles (kpis_security's and kpis_infrastructure's, computed the same way), and the view
+-- severity_correlations (the rows of kpis_correlations).
 -- medallion: auto_id = id
 -- medallion: index idx_insight = insight_type, state
-WITH keyed AS (
-    SELECT
-        state,
-        CAST(severity AS DOUBLE) AS severity_value,
-        CAST(date_part('hour', start_time) AS INT) AS hour_of_day,
-        amenity, bump, crossing, give_way, junction, no_exit, railway,
-        roundabout, station, stop, traffic_calming, traffic_signal, turning_loop
-    FROM accidents_classified
-),
-counted AS (
-    -- hourly rows per state and nationwide, and one row per state and nationwide with its
-    -- per-flag counts (NULL flags count as false); accepted rows always have a state, so which
-    -- columns are NULL tells the grouping set of a row
+WITH counted AS (
+    -- the hourly rows of period_counts, per state and nationwide (state NULL), then the rows of
+    -- state_profiles, per state and nationwide, with their per-flag counts (NULL flags count as
+    -- false); which columns are NULL tells what a row is
     SELECT
         state,
         hour_of_day,
-        COUNT(*) AS accident_count,
-        SUM(severity_value) AS severity_sum,
-        COUNT(*) FILTER (WHERE amenity) AS amenity_count,
-        SUM(severity_value) FILTER (WHERE amenity) AS amenity_severity,
-        COUNT(*) FILTER (WHERE bump) AS bump_count,
-        SUM(severity_value) FILTER (WHERE bump) AS bump_severity,
-        COUNT(*) FILTER (WHERE crossing) AS crossing_count,
-        SUM(severity_value) FILTER (WHERE crossing) AS crossing_severity,
-        COUNT(*) FILTER (WHERE give_way) AS give_way_count,
-        SUM(severity_value) FILTER (WHERE give_way) AS give_way_severity,
-        COUNT(*) FILTER (WHERE junction) AS junction_count,
-        SUM(severity_value) FILTER (WHERE junction) AS junction_severity,
-        COUNT(*) FILTER (WHERE no_exit) AS no_exit_count,
-        SUM(severity_value) FILTER (WHERE no_exit) AS no_exit_severity,
-        COUNT(*) FILTER (WHERE railway) AS railway_count,
-        SUM(severity_value) FILTER (WHERE railway) AS railway_severity,
-        COUNT(*) FILTER (WHERE roundabout) AS roundabout_count,
-        SUM(severity_value) FILTER (WHERE roundabout) AS roundabout_severity,
-        COUNT(*) FILTER (WHERE station) AS station_count,
-        SUM(severity_value) FILTER (WHERE station) AS station_severity,
-        COUNT(*) FILTER (WHERE stop) AS stop_count,
-        SUM(severity_value) FILTER (WHERE stop) AS stop_severity,
-        COUNT(*) FILTER (WHERE traffic_calming) AS traffic_calming_count,
-        SUM(severity_value) FILTER (WHERE traffic_calming) AS traffic_calming_severity,
-        COUNT(*) FILTER (WHERE traffic_signal) AS traffic_signal_count,
-        SUM(severity_value) FILTER (WHERE traffic_signal) AS traffic_signal_severity,
-        COUNT(*) FILTER (WHERE turning_loop) AS turning_loop_count,
-        SUM(severity_value) FILTER (WHERE turning_loop) AS turning_loop_severity
-    FROM keyed
-    GROUP BY GROUPING SETS ((hour_of_day, state), (hour_of_day), (state), ())
+        accident_count,
+        severity_sum,
+        CAST(NULL AS BIGINT) AS amenity_count,
+        CAST(NULL AS DOUBLE) AS amenity_severity,
+        CAST(NULL AS BIGINT) AS bump_count,
+        CAST(NULL AS DOUBLE) AS bump_severity,
+        CAST(NULL AS BIGINT) AS crossing_count,
+        CAST(NULL AS DOUBLE) AS crossing_severity,
+        CAST(NULL AS BIGINT) AS give_way_count,
+        CAST(NULL AS DOUBLE) AS give_way_severity,
+        CAST(NULL AS BIGINT) AS junction_count,
+        CAST(NULL AS DOUBLE) AS junction_severity,
+        CAST(NULL AS BIGINT) AS no_exit_count,
+        CAST(NULL AS DOUBLE) AS no_exit_severity,
+        CAST(NULL AS BIGINT) AS railway_count,
+        CAST(NULL AS DOUBLE) AS railway_severity,
+        CAST(NULL AS BIGINT) AS roundabout_count,
+        CAST(NULL AS DOUBLE) AS roundabout_severity,
+        CAST(NULL AS BIGINT) AS station_count,
+        CAST(NULL AS DOUBLE) AS station_severity,
+        CAST(NULL AS BIGINT) AS stop_count,
+        CAST(NULL AS DOUBLE) AS stop_severity,
+        CAST(NULL AS BIGINT) AS traffic_calming_count,
+        CAST(NULL AS DOUBLE) AS traffic_calming_severity,
+        CAST(NULL AS BIGINT) AS traffic_signal_count,
+        CAST(NULL AS DOUBLE) AS traffic_signal_severity,
+        CAST(NULL AS BIGINT) AS turning_loop_count,
+        CAST(NULL AS DOUBLE) AS turning_loop_severity
+    FROM period_counts
+    WHERE hour_of_day IS NOT NULL
+    UNION ALL
+    SELECT
+        state,
+        CAST(NULL AS INT) AS hour_of_day,
+        accident_count,
+        severity_sum,
+        amenity_count,
+        amenity_severity,
+        bump_count,
+        bump_severity,
+        crossing_count,
+        crossing_severity,
+        give_way_count,
+        give_way_severity,
+        junction_count,
+        junction_severity,
+        no_exit_count,
+        no_exit_severity,
+        railway_count,
+        railway_severity,
+        roundabout_count,
+        roundabout_severity,
+        station_count,
+        station_severity,
+        stop_count,
+        stop_severity,
+        traffic_calming_count,
+        traffic_calming_severity,
+        traffic_signal_count,
+        traffic_signal_severity,
+        turning_loop_count,
+        turning_loop_severity
+    FROM state_profiles
 ),
 roles AS (
     -- each counted row once per thing it is a candidate for: an hourly row for peak_hour; a

@@ -1,43 +1,52 @@
 -- Anomalies: months with an unusual accident count (per state and nationwide), states with an
 -- outlying accident rate, weather categories with an unusual severity (SPEC section 3b,
--- kpis_anomalies). One pass over the accepted accidents: the monthly counts are those of
--- kpis_temporal, the state rates those of kpis_security, computed the same way.
+-- kpis_anomalies), from the run's materialized views: the monthly counts of period_counts (those
+-- of kpis_temporal), the state counts of state_profiles (kpis_security's rates, computed the same
+-- way) and the weather categories of weather_groups (kpis_weather's).
 -- medallion: auto_id = id
 -- medallion: index idx_anomaly = anomaly_type, state
-WITH keyed AS (
+WITH counted AS (
+    -- temporal: the monthly rows of period_counts, per state and nationwide (state NULL)
     SELECT
-        state,
-        weather_category,
-        CAST(severity AS DOUBLE) AS severity_value,
-        CAST(date_part('year', start_time) AS INT) AS calendar_year,
-        CAST(date_part('month', start_time) AS INT) AS month_of_year
-    FROM accidents_classified
-),
-counted AS (
-    -- accepted rows always have a state and a weather_category, so which columns are NULL
-    -- tells the grouping set of a row
-    SELECT
+        'temporal' AS kind,
         state,
         calendar_year,
         month_of_year,
+        CAST(NULL AS VARCHAR) AS weather_category,
+        accident_count,
+        CAST(NULL AS DOUBLE) AS severity_avg,
+        CAST(NULL AS DOUBLE) AS severity_stddev
+    FROM period_counts
+    WHERE month_of_year IS NOT NULL
+    UNION ALL
+    -- geographic: the state rows of state_profiles; all: its row of every accepted accident
+    SELECT
+        CASE WHEN state IS NULL THEN 'all' ELSE 'geographic' END AS kind,
+        state,
+        CAST(NULL AS INT) AS calendar_year,
+        CAST(NULL AS INT) AS month_of_year,
+        CAST(NULL AS VARCHAR) AS weather_category,
+        accident_count,
+        severity_avg,
+        severity_stddev
+    FROM state_profiles
+    UNION ALL
+    -- weather: the weather categories of weather_groups, over every temperature category
+    SELECT
+        'weather' AS kind,
+        CAST(NULL AS VARCHAR) AS state,
+        CAST(NULL AS INT) AS calendar_year,
+        CAST(NULL AS INT) AS month_of_year,
         weather_category,
-        COUNT(*) AS accident_count,
-        AVG(severity_value) AS severity_avg,
-        STDDEV(severity_value) AS severity_stddev
-    FROM keyed
-    GROUP BY GROUPING SETS (
-        (calendar_year, month_of_year, state), (calendar_year, month_of_year),
-        (state), (weather_category), ()
-    )
+        SUM(accident_count) AS accident_count,
+        SUM(severity_sum) / SUM(accident_count) AS severity_avg,
+        CAST(NULL AS DOUBLE) AS severity_stddev
+    FROM weather_groups
+    GROUP BY weather_category
 ),
 kinds AS (
     SELECT
-        CASE
-            WHEN c.month_of_year IS NOT NULL THEN 'temporal'
-            WHEN c.weather_category IS NOT NULL THEN 'weather'
-            WHEN c.state IS NOT NULL THEN 'geographic'
-            ELSE 'all'
-        END AS kind,
+        c.kind,
         c.state,
         c.calendar_year,
         c.month_of_year,

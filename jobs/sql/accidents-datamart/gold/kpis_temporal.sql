@@ -7,32 +7,8 @@
 -- medallion: index idx_state_period = state, period_type
 -- API index of seed 002 (/analytics/temporal: one state's series in period order):
 -- medallion: index idx_temporal_api = period_type, state, period_value
-WITH keyed AS (
-    -- each accident's periods as numbers; the text of period_value is made once per group below
-    SELECT
-        state,
-        CAST(severity AS DOUBLE) AS severity_value,
-        CAST(date_part('hour', start_time) AS INT) AS hour_of_day,
-        CAST(date_part('dow', start_time) AS INT) AS day_of_week,
-        CAST(date_part('year', start_time) AS INT) AS calendar_year,
-        CAST(date_part('month', start_time) AS INT) AS month_of_year
-    FROM accidents_classified
-),
-counted AS (
-    -- per state, and for all states (state NULL), in one pass
-    SELECT
-        hour_of_day, day_of_week, calendar_year, month_of_year, state,
-        COUNT(*) AS accident_count,
-        SUM(severity_value) AS severity_sum
-    FROM keyed
-    GROUP BY GROUPING SETS (
-        (hour_of_day, state), (hour_of_day),
-        (day_of_week, state), (day_of_week),
-        (calendar_year, month_of_year, state), (calendar_year, month_of_year),
-        (calendar_year, state), (calendar_year)
-    )
-),
-named AS (
+-- the counts of period_counts (per state, and for all states with state NULL)
+WITH named AS (
     SELECT
         CASE
             WHEN hour_of_day IS NOT NULL THEN 'hourly'
@@ -56,7 +32,7 @@ named AS (
         state,
         accident_count,
         severity_sum
-    FROM counted
+    FROM period_counts
 ),
 windowed AS (
     SELECT

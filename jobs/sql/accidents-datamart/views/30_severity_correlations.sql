@@ -1,64 +1,7 @@
 -- Pearson correlation of each SPEC 3b variable with severity, per state and for all states (state
--- NULL), in one pass over the accepted accidents: the rows of kpis_correlations (SPEC section 3b),
+-- NULL), from the statistics of state_profiles: the rows of kpis_correlations (SPEC section 3b),
 -- also read by insights (significant_correlation).
-WITH valued AS (
-    SELECT
-        state,
-        CAST(severity AS DOUBLE) AS severity_value,
-        CAST(temperature_f AS DOUBLE) AS temperature_f,
-        CAST(visibility_mi AS DOUBLE) AS visibility_mi,
-        CAST(humidity_pct AS DOUBLE) AS humidity_pct,
-        CAST(wind_speed_mph AS DOUBLE) AS wind_speed_mph,
-        CAST(precipitation_in AS DOUBLE) AS precipitation_in,
-        CAST(pressure_in AS DOUBLE) AS pressure_in,
-        CAST(distance_mi AS DOUBLE) AS distance_mi,
-        CAST(infrastructure_count AS DOUBLE) AS infrastructure_count
-    FROM accidents_classified
-),
-stats AS (
-    -- per variable, over the rows where it is not NULL: n, r, and both sample variances (a
-    -- variance of 0 means no correlation is defined)
-    SELECT
-        state,
-        COUNT(temperature_f) AS temperature_f_n,
-        corr(temperature_f, severity_value) AS temperature_f_r,
-        var_samp(temperature_f) AS temperature_f_var,
-        var_samp(CASE WHEN temperature_f IS NOT NULL THEN severity_value END) AS temperature_f_svar,
-        COUNT(visibility_mi) AS visibility_mi_n,
-        corr(visibility_mi, severity_value) AS visibility_mi_r,
-        var_samp(visibility_mi) AS visibility_mi_var,
-        var_samp(CASE WHEN visibility_mi IS NOT NULL THEN severity_value END) AS visibility_mi_svar,
-        COUNT(humidity_pct) AS humidity_pct_n,
-        corr(humidity_pct, severity_value) AS humidity_pct_r,
-        var_samp(humidity_pct) AS humidity_pct_var,
-        var_samp(CASE WHEN humidity_pct IS NOT NULL THEN severity_value END) AS humidity_pct_svar,
-        COUNT(wind_speed_mph) AS wind_speed_mph_n,
-        corr(wind_speed_mph, severity_value) AS wind_speed_mph_r,
-        var_samp(wind_speed_mph) AS wind_speed_mph_var,
-        var_samp(CASE WHEN wind_speed_mph IS NOT NULL THEN severity_value END)
-            AS wind_speed_mph_svar,
-        COUNT(precipitation_in) AS precipitation_in_n,
-        corr(precipitation_in, severity_value) AS precipitation_in_r,
-        var_samp(precipitation_in) AS precipitation_in_var,
-        var_samp(CASE WHEN precipitation_in IS NOT NULL THEN severity_value END)
-            AS precipitation_in_svar,
-        COUNT(pressure_in) AS pressure_in_n,
-        corr(pressure_in, severity_value) AS pressure_in_r,
-        var_samp(pressure_in) AS pressure_in_var,
-        var_samp(CASE WHEN pressure_in IS NOT NULL THEN severity_value END) AS pressure_in_svar,
-        COUNT(distance_mi) AS distance_mi_n,
-        corr(distance_mi, severity_value) AS distance_mi_r,
-        var_samp(distance_mi) AS distance_mi_var,
-        var_samp(CASE WHEN distance_mi IS NOT NULL THEN severity_value END) AS distance_mi_svar,
-        COUNT(infrastructure_count) AS infrastructure_count_n,
-        corr(infrastructure_count, severity_value) AS infrastructure_count_r,
-        var_samp(infrastructure_count) AS infrastructure_count_var,
-        var_samp(severity_value) AS infrastructure_count_svar
-    FROM valued
-    -- accepted rows always have a state: the () set is the only one with state NULL
-    GROUP BY GROUPING SETS ((state), ())
-),
-per_variable AS (
+WITH per_variable AS (
     -- one row per (scope, variable)
     SELECT
         s.state,
@@ -103,7 +46,7 @@ per_variable AS (
             WHEN 'distance_mi' THEN distance_mi_svar
             ELSE infrastructure_count_svar
         END AS severity_var
-    FROM stats s
+    FROM state_profiles s
     CROSS JOIN (
         SELECT unnest(make_array(
             'temperature_f', 'visibility_mi', 'humidity_pct', 'wind_speed_mph',
