@@ -64,6 +64,11 @@ def main():
              .config("spark.sql.shuffle.partitions", str(4 * args.cores))
              .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
              .config("spark.ui.enabled", "false")
+             # Spark 4's ANSI mode raised DIVIDE_BY_ZERO in these queries (pyspark 4.0.1, 100k-row
+             # sample lake) although each of their divisions is guarded by a CASE; which one Spark
+             # evaluated early was not traced. The SQL never relies on a division by zero, so
+             # Spark 3's non-ANSI semantics give the SPEC's answers (all 9 tables agree)
+             .config("spark.sql.ansi.enabled", "false")
              .config("spark.ui.showConsoleProgress", "false")
              .config("spark.jars", JDBC_JAR)
              .getOrCreate())
