@@ -228,7 +228,7 @@ mod tests {
     fn tasks_and_their_pools_are_counted() {
         let metrics = ExecutorMetrics::new().unwrap();
         let pool: Arc<dyn MemoryPool> = Arc::new(GreedyMemoryPool::new(1000));
-        let mut reservation = MemoryConsumer::new("test").register(&pool);
+        let reservation = MemoryConsumer::new("test").register(&pool);
         reservation.grow(300);
         let task = metrics.task_started(Arc::clone(&pool));
         let text = metrics.encode().unwrap();

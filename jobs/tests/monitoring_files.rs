@@ -117,8 +117,11 @@ fn without_strings_and_matchers(text: &str) -> String {
 /// The metric names a PromQL expression reads: its identifiers that are not functions (followed
 /// by `(`), keywords, or labels of a `by`/`without`/`on`/`ignoring`/`group_*` clause.
 fn metrics_in(expr: &str) -> BTreeSet<String> {
-    const KEYWORDS: [&str; 8] = [
-        "and", "or", "unless", "bool", "offset", "by", "without", "on",
+    // operators, and the aggregations, which may take their `by (...)` before their argument
+    const KEYWORDS: [&str; 20] = [
+        "and", "or", "unless", "bool", "offset", "by", "without", "on", "sum", "min", "max",
+        "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk", "topk",
+        "quantile",
     ];
     let text = without_strings_and_matchers(expr);
     // drop label lists: by (a, b), without (...), on (...), ignoring (...), group_left (...)
@@ -169,11 +172,13 @@ fn check_expr(origin: &str, expr: &str, known: &BTreeSet<String>) -> usize {
 #[test]
 fn the_metric_name_parser_keeps_metrics_only() {
     let expr = "sum by (le, job) (rate(job_exec_time_seconds_bucket{job=~\"$job\"}[5m])) \
+                + count without (mode) (medallion_run_duration_seconds) \
                 / on (job) group_left (mode) medallion_run_success > bool 0 or vector(0)";
     assert_eq!(
         metrics_in(expr),
         BTreeSet::from([
             "job_exec_time_seconds_bucket".to_string(),
+            "medallion_run_duration_seconds".to_string(),
             "medallion_run_success".to_string()
         ])
     );
