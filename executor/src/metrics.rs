@@ -214,7 +214,8 @@ impl ExecutorMetrics {
         });
         self.memory_reserved
             .set(i64::try_from(reserved).unwrap_or(i64::MAX));
-        self.memory_limit.set(i64::try_from(limit).unwrap_or(i64::MAX));
+        self.memory_limit
+            .set(i64::try_from(limit).unwrap_or(i64::MAX));
         TextEncoder::new().encode_to_string(&self.registry.gather())
     }
 }
@@ -232,16 +233,30 @@ mod tests {
         reservation.grow(300);
         let task = metrics.task_started(Arc::clone(&pool));
         let text = metrics.encode().unwrap();
-        assert!(text.contains("medallion_executor_tasks_running 1"), "{text}");
-        assert!(text.contains("medallion_executor_memory_reserved_bytes 300"), "{text}");
-        assert!(text.contains("medallion_executor_memory_limit_bytes 1000"), "{text}");
+        assert!(
+            text.contains("medallion_executor_tasks_running 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("medallion_executor_memory_reserved_bytes 300"),
+            "{text}"
+        );
+        assert!(
+            text.contains("medallion_executor_memory_limit_bytes 1000"),
+            "{text}"
+        );
         let totals = TaskTotals {
             shuffle_bytes: 4096,
             shuffle_rows: 10,
             spills: 2,
             spilled_bytes: 512,
         };
-        metrics.task_ended(task, Duration::from_millis(20), TaskOutcome::Succeeded, totals);
+        metrics.task_ended(
+            task,
+            Duration::from_millis(20),
+            TaskOutcome::Succeeded,
+            totals,
+        );
         metrics.task_refused();
         let text = metrics.encode().unwrap();
         for line in [

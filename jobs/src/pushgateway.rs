@@ -162,7 +162,10 @@ mod tests {
     #[test]
     fn credentials_never_show() {
         let shown = redacted("https://ops:s3cret@push.example:9091/base");
-        assert!(!shown.contains("s3cret") && !shown.contains("ops"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("ops"),
+            "{shown}"
+        );
         assert_eq!(shown, "https://***@push.example:9091/base");
         assert_eq!(redacted("http://h:9091"), "http://h:9091/");
         assert_eq!(redacted("not a url s3cret"), "(an invalid URL)");

@@ -20,16 +20,34 @@ use crate::config::JobSchedule;
 /// Every metric name a run pushes, with its help text.
 pub const PUSHED_METRICS: [(&str, &str); 11] = [
     (DURATION, "Seconds the job's last run took."),
-    (SUCCESS, "1 when the job's last run succeeded, 0 when it failed."),
+    (
+        SUCCESS,
+        "1 when the job's last run succeeded, 0 when it failed.",
+    ),
     (FINISHED, "When the job's last run ended (Unix seconds)."),
     (LAST_SUCCESS, "When the job last succeeded (Unix seconds)."),
     (LAST_FAILURE, "When the job last failed (Unix seconds)."),
-    (ROWS_READ, "Silver rows read by the job's last successful run."),
-    (ROWS_REJECTED, "Silver rows rejected by the acceptance rules in that run."),
+    (
+        ROWS_READ,
+        "Silver rows read by the job's last successful run.",
+    ),
+    (
+        ROWS_REJECTED,
+        "Silver rows rejected by the acceptance rules in that run.",
+    ),
     (ROWS_WRITTEN, "Rows that run published, per Gold table."),
-    (QUALITY, "Data quality score (completeness, percent) of that run."),
-    (INTERVAL, "Seconds between two scheduled runs of the job (batch_schedules.yaml)."),
-    (GRACE, "Seconds a scheduled run may start late and run (deadline + timeout)."),
+    (
+        QUALITY,
+        "Data quality score (completeness, percent) of that run.",
+    ),
+    (
+        INTERVAL,
+        "Seconds between two scheduled runs of the job (batch_schedules.yaml).",
+    ),
+    (
+        GRACE,
+        "Seconds a scheduled run may start late and run (deadline + timeout).",
+    ),
 ];
 
 const DURATION: &str = "medallion_run_duration_seconds";
@@ -209,7 +227,8 @@ mod tests {
         assert!(!text.contains("failure"), "{text}");
         // one TYPE line per metric
         assert_eq!(
-            text.matches("# TYPE medallion_run_rows_written gauge").count(),
+            text.matches("# TYPE medallion_run_rows_written gauge")
+                .count(),
             1
         );
     }

@@ -54,7 +54,10 @@ fn scheduler_and_executor_expose_prometheus_metrics_that_a_run_moves() {
             "{name} missing from the scheduler's {METRICS_PATH}:\n{scheduler}"
         );
     }
-    assert!(scheduler.contains("process_resident_memory_bytes"), "{scheduler}");
+    assert!(
+        scheduler.contains("process_resident_memory_bytes"),
+        "{scheduler}"
+    );
     let executor = scrape(metrics_port, "/metrics");
     for name in EXECUTOR_METRICS {
         assert!(
@@ -62,7 +65,10 @@ fn scheduler_and_executor_expose_prometheus_metrics_that_a_run_moves() {
             "{name} missing from the executor's /metrics:\n{executor}"
         );
     }
-    assert!(executor.contains("process_resident_memory_bytes"), "{executor}");
+    assert!(
+        executor.contains("process_resident_memory_bytes"),
+        "{executor}"
+    );
     // the REST API answers on the same port as gRPC
     let (code, executors) = http(cluster.port, "GET", "/api/executors", b"").unwrap();
     assert_eq!(code, 200, "{executors}");
@@ -110,10 +116,19 @@ fn scheduler_and_executor_expose_prometheus_metrics_that_a_run_moves() {
     assert_eq!(at(&scheduler, "job_exec_time_seconds_count"), submitted);
 
     let executor = samples(&scrape(metrics_port, "/metrics"));
-    let succeeded = at(&executor, "medallion_executor_tasks_total{outcome=\"succeeded\"}");
-    assert!(succeeded >= submitted, "{succeeded} tasks for {submitted} jobs");
+    let succeeded = at(
+        &executor,
+        "medallion_executor_tasks_total{outcome=\"succeeded\"}",
+    );
+    assert!(
+        succeeded >= submitted,
+        "{succeeded} tasks for {submitted} jobs"
+    );
     assert_eq!(
-        at(&executor, "medallion_executor_tasks_total{outcome=\"failed\"}"),
+        at(
+            &executor,
+            "medallion_executor_tasks_total{outcome=\"failed\"}"
+        ),
         0.0
     );
     assert_eq!(at(&executor, "medallion_executor_tasks_running"), 0.0);
@@ -124,5 +139,8 @@ fn scheduler_and_executor_expose_prometheus_metrics_that_a_run_moves() {
     assert!(at(&executor, "medallion_executor_shuffle_written_bytes_total") > 0.0);
     assert!(at(&executor, "medallion_executor_shuffle_written_rows_total") > 0.0);
     // nothing holds memory once the tasks ended
-    assert_eq!(at(&executor, "medallion_executor_memory_reserved_bytes"), 0.0);
+    assert_eq!(
+        at(&executor, "medallion_executor_memory_reserved_bytes"),
+        0.0
+    );
 }

@@ -2977,9 +2977,10 @@ fn metrics_ports_are_declared_annotated_and_runs_name_their_cronjob() {
     let sched = k8s_invocation_of(&manifests, "medallion-scheduler");
     let sched_port = sched.port_flag("--bind-port", SCHEDULER_PORT);
     let a = annotations(sched_w);
-    p.check(a.get("prometheus.io/scrape").map(String::as_str) == Some("true"), || {
-        format!("{}: prometheus.io/scrape must be \"true\"", sched_w.id())
-    });
+    p.check(
+        a.get("prometheus.io/scrape").map(String::as_str) == Some("true"),
+        || format!("{}: prometheus.io/scrape must be \"true\"", sched_w.id()),
+    );
     p.check(
         a.get("prometheus.io/path").map(String::as_str) == Some("/api/metrics"),
         || format!("{}: prometheus.io/path must be /api/metrics", sched_w.id()),
@@ -2988,7 +2989,12 @@ fn metrics_ports_are_declared_annotated_and_runs_name_their_cronjob() {
         Ok(port) => {
             p.check(
                 a.get("prometheus.io/port") == Some(&port.to_string()),
-                || format!("{}: prometheus.io/port must be --bind-port {port}", sched_w.id()),
+                || {
+                    format!(
+                        "{}: prometheus.io/port must be --bind-port {port}",
+                        sched_w.id()
+                    )
+                },
             );
             p.check(container_ports(sched_c).contains(&port), || {
                 format!("{}: containerPort {port} missing", sched_w.id())
@@ -3012,17 +3018,27 @@ fn metrics_ports_are_declared_annotated_and_runs_name_their_cronjob() {
                 });
             }
             p.check(container_ports(exec_c).contains(&port), || {
-                format!("{}: containerPort {port} (--metrics-port) missing", exec_w.id())
+                format!(
+                    "{}: containerPort {port} (--metrics-port) missing",
+                    exec_w.id()
+                )
             });
-            p.check(a.get("prometheus.io/port") == Some(&port.to_string()), || {
-                format!("{}: prometheus.io/port must be --metrics-port {port}", exec_w.id())
-            });
+            p.check(
+                a.get("prometheus.io/port") == Some(&port.to_string()),
+                || {
+                    format!(
+                        "{}: prometheus.io/port must be --metrics-port {port}",
+                        exec_w.id()
+                    )
+                },
+            );
         }
         _ => p.push(format!("{}: --metrics-port PORT missing", exec.origin)),
     }
-    p.check(a.get("prometheus.io/scrape").map(String::as_str) == Some("true"), || {
-        format!("{}: prometheus.io/scrape must be \"true\"", exec_w.id())
-    });
+    p.check(
+        a.get("prometheus.io/scrape").map(String::as_str) == Some("true"),
+        || format!("{}: prometheus.io/scrape must be \"true\"", exec_w.id()),
+    );
     p.check(
         a.get("prometheus.io/path").map(String::as_str) == Some("/metrics"),
         || format!("{}: prometheus.io/path must be /metrics", exec_w.id()),

@@ -54,9 +54,14 @@ fn get(port: u16, path: &str) -> String {
         .unwrap();
     write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
     let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read the answer");
+    stream
+        .read_to_string(&mut response)
+        .expect("read the answer");
     let (head, body) = response.split_once("\r\n\r\n").expect("headers and body");
-    assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+        "{head}"
+    );
     body.to_string()
 }
 
@@ -144,8 +149,14 @@ fn a_successful_then_a_failed_run_push_their_outcome() {
     let duration = get("medallion_run_duration_seconds", "");
     assert!(duration > 0.0 && duration < 300.0, "{duration}");
     let success_at = get("medallion_last_success_timestamp_seconds", "");
-    assert!(success_at >= before && success_at <= now_secs(), "{success_at}");
-    assert_eq!(get("medallion_run_finished_timestamp_seconds", ""), success_at);
+    assert!(
+        success_at >= before && success_at <= now_secs(),
+        "{success_at}"
+    );
+    assert_eq!(
+        get("medallion_run_finished_timestamp_seconds", ""),
+        success_at
+    );
     assert_eq!(get("medallion_run_rows_read", ""), 3.0);
     assert_eq!(get("medallion_run_rows_rejected", ""), 1.0);
     // accidents_summary: one row per accepted accident
@@ -163,7 +174,12 @@ fn a_successful_then_a_failed_run_push_their_outcome() {
     assert_eq!(get("medallion_schedule_interval_seconds", ""), 86_400.0);
     assert_eq!(get("medallion_schedule_grace_seconds", ""), 18_000.0);
     assert_eq!(
-        value(&samples, "medallion_last_failure_timestamp_seconds", job, ""),
+        value(
+            &samples,
+            "medallion_last_failure_timestamp_seconds",
+            job,
+            ""
+        ),
         None
     );
 
@@ -189,8 +205,14 @@ fn a_successful_then_a_failed_run_push_their_outcome() {
     assert_eq!(get("medallion_run_success", ""), 0.0);
     let failed_at = get("medallion_last_failure_timestamp_seconds", "");
     assert!(failed_at >= success_at, "{failed_at} < {success_at}");
-    assert_eq!(get("medallion_run_finished_timestamp_seconds", ""), failed_at);
-    assert_eq!(get("medallion_last_success_timestamp_seconds", ""), success_at);
+    assert_eq!(
+        get("medallion_run_finished_timestamp_seconds", ""),
+        failed_at
+    );
+    assert_eq!(
+        get("medallion_last_success_timestamp_seconds", ""),
+        success_at
+    );
     // the rows and quality of the last successful run stay
     assert_eq!(
         get("medallion_run_rows_written", "table=accidents_summary"),

@@ -44,9 +44,7 @@ fn promtool(args: &[&str]) -> String {
         .current_dir(root())
         .output()
         .unwrap_or_else(|e| {
-            panic!(
-                "promtool cannot be run ({e}): apt-get install -y prometheus (as .ci/run does)"
-            )
+            panic!("promtool cannot be run ({e}): apt-get install -y prometheus (as .ci/run does)")
         });
     let text = format!(
         "{}{}",
@@ -119,8 +117,25 @@ fn without_strings_and_matchers(text: &str) -> String {
 fn metrics_in(expr: &str) -> BTreeSet<String> {
     // operators, and the aggregations, which may take their `by (...)` before their argument
     const KEYWORDS: [&str; 20] = [
-        "and", "or", "unless", "bool", "offset", "by", "without", "on", "sum", "min", "max",
-        "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk", "topk",
+        "and",
+        "or",
+        "unless",
+        "bool",
+        "offset",
+        "by",
+        "without",
+        "on",
+        "sum",
+        "min",
+        "max",
+        "avg",
+        "group",
+        "stddev",
+        "stdvar",
+        "count",
+        "count_values",
+        "bottomk",
+        "topk",
         "quantile",
     ];
     let text = without_strings_and_matchers(expr);
@@ -261,7 +276,9 @@ fn the_rules_cover_the_seed_thresholds_over_known_metrics() {
     assert!(expr_of("MedallionFailureRatioHigh").contains("[7d]"));
     assert!(expr_of("MedallionDataQualityLow").contains("< 90"));
     assert!(expr_of("MedallionRunFailed").contains("medallion_run_success == 0"));
-    assert!(expr_of("MedallionScheduledRunMissing").contains("medallion_schedule_interval_seconds"));
+    assert!(
+        expr_of("MedallionScheduledRunMissing").contains("medallion_schedule_interval_seconds")
+    );
 }
 
 #[test]
@@ -272,7 +289,11 @@ fn the_dashboard_queries_only_metrics_medallion_exposes() {
     assert!(dashboard["uid"].as_str().is_some());
     let mut queried = BTreeSet::new();
     let mut targets = 0;
-    let mut stack: Vec<&Json> = dashboard["panels"].as_array().expect("panels").iter().collect();
+    let mut stack: Vec<&Json> = dashboard["panels"]
+        .as_array()
+        .expect("panels")
+        .iter()
+        .collect();
     while let Some(panel) = stack.pop() {
         if let Some(inner) = panel["panels"].as_array() {
             stack.extend(inner);
@@ -287,7 +308,10 @@ fn the_dashboard_queries_only_metrics_medallion_exposes() {
     }
     assert!(targets >= 10, "{targets} queries");
     // the job variable lists the jobs that pushed
-    for variable in dashboard["templating"]["list"].as_array().expect("templating") {
+    for variable in dashboard["templating"]["list"]
+        .as_array()
+        .expect("templating")
+    {
         if let Some(definition) = variable["definition"].as_str() {
             let metric = definition
                 .trim_start_matches("label_values(")
@@ -308,6 +332,9 @@ fn the_dashboard_queries_only_metrics_medallion_exposes() {
         "medallion_executor_tasks_total",
         "medallion_executor_memory_reserved_bytes",
     ] {
-        assert!(queried.contains(metric), "the dashboard does not show {metric}");
+        assert!(
+            queried.contains(metric),
+            "the dashboard does not show {metric}"
+        );
     }
 }

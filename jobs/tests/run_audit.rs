@@ -116,7 +116,8 @@ async fn the_parquet_sink_records_the_audit_next_to_older_runs() {
     assert_eq!(rows[1][1], s(who));
     let user = &rows[2][1];
     assert!(
-        user.as_str().is_some_and(|u| u.starts_with("cli/") && u.len() > 4),
+        user.as_str()
+            .is_some_and(|u| u.starts_with("cli/") && u.len() > 4),
         "{user:?}"
     );
     for row in &rows[1..] {
@@ -175,13 +176,7 @@ async fn an_older_mysql_pipeline_runs_gets_the_audit_columns() {
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert_eq!(
         rows[0],
-        vec![
-            s("oldrun"),
-            s("succeeded"),
-            Val::Null,
-            Val::Null,
-            Val::Null
-        ]
+        vec![s("oldrun"), s("succeeded"), Val::Null, Val::Null, Val::Null]
     );
     assert_eq!(rows[1][1], s("succeeded"));
     assert_eq!(rows[1][2], s(who));

@@ -50,7 +50,11 @@ pub async fn add_missing_columns(
         .iter()
         .map(|(name, ddl)| Ok(format!("ADD COLUMN {} {ddl}", quote(name)?)))
         .collect::<Result<Vec<_>>>()?;
-    let sql = format!("ALTER TABLE {} {}", qualified(db, table)?, clauses.join(", "));
+    let sql = format!(
+        "ALTER TABLE {} {}",
+        qualified(db, table)?,
+        clauses.join(", ")
+    );
     let context = format!("adding columns to {table}");
     let altered = conn.query_drop(sql).await;
     if let Err(e) = altered
