@@ -13,6 +13,7 @@ pub mod named_scan;
 pub mod object_stores;
 pub mod orc;
 pub mod read_guard;
+pub mod run_audit;
 pub mod run_record;
 pub mod service_logging;
 pub mod service_process;

@@ -10,6 +10,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::error::{Error, Result};
+use crate::run_audit::RunAudit;
 
 /// Whether a run published its Gold tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,13 +56,15 @@ pub struct RunRecord {
     pub data_quality_score: Option<f64>,
     /// Why the run failed.
     pub error: Option<String>,
+    /// Who or what started it, where, and the job plan's version.
+    pub audit: RunAudit,
 }
 
 impl RunRecord {
     /// The Arrow schema of `pipeline_runs`.
     pub fn schema() -> SchemaRef {
         let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-        Arc::new(Schema::new(vec![
+        let fields = vec![
             Field::new("run_id", DataType::Utf8, false),
             Field::new("job", DataType::Utf8, false),
             Field::new("mode", DataType::Utf8, false),
@@ -73,7 +76,8 @@ impl RunRecord {
             Field::new("rows_written", DataType::Utf8, false),
             Field::new("data_quality_score", DataType::Float64, true),
             Field::new("error", DataType::Utf8, true),
-        ]))
+        ];
+        Arc::new(Schema::new([fields, RunAudit::fields()].concat()))
     }
 
     /// `rows_written` as a JSON object `{"table": rows, ...}`.
@@ -90,7 +94,7 @@ impl RunRecord {
             ) as ArrayRef
         };
         let count = |n: u64| Arc::new(Int64Array::from(vec![n as i64])) as ArrayRef;
-        let columns = vec![
+        let mut columns = vec![
             text(&self.run_id),
             text(&self.job),
             text(&self.mode),
@@ -103,6 +107,7 @@ impl RunRecord {
             Arc::new(Float64Array::from(vec![self.data_quality_score])) as ArrayRef,
             Arc::new(StringArray::from(vec![self.error.as_deref()])) as ArrayRef,
         ];
+        columns.extend(self.audit.columns());
         RecordBatch::try_new(Self::schema(), columns)
             .map_err(|e| Error::engine("building the pipeline_runs row", e.into()))
     }
@@ -132,6 +137,7 @@ mod tests {
             rows_written: BTreeMap::from([("a".to_string(), 8)]),
             data_quality_score: Some(99.5),
             error: None,
+            audit: RunAudit::default(),
         };
         let batch = record.to_batch().unwrap();
         assert_eq!(batch.num_rows(), 1);

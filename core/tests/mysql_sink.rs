@@ -229,6 +229,7 @@ fn record(run_id: &str, status: RunStatus, rows: &[(&str, u64)], error: Option<&
         rows_written: rows.iter().map(|(t, n)| (t.to_string(), *n)).collect(),
         data_quality_score: Some(97.25),
         error: error.map(str::to_string),
+        audit: medallion_core::run_audit::RunAudit::default(),
     }
 }
 

@@ -25,10 +25,15 @@ use medallion_core::session;
 
 mod client_pool;
 pub mod liveness;
+mod metered_engine;
+pub mod metrics;
+mod metrics_server;
 pub mod process;
 mod stable_metrics;
 
 use client_pool::IdleClientPool;
+use metered_engine::MeteredEngine;
+use metrics::ExecutorMetrics;
 use stable_metrics::StableMetricsEngine;
 
 const ABOUT: &str = "medallion's Ballista executor: runs the tasks of `medallion submit` jobs for a \
@@ -38,6 +43,7 @@ const ABOUT: &str = "medallion's Ballista executor: runs the tasks of `medallion
 const EXAMPLES: &str = "\
 Examples:
   medallion-executor --scheduler-host sched.example                 # flight 50051, gRPC 50052, health 50053
+  medallion-executor --scheduler-host sched.example --metrics-port 50054   # Prometheus /metrics
   medallion-executor --scheduler-host 127.0.0.1 --scheduler-port 50050 \\
       --bind-host 127.0.0.1 --bind-port 50061 --bind-grpc-port 50062 --bind-health-port 50063 \\
       --vcores 4 --work-dir /var/lib/medallion/work --memory-pool-size 8GiB
@@ -47,8 +53,8 @@ Environment:
   MEDALLION_SCHEDULER_HOST, MEDALLION_SCHEDULER_PORT, MEDALLION_EXECUTOR_BIND_HOST,
   MEDALLION_EXECUTOR_EXTERNAL_HOST, MEDALLION_EXECUTOR_PORT, MEDALLION_EXECUTOR_GRPC_PORT,
   MEDALLION_EXECUTOR_HEALTH_PORT, MEDALLION_EXECUTOR_VCORES, MEDALLION_EXECUTOR_WORK_DIR,
-  MEDALLION_EXECUTOR_MEMORY, MEDALLION_EXECUTOR_ALLOW_READ (comma-separated) stand for the flags of
-  the same meaning. RUST_LOG overrides --log-level-setting.
+  MEDALLION_EXECUTOR_MEMORY, MEDALLION_EXECUTOR_ALLOW_READ (comma-separated),
+  MEDALLION_EXECUTOR_METRICS_PORT stand for the flags of the same meaning. RUST_LOG overrides --log-level-setting.
   S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL or MEDALLION_S3_ENDPOINT.
   HDFS: HADOOP_CONF_DIR for name services.
   Every executor must see the lake and a file:// Gold folder at the same paths as the client.";
@@ -81,6 +87,18 @@ pub enum ExecutorError {
     /// medallion's session state could not be built.
     #[error("executor session: {0}")]
     Session(#[from] medallion_core::Error),
+    /// The metrics registry could not be built.
+    #[error("executor metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    /// The metrics port could not be listened on.
+    #[error("cannot listen on {address} for /metrics: {source}")]
+    MetricsPort {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// Ballista refused the configuration, could not reach the scheduler, or stopped with an error.
     #[error("executor: {0}")]
     Ballista(#[from] BallistaError),
@@ -103,6 +121,11 @@ pub struct ExecutorArgs {
         value_delimiter = ','
     )]
     pub allow_read: Vec<String>,
+    /// Serve the executor's Prometheus metrics (tasks run and failed, shuffle bytes written,
+    /// spills, memory pool use, process CPU and memory) at http://BIND_HOST:PORT/metrics.
+    /// Without it, no metrics port is opened.
+    #[arg(long, env = "MEDALLION_EXECUTOR_METRICS_PORT", value_name = "PORT")]
+    pub metrics_port: Option<u16>,
     /// Ballista's executor flags.
     #[command(flatten)]
     pub ballista: Config,
@@ -136,8 +159,12 @@ impl ExecutorArgs {
 
     /// The health server's address (`--bind-host`, `--bind-health-port`).
     pub fn health_address(&self) -> Result<SocketAddr, ExecutorError> {
+        self.bind_address(self.ballista.bind_health_port)
+    }
+
+    /// `--bind-host` with `port`.
+    fn bind_address(&self, port: u16) -> Result<SocketAddr, ExecutorError> {
         let host = self.ballista.bind_host.as_str();
-        let port = self.ballista.bind_health_port;
         let invalid = |message: String| ExecutorError::InvalidAddress {
             address: format!("{host}:{port}"),
             message,
@@ -181,6 +208,20 @@ pub fn executor_config(flags: Config) -> Result<ExecutorProcessConfig, ExecutorE
 /// tells it to stop.
 pub async fn run(args: ExecutorArgs) -> Result<(), ExecutorError> {
     let health_address = args.health_address()?;
+    let metrics = Arc::new(ExecutorMetrics::new()?);
+    if let Some(port) = args.metrics_port {
+        let address = args.bind_address(port)?;
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|source| ExecutorError::MetricsPort { address, source })?;
+        tracing::info!(%address, "executor metrics at /metrics");
+        let metrics = Arc::clone(&metrics);
+        tokio::spawn(async move {
+            if let Err(e) = metrics_server::serve_metrics(listener, metrics).await {
+                tracing::warn!(error = %e, "metrics server stopped");
+            }
+        });
+    }
     let read_roots = if args.allow_read.is_empty() {
         tracing::warn!(
             "no --allow-read: tasks may read any file their plan names; give the lake's folders \
@@ -201,7 +242,10 @@ pub async fn run(args: ExecutorArgs) -> Result<(), ExecutorError> {
     if let Some(roots) = &read_roots {
         engine = engine.with_read_roots(Arc::clone(roots));
     }
-    config.override_execution_engine = Some(Arc::new(engine));
+    config.override_execution_engine = Some(Arc::new(MeteredEngine::new(
+        Arc::new(engine),
+        Arc::clone(&metrics),
+    )));
     tracing::info!(
         executor_id = %config.executor_id,
         scheduler = %format!("{}:{}", config.scheduler_host, config.scheduler_port),

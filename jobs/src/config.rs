@@ -53,6 +53,10 @@ pub struct JobSchedule {
     pub timezone: String,
     /// daily, weekly or monthly.
     pub cadence: String,
+    /// How long a run may take (`timeout_minutes`).
+    pub timeout_minutes: Option<u64>,
+    /// How late a missed run may still start (`starting_deadline_minutes`).
+    pub starting_deadline_minutes: Option<u64>,
 }
 
 /// What a job is sized for (`jobs.<job>` of `resource_limits.yaml`).
@@ -234,6 +238,10 @@ impl BatchConfig {
             schedule: text("schedule")?,
             timezone: text("timezone").unwrap_or_else(|| "Etc/UTC".to_string()),
             cadence: text("cadence").unwrap_or_default(),
+            timeout_minutes: entry.get("timeout_minutes").and_then(Value::as_u64),
+            starting_deadline_minutes: entry
+                .get("starting_deadline_minutes")
+                .and_then(Value::as_u64),
         })
     }
 }

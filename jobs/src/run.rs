@@ -15,6 +15,7 @@ use futures::stream::FuturesUnordered;
 use indicatif::{ProgressBar, ProgressStyle};
 use medallion_core::error::first_line;
 use medallion_core::lake::{self, LakeTable};
+use medallion_core::run_audit::RunAudit;
 use medallion_core::run_record::{RunRecord, RunStatus};
 use medallion_core::sink::{GoldSink, GoldTable, Merge};
 use medallion_core::table_options::{Incremental, TableOptions};
@@ -480,6 +481,7 @@ async fn run_locked(
         rows_written: BTreeMap::new(),
         data_quality_score: None,
         error: None,
+        audit: RunAudit::of_this_process(crate::plan::plan_hash(&job.name)),
     };
     sink.prepare(&run_id).await?;
     let outcome = match write_gold(ctx, job, request, &*sink, &mut record).await {

@@ -54,6 +54,12 @@ pub struct RunArgs {
     /// the sink (and scheduler) answer, and print what a run would write.
     #[arg(long)]
     pub dry_run: bool,
+    /// At the end of the run, succeeded or failed, push its metrics (duration, status, rows,
+    /// quality, last success time; labels job and mode) to this Prometheus Pushgateway, e.g.
+    /// http://pushgateway:9091. A Pushgateway that does not answer within 5 s is a warning, never a
+    /// failed run.
+    #[arg(long, env = crate::pushgateway::PUSHGATEWAY_ENV, value_name = "URL")]
+    pub metrics_push: Option<String>,
     /// Period, secret and extra-output options.
     #[command(flatten)]
     pub options: Box<RunOptions>,
@@ -97,6 +103,7 @@ impl RunArgs {
             dry_run: self.dry_run,
             options: *self.options,
             cluster,
+            metrics_push: self.metrics_push.filter(|url| !url.trim().is_empty()),
         }
     }
 }

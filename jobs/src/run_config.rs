@@ -46,4 +46,6 @@ pub struct RunConfig {
     pub options: RunOptions,
     /// The cluster to submit to; `None` runs embedded.
     pub cluster: Option<ClusterConfig>,
+    /// The Pushgateway the run pushes its metrics to at its end (`http[s]://[user:pass@]host:port`).
+    pub metrics_push: Option<String>,
 }

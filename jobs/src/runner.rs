@@ -5,7 +5,7 @@
 //! writes its extra files. Printing is the command line's.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use medallion_core::run_record::RunRecord;
@@ -17,8 +17,10 @@ use crate::config::BatchConfig;
 use crate::embedded::embedded_engine;
 use crate::medical::generate::{GenerateMedicalArgs, generate_medical};
 use crate::plan::{Job, JobPlan};
+use crate::pushgateway::push_or_warn;
 use crate::run::{RunRequest, run_job_waiting};
 use crate::run_config::{DEFAULT_LAKE, RunConfig};
+use crate::run_metrics::{RunMetrics, RunRows, schedule_seconds};
 use crate::run_outputs::write_outputs;
 
 /// How much longer than the job timeout the client waits for each query of a run (the run
@@ -50,8 +52,48 @@ pub struct PublishedRun {
     pub extra_files: Vec<PathBuf>,
 }
 
-/// Runs the job `config` names, embedded or on its cluster.
+/// Runs the job `config` names, embedded or on its cluster; then, when `config` names a
+/// Pushgateway, pushes the run's metrics there, whether it succeeded or failed (a failed push is
+/// a warning).
 pub async fn run(config: RunConfig) -> Result<RunOutcome> {
+    let started = Instant::now();
+    let outcome = run_job_of(&config).await;
+    if let Some(url) = &config.metrics_push
+        && !config.dry_run
+    {
+        push_or_warn(url, &pushed_metrics(&config, &outcome, started.elapsed())).await;
+    }
+    outcome
+}
+
+/// What the run of `config` that ended with `outcome` after `elapsed` pushes.
+fn pushed_metrics(
+    config: &RunConfig,
+    outcome: &Result<RunOutcome>,
+    elapsed: Duration,
+) -> RunMetrics {
+    let mode = config.options.mode();
+    // the scheduled runs are the full ones
+    let schedule = (mode == "full")
+        .then(|| BatchConfig::load(None).ok()?.schedule(&config.job))
+        .flatten()
+        .and_then(|s| schedule_seconds(&s));
+    RunMetrics {
+        job: config.job.clone(),
+        mode: mode.to_string(),
+        succeeded: outcome.is_ok(),
+        duration_secs: elapsed.as_secs_f64(),
+        finished_at: chrono::Utc::now(),
+        rows: match outcome {
+            Ok(RunOutcome::Published(run)) => Some(RunRows::of(&run.record)),
+            _ => None,
+        },
+        schedule,
+    }
+}
+
+/// The run of [`run`], without the push.
+async fn run_job_of(config: &RunConfig) -> Result<RunOutcome> {
     let job = match crate::plan::find(&config.job)? {
         Job::Maintenance(job) => {
             let lake = config.lake.as_deref();
@@ -72,7 +114,7 @@ pub async fn run(config: RunConfig) -> Result<RunOutcome> {
         tracing::info!(period = %period, periods = period.periods(), "period selected");
     }
     if config.dry_run {
-        crate::commands::dry_run::execute_run(&job, &params, &config).await?;
+        crate::commands::dry_run::execute_run(&job, &params, config).await?;
         return Ok(RunOutcome::Done);
     }
     let cluster = config.cluster.as_ref();

@@ -2964,3 +2964,109 @@ fn helpers_behave() {
     assert_eq!(inv.flag("--lake").as_deref(), Some("/l"));
     assert_eq!(inv.flags(), vec!["--lake", "--sink"]);
 }
+
+#[test]
+fn metrics_ports_are_declared_annotated_and_runs_name_their_cronjob() {
+    // README "Monitoring": the scheduler's Prometheus metrics on its gRPC port at /api/metrics,
+    // the executors' on --metrics-port at /metrics; Prometheus finds both by the pod annotations.
+    let manifests = k8s_manifests();
+    let mut p = Problems::default();
+    let annotations = |m: &Manifest| string_map(at(&m.doc, "spec.template.metadata.annotations"));
+
+    let (sched_w, sched_c) = the_workload(&manifests, "medallion-scheduler");
+    let sched = k8s_invocation_of(&manifests, "medallion-scheduler");
+    let sched_port = sched.port_flag("--bind-port", SCHEDULER_PORT);
+    let a = annotations(sched_w);
+    p.check(
+        a.get("prometheus.io/scrape").map(String::as_str) == Some("true"),
+        || format!("{}: prometheus.io/scrape must be \"true\"", sched_w.id()),
+    );
+    p.check(
+        a.get("prometheus.io/path").map(String::as_str) == Some("/api/metrics"),
+        || format!("{}: prometheus.io/path must be /api/metrics", sched_w.id()),
+    );
+    match sched_port {
+        Ok(port) => {
+            p.check(
+                a.get("prometheus.io/port") == Some(&port.to_string()),
+                || {
+                    format!(
+                        "{}: prometheus.io/port must be --bind-port {port}",
+                        sched_w.id()
+                    )
+                },
+            );
+            p.check(container_ports(sched_c).contains(&port), || {
+                format!("{}: containerPort {port} missing", sched_w.id())
+            });
+        }
+        Err(e) => p.push(e),
+    }
+
+    let (exec_w, exec_c) = the_workload(&manifests, "medallion-executor");
+    let exec = k8s_invocation_of(&manifests, "medallion-executor");
+    let a = annotations(exec_w);
+    match exec.flag("--metrics-port").map(|v| v.parse::<u16>()) {
+        Some(Ok(port)) => {
+            for taken in [
+                EXECUTOR_FLIGHT_PORT,
+                EXECUTOR_GRPC_PORT,
+                EXECUTOR_HEALTH_PORT,
+            ] {
+                p.check(port != taken, || {
+                    format!("{}: --metrics-port {port} is taken", exec.origin)
+                });
+            }
+            p.check(container_ports(exec_c).contains(&port), || {
+                format!(
+                    "{}: containerPort {port} (--metrics-port) missing",
+                    exec_w.id()
+                )
+            });
+            p.check(
+                a.get("prometheus.io/port") == Some(&port.to_string()),
+                || {
+                    format!(
+                        "{}: prometheus.io/port must be --metrics-port {port}",
+                        exec_w.id()
+                    )
+                },
+            );
+        }
+        _ => p.push(format!("{}: --metrics-port PORT missing", exec.origin)),
+    }
+    p.check(
+        a.get("prometheus.io/scrape").map(String::as_str) == Some("true"),
+        || format!("{}: prometheus.io/scrape must be \"true\"", exec_w.id()),
+    );
+    p.check(
+        a.get("prometheus.io/path").map(String::as_str) == Some("/metrics"),
+        || format!("{}: prometheus.io/path must be /metrics", exec_w.id()),
+    );
+
+    // Runs push to the Pushgateway of the ConfigMap, and each CronJob's runs record its name in
+    // pipeline_runs.started_by.
+    let config = find(&manifests, "ConfigMap", "medallion-config");
+    let pushgateway = config.and_then(|c| s(&c.doc, "data.MEDALLION_PUSHGATEWAY"));
+    p.check(
+        pushgateway.is_some_and(|url| url.starts_with("http://") || url.starts_with("https://")),
+        || "medallion-config: MEDALLION_PUSHGATEWAY must be an http(s) URL".into(),
+    );
+    for cronjob in of_kind(&manifests, "CronJob") {
+        let expected = format!("cronjob/{}", cronjob.name());
+        let pod = pod_spec(&cronjob.doc).expect("a CronJob has a pod");
+        for c in containers(pod) {
+            let started_by = seq(c, "env")
+                .into_iter()
+                .find(|e| s(e, "name") == Some("MEDALLION_STARTED_BY"))
+                .and_then(|e| s(e, "value"));
+            p.check(started_by == Some(expected.as_str()), || {
+                format!(
+                    "{}: env MEDALLION_STARTED_BY must be {expected}",
+                    cronjob.id()
+                )
+            });
+        }
+    }
+    p.assert_none("metrics ports and run audit");
+}

@@ -40,6 +40,7 @@ use tls::{TlsFileError, TlsFlags};
 use users::{HtpasswdUsers, UsersFileError};
 
 pub mod liveness;
+pub mod metrics;
 pub mod process;
 
 const ABOUT: &str = "medallion's Ballista scheduler: plans the jobs `medallion submit` sends and hands \
@@ -54,6 +55,9 @@ Examples:
 
   medallion-scheduler --lake s3://bucket/silver           # + Arrow Flight SQL on the same port
   medallion-scheduler --catalog /etc/medallion/medallion.toml --flight-sql
+
+The same port serves Ballista's REST API (/api/jobs, /api/executors, PATCH /api/job/ID cancels)
+and its Prometheus metrics: curl http://sched.example:50050/api/metrics
 
 Then start executors and submit:
   medallion-executor --scheduler-host sched.example --scheduler-port 50050 --vcores 4

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::Utc;
+use medallion_core::run_audit::RunAudit;
 use medallion_core::run_record::{RunRecord, RunStatus};
 use medallion_core::sink::maintenance::{KeptBecause, MaintenanceReport, maintain};
 use medallion_core::sink::{MySqlUrl, open_sink};
@@ -118,6 +119,7 @@ pub async fn optimize(args: &OptimizeArgs) -> Result<MaintenanceReport> {
             rows_written: BTreeMap::new(),
             data_quality_score: None,
             error: None,
+            audit: RunAudit::of_this_process(None),
         };
         if let Err(e) = &outcome {
             record.status = RunStatus::Failed;

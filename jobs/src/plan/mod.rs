@@ -6,6 +6,7 @@
 //! A job may `include` other jobs: their inputs, reference tables, parameters and views come first,
 //! so SQL shared by several jobs (e.g. the medical jobs' cleaned vitals) is written once.
 
+mod hash;
 mod maintenance;
 mod params;
 pub mod period;
@@ -18,6 +19,7 @@ use medallion_core::lake::ColumnKind;
 use medallion_core::table_options::TableOptions;
 use medallion_core::{Error, Result};
 
+pub use hash::plan_hash;
 pub use maintenance::MaintenanceJob;
 pub use params::{Params, parse_date, parse_timestamp};
 use spec::JobSpec;

@@ -20,6 +20,7 @@
 //!
 //! Names are derived from the run id ([`names`]), so a retried task replaces its own table.
 
+mod added_columns;
 mod background;
 mod check;
 mod connection;

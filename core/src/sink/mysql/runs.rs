@@ -6,6 +6,7 @@ use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Params, Value};
 
+use super::added_columns::add_missing_columns;
 use super::connection::{connect, server_error, unreachable};
 use super::names::qualified;
 use super::url::MySqlUrl;
@@ -15,6 +16,14 @@ use crate::sink::recent_runs::runs_schema;
 
 /// The table's name.
 pub const PIPELINE_RUNS: &str = "pipeline_runs";
+
+/// The audit columns ([`RunAudit`](crate::run_audit::RunAudit)), added to a `pipeline_runs`
+/// created before them.
+const AUDIT_COLUMNS: [(&str, &str); 3] = [
+    ("started_by", "VARCHAR(255) NULL"),
+    ("host", "VARCHAR(255) NULL"),
+    ("plan_hash", "CHAR(64) NULL"),
+];
 
 /// `CREATE TABLE IF NOT EXISTS pipeline_runs` in database `db`.
 pub fn create_sql(db: &str) -> Result<String> {
@@ -32,6 +41,9 @@ pub fn create_sql(db: &str) -> Result<String> {
   data_quality_score DOUBLE NULL,
   error TEXT NULL,
   duration_s DOUBLE NOT NULL,
+  started_by VARCHAR(255) NULL,
+  host VARCHAR(255) NULL,
+  plan_hash CHAR(64) NULL,
   PRIMARY KEY (run_id),
   INDEX idx_job_started (job, started_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
@@ -44,6 +56,7 @@ pub async fn record(conn: &mut Conn, db: &str, record: &RunRecord) -> Result<()>
     conn.query_drop(create_sql(db)?)
         .await
         .map_err(|e| server_error("creating pipeline_runs", e))?;
+    add_missing_columns(conn, db, PIPELINE_RUNS, &AUDIT_COLUMNS).await?;
     let time = |t: &chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
     let params = Params::Positional(vec![
         Value::from(record.run_id.as_str()),
@@ -58,17 +71,22 @@ pub async fn record(conn: &mut Conn, db: &str, record: &RunRecord) -> Result<()>
         Value::from(record.data_quality_score.filter(|q| q.is_finite())),
         Value::from(record.error.as_deref()),
         Value::from(record.duration_secs()),
+        Value::from(record.audit.started_by.as_str()),
+        Value::from(record.audit.host.as_str()),
+        Value::from(record.audit.plan_hash.as_deref()),
     ]);
     let sql = format!(
         "INSERT INTO {} (run_id, job, mode, started_at, finished_at, status, rows_read, \
-         rows_rejected, rows_written, data_quality_score, error, duration_s) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         rows_rejected, rows_written, data_quality_score, error, duration_s, started_by, host, \
+         plan_hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON DUPLICATE KEY UPDATE job = VALUES(job), mode = VALUES(mode), \
          started_at = VALUES(started_at), finished_at = VALUES(finished_at), \
          status = VALUES(status), rows_read = VALUES(rows_read), \
          rows_rejected = VALUES(rows_rejected), rows_written = VALUES(rows_written), \
          data_quality_score = VALUES(data_quality_score), error = VALUES(error), \
-         duration_s = VALUES(duration_s)",
+         duration_s = VALUES(duration_s), started_by = VALUES(started_by), \
+         host = VALUES(host), plan_hash = VALUES(plan_hash)",
         qualified(db, PIPELINE_RUNS)?
     );
     conn.exec_drop(sql, params)
