@@ -288,3 +288,58 @@ async fn executors_refuse_tasks_that_read_outside_their_folders() {
     assert_success(&allowed, "a run inside the executor's folders");
     assert!(gold.join("accidents_summary").exists());
 }
+
+/// A session's bearer token expires after `--flight-sql-session-ttl` idle seconds: the next
+/// statement is refused as unauthenticated, while a client active more often keeps its session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_session_token_expires() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let lake = work.path().join("lake");
+    write_lake(&lake, &rows(), Format::Parquet);
+    let users = users_file(work.path());
+    let lake_str = lake.to_str().expect("utf-8").to_string();
+    let cluster = Cluster::start_with(
+        1,
+        &[
+            "--lake",
+            &lake_str,
+            "--flight-sql-users",
+            users.to_str().expect("utf-8"),
+            "--flight-sql-session-ttl",
+            "2",
+        ],
+        &[("MEDALLION_EXECUTOR_ALLOW_READ", &lake_str)],
+    );
+    let count = "SELECT COUNT(*) AS n FROM accidents";
+    let probes = json!([
+        // active every second for 4 s: the idle time never reaches 2 s
+        {"name": "active", "user": "analyst", "password": "s3cret",
+         "sql": [count, "-- sleep 1", count, "-- sleep 1", count, "-- sleep 1", count,
+                 "-- sleep 1", count]},
+        // idle for 3.5 s after its first statement
+        {"name": "idle", "user": "analyst", "password": "s3cret",
+         "sql": [count, "-- sleep 3.5", count]},
+    ]);
+    let results = adbc::probe(
+        &format!("grpc://127.0.0.1:{}", cluster.port),
+        &probes,
+        work.path(),
+    );
+    for result in statements(&results, "active") {
+        assert_eq!(result["ok"], true, "active: {result}\n{}", cluster.logs());
+    }
+    let idle = statements(&results, "idle");
+    assert_eq!(idle[0]["ok"], true, "idle, first statement: {}", idle[0]);
+    assert_eq!(idle[0]["rows"], json!([{"n": 4}]), "{}", idle[0]);
+    assert_eq!(
+        idle[2]["ok"], false,
+        "an expired token was accepted: {}",
+        idle[2]
+    );
+    let error = idle[2]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("expired") && error.to_lowercase().contains("unauthenticated"),
+        "idle: {error}"
+    );
+    assert!(!error.contains("s3cret"), "the password leaked: {error}");
+}

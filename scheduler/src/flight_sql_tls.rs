@@ -59,6 +59,9 @@ pub async fn serve(
     if let Some(authenticator) = authenticator {
         flight_sql = flight_sql.with_authenticator(authenticator);
     }
+    if let Some(ttl) = config.flight_sql_session_ttl {
+        flight_sql = flight_sql.with_session_ttl(ttl);
+    }
     if flight_sql.allows_anonymous() {
         tracing::warn!("Flight SQL over TLS lets any client in (--flight-sql-anonymous)");
     }

@@ -166,6 +166,16 @@ pub struct LakeFlags {
     /// lake, all in one shared session. Only for a trusted network.
     #[arg(long, conflicts_with = "flight_sql_users")]
     pub flight_sql_anonymous: bool,
+    /// How many seconds a Flight SQL session (its bearer token) may sit idle before it expires;
+    /// the client then gets `Unauthenticated` and must handshake again.
+    #[arg(
+        long,
+        env = "MEDALLION_FLIGHT_SQL_SESSION_TTL",
+        value_name = "SECONDS",
+        default_value_t = 1800,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub flight_sql_session_ttl: u64,
 }
 
 impl LakeFlags {
@@ -214,6 +224,8 @@ pub struct ServedLake {
     pub roots: Arc<ReadRoots>,
     /// The users; `None` lets any client in (`--flight-sql-anonymous`).
     pub users: Option<HtpasswdUsers>,
+    /// How long a session may sit idle before its token expires.
+    pub session_ttl: std::time::Duration,
 }
 
 /// The scheduler's command line: Ballista's scheduler flags plus medallion's.
@@ -315,6 +327,7 @@ pub fn scheduler_config_with_lake(
         if let Some(users) = &lake.users {
             config = config.with_flight_sql_authenticator(Arc::new(users.clone()));
         }
+        config = config.with_flight_sql_session_ttl(lake.session_ttl);
     }
     // Flight SQL sessions take the producer's configuration as it is (a `medallion submit`
     // client's settings override it). Ballista 55's Flight SQL frontend reads a result's schema
@@ -355,6 +368,7 @@ pub async fn run(args: SchedulerArgs) -> Result<(), SchedulerError> {
                 tables: Arc::new(tables),
                 roots: Arc::new(roots),
                 users,
+                session_ttl: std::time::Duration::from_secs(args.lake.flight_sql_session_ttl),
             })
         }
         None => None,
@@ -485,10 +499,16 @@ mod tests {
             tables: Arc::new(LakeTables::default()),
             roots: Arc::new(args.lake.read_roots(&catalog).expect("roots")),
             users: None,
+            session_ttl: std::time::Duration::from_secs(args.lake.flight_sql_session_ttl),
         };
         assert_eq!(lake.roots.roots(), ["file:///data/silver/"]);
         let config = scheduler_config_with_lake(args.ballista, Some(lake)).expect("config");
         assert!(config.flight_sql_enabled());
+        // tokens expire after 30 idle minutes unless --flight-sql-session-ttl says otherwise
+        assert_eq!(
+            config.flight_sql_session_ttl,
+            Some(std::time::Duration::from_secs(1800))
+        );
         let builder = config.override_session_builder.expect("session builder");
         let producer = config.override_config_producer.expect("config producer");
         // Flight SQL sessions are planned statically (see scheduler_config_with_lake)

@@ -7,12 +7,13 @@ Usage: probe.py URI PROBES.json
 PROBES.json is a list of {"name", "user", "password", "sql": [statements], "prepare": bool,
 "tls_root_certs": PEM text (optional, for a grpc+tls:// URI whose certificate authority is not a
 system one)}; each probe connects with its credentials (none when "user" is null), runs its statements in order on
-one connection and records, per statement, either the rows (as JSON values) and whether the schema
+one connection ("-- sleep SECONDS" pauses instead) and records, per statement, either the rows (as JSON values) and whether the schema
 announced by GetFlightInfo equals the data's, or the error. Prints one JSON list of results.
 """
 
 import json
 import sys
+import time
 
 import adbc_driver_flightsql.dbapi as flight_sql
 import pyarrow
@@ -68,6 +69,12 @@ def run_probe(uri, probe):
             except Exception as e:  # noqa: BLE001 - the error is the result
                 return {"name": probe["name"], "connected": False, "error": str(e), "statements": []}
         for sql in probe["sql"]:
+            if sql.startswith("-- sleep "):
+                # a pause between statements on the same connection (token expiry tests)
+                seconds = float(sql.split()[2])
+                time.sleep(seconds)
+                results.append({"ok": True, "slept": seconds})
+                continue
             with conn.cursor() as cur:
                 try:
                     results.append(run_statement(cur, sql, probe.get("prepare", False)))

@@ -121,7 +121,9 @@ impl<B: QueryBackend> BallistaFlightSqlService<B> {
     fn ensure_reaper(&self) {
         self.reaper.call_once(|| {
             let backend = self.backend.clone();
-            self.store.spawn_reaper(REAP_INTERVAL, move |session_id| {
+            // medallion patch: a TTL shorter than the reap interval is swept as often
+            let interval = REAP_INTERVAL.min(self.store.ttl());
+            self.store.spawn_reaper(interval, move |session_id| {
                 let backend = backend.clone();
                 async move {
                     if let Err(e) = backend.close_session(&session_id).await {
@@ -132,6 +134,14 @@ impl<B: QueryBackend> BallistaFlightSqlService<B> {
                 }
             });
         });
+    }
+
+    /// Sets how long a session (its bearer token), prepared statement or unredeemed local
+    /// result may sit idle before it expires; 30 minutes by default (medallion patch). Call it
+    /// before the first request.
+    pub fn with_session_ttl(mut self, ttl: Duration) -> Self {
+        self.store = Arc::new(SessionStore::new(ttl));
+        self
     }
 
     /// Installs an authenticator. Without one, every handshake is accepted and

@@ -99,10 +99,19 @@ impl SessionStore {
 
     /// Resolves a bearer token to its session id, refreshing its idle timer.
     pub(crate) fn session(&self, token: &str) -> Option<String> {
-        self.sessions.get_mut(token).map(|mut entry| {
-            entry.last_used = Instant::now();
-            entry.value.clone()
-        })
+        // medallion patch: a token idle longer than the TTL is refused at once, not only once
+        // the reaper has swept it (which may be a whole reap interval later)
+        let mut entry = self.sessions.get_mut(token)?;
+        if entry.last_used.elapsed() > self.ttl {
+            return None;
+        }
+        entry.last_used = Instant::now();
+        Some(entry.value.clone())
+    }
+
+    /// The idle time after which sessions and handles expire (medallion patch).
+    pub(crate) fn ttl(&self) -> Duration {
+        self.ttl
     }
 
     /// Returns the cached context for a session, refreshing its idle timer.

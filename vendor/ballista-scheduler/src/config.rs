@@ -430,6 +430,10 @@ pub struct SchedulerConfig {
     #[cfg(feature = "flight-sql")]
     pub override_flight_sql_authenticator:
         Option<Arc<dyn ballista_flight_sql::Authenticator>>,
+    /// How long an Arrow Flight SQL session (its bearer token) may sit idle before it expires;
+    /// `None` keeps the frontend's default, 30 minutes (medallion patch 3).
+    #[cfg(feature = "flight-sql")]
+    pub flight_sql_session_ttl: Option<std::time::Duration>,
     #[cfg(feature = "rest-api")]
     /// Should the rest api be disabled
     pub disable_rest_api: bool,
@@ -490,6 +494,8 @@ impl Default for SchedulerConfig {
             flight_sql: false,
             #[cfg(feature = "flight-sql")]
             override_flight_sql_authenticator: None,
+            #[cfg(feature = "flight-sql")]
+            flight_sql_session_ttl: None,
             #[cfg(feature = "rest-api")]
             disable_rest_api: false,
             #[cfg(feature = "rest-api")]
@@ -681,6 +687,14 @@ impl SchedulerConfig {
         authenticator: Arc<dyn ballista_flight_sql::Authenticator>,
     ) -> Self {
         self.override_flight_sql_authenticator = Some(authenticator);
+        self
+    }
+
+    /// Sets how long an Arrow Flight SQL session may sit idle before its token expires
+    /// (medallion patch 3).
+    #[cfg(feature = "flight-sql")]
+    pub fn with_flight_sql_session_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.flight_sql_session_ttl = Some(ttl);
         self
     }
 
@@ -920,6 +934,8 @@ impl TryFrom<Config> for SchedulerConfig {
             flight_sql: opt.flight_sql,
             #[cfg(feature = "flight-sql")]
             override_flight_sql_authenticator: None,
+            #[cfg(feature = "flight-sql")]
+            flight_sql_session_ttl: None,
             #[cfg(feature = "rest-api")]
             disable_rest_api: opt.disable_rest_api,
             #[cfg(feature = "rest-api")]

@@ -178,6 +178,10 @@ pub async fn start_grpc_service_with_listener<
         if let Some(authenticator) = config.override_flight_sql_authenticator.clone() {
             flight_sql = flight_sql.with_authenticator(authenticator);
         }
+        // medallion patch 3: a configurable session (token) lifetime
+        if let Some(ttl) = config.flight_sql_session_ttl {
+            flight_sql = flight_sql.with_session_ttl(ttl);
+        }
 
         if flight_sql.allows_anonymous() {
             log::warn!(
