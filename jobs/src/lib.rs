@@ -12,6 +12,7 @@ pub mod logging;
 pub mod medical;
 pub mod pending_file;
 pub mod plan;
+pub mod quality;
 pub mod reference;
 pub mod resubmit;
 pub mod run;

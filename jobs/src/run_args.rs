@@ -54,6 +54,10 @@ pub struct RunArgs {
     /// the sink (and scheduler) answer, and print what a run would write.
     #[arg(long)]
     pub dry_run: bool,
+    /// More data quality expectations: a TOML file of `[[expect]]` tables, as in job.toml
+    /// (repeatable); checked with the job's own before the run publishes.
+    #[arg(long = "expect", value_name = "FILE")]
+    pub expect: Vec<std::path::PathBuf>,
     /// Period, secret and extra-output options.
     #[command(flatten)]
     pub options: Box<RunOptions>,
@@ -95,6 +99,8 @@ impl RunArgs {
             progress: !self.no_progress,
             lock_wait: Duration::from_secs(self.lock_wait),
             dry_run: self.dry_run,
+            expect: self.expect,
+            check_only: false,
             options: *self.options,
             cluster,
         }
