@@ -26,8 +26,8 @@ Examples:
   medallion runs --sink file://gold
   medallion test accidents-datamart --lake ./lake        # check the data quality expectations, publish nothing
 
-Exit codes: 0 ok, 1 job failed (or stopped by the data quality gate), 2 bad usage or input, 3 infrastructure
-unreachable.";
+Exit codes: 0 ok, 1 job failed, 2 bad usage or input, 3 infrastructure unreachable.
+A run stopped by the data quality gate, or `medallion test` with a failed error expectation, is exit 1.";
 
 /// medallion: Spark-style batch jobs from a Silver lake (Parquet/ORC) to Gold tables, on DataFusion
 /// Ballista.

@@ -506,8 +506,12 @@ async fn check_gate(
     let count = |s: crate::quality::Status| outcomes.iter().filter(|o| o.status == s).count();
     for o in &outcomes {
         match o.status {
-            crate::quality::Status::Warn => warn!(expectation = %o.expectation.name, detail = %o.detail, "data quality warning"),
-            crate::quality::Status::Fail => warn!(expectation = %o.expectation.name, detail = %o.detail, sample = o.sample.as_deref(), "data quality expectation failed"),
+            crate::quality::Status::Warn => {
+                warn!(expectation = %o.expectation.name, detail = %o.detail, "data quality warning")
+            }
+            crate::quality::Status::Fail => {
+                warn!(expectation = %o.expectation.name, detail = %o.detail, sample = o.sample.as_deref(), "data quality expectation failed")
+            }
             _ => {}
         }
     }

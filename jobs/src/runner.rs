@@ -132,7 +132,15 @@ pub async fn run(config: RunConfig) -> Result<RunOutcome> {
         attempts: cluster.map_or(1, |c| c.attempts),
     };
     let publish = !config.check_only;
-    let outcome = run_gated(&ctx, &job, &request, sink.as_mut(), config.lock_wait, publish).await;
+    let outcome = run_gated(
+        &ctx,
+        &job,
+        &request,
+        sink.as_mut(),
+        config.lock_wait,
+        publish,
+    )
+    .await;
     let ballista_jobs = tracker.map(|t| t.job_ids()).unwrap_or_default();
     if outcome.is_err() && !ballista_jobs.is_empty() {
         tracing::info!(jobs = %ballista_jobs.join(" "), "Ballista jobs of the failed run");

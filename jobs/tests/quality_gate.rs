@@ -129,8 +129,10 @@ async fn half_null_weather_fails_the_datamart_in_mariadb_with_nothing_published(
     // no staging table left behind
     let staging = mysql_rows(
         &mut conn,
-        &q("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'DB' \
-            AND TABLE_NAME LIKE '%stg%'"),
+        &q(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'DB' \
+            AND TABLE_NAME LIKE '%stg%'",
+        ),
     )
     .await;
     assert!(staging.is_empty(), "{staging:?}");
@@ -151,8 +153,10 @@ async fn half_null_weather_fails_the_datamart_in_mariadb_with_nothing_published(
     // data_quality_results: both runs, the failed one too
     let results = mysql_rows(
         &mut conn,
-        &q("SELECT run_id, expectation, status, observed, threshold FROM DB.data_quality_results \
-            WHERE expectation = 'weather_condition_complete' ORDER BY checked_at"),
+        &q(
+            "SELECT run_id, expectation, status, observed, threshold FROM DB.data_quality_results \
+            WHERE expectation = 'weather_condition_complete' ORDER BY checked_at",
+        ),
     )
     .await;
     assert_eq!(results.len(), 2, "{results:?}");
@@ -186,7 +190,11 @@ fn a_row_count_that_halves_trips_the_change_expectation() {
     assert_one_error(
         &output,
         1,
-        &["silver_row_count_change", "2000 rows against 4000", "-50.0 %"],
+        &[
+            "silver_row_count_change",
+            "2000 rows against 4000",
+            "-50.0 %",
+        ],
     );
     // a looser threshold given for this run lets it through: the change is judged against the
     // last *successful* run (4000), not the failed one
@@ -228,7 +236,14 @@ async fn medallion_test_exits_0_on_a_good_lake_and_1_on_a_bad_one_publishing_not
     assert_success(&output, "medallion test on a good lake");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let header = stdout.lines().next().unwrap_or_default();
-    for column in ["expectation", "severity", "status", "observed", "threshold", "failing rows"] {
+    for column in [
+        "expectation",
+        "severity",
+        "status",
+        "observed",
+        "threshold",
+        "failing rows",
+    ] {
         assert!(header.contains(column), "{stdout}");
     }
     let line = |name: &str| {
@@ -238,10 +253,19 @@ async fn medallion_test_exits_0_on_a_good_lake_and_1_on_a_bad_one_publishing_not
             .unwrap_or_else(|| panic!("{name} in\n{stdout}"))
             .to_string()
     };
-    assert!(line("weather_condition_complete ").contains("PASS"), "{stdout}");
-    assert!(line("kpis_weather_shares_sum_to_100 ").contains("PASS"), "{stdout}");
+    assert!(
+        line("weather_condition_complete ").contains("PASS"),
+        "{stdout}"
+    );
+    assert!(
+        line("kpis_weather_shares_sum_to_100 ").contains("PASS"),
+        "{stdout}"
+    );
     // no earlier run: nothing to compare the row count with
-    assert!(line("silver_row_count_change ").contains("SKIPPED"), "{stdout}");
+    assert!(
+        line("silver_row_count_change ").contains("SKIPPED"),
+        "{stdout}"
+    );
     assert!(stdout.contains("0 fail"), "{stdout}");
     // nothing published, nothing recorded, no staging left
     let left: Vec<_> = fs::read_dir(&out)
@@ -308,7 +332,10 @@ max = 4
     );
     assert_success(&output, "run with a failed warning");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("warning: only_texas (1200 failing rows"), "{stdout}");
+    assert!(
+        stdout.contains("warning: only_texas (1200 failing rows"),
+        "{stdout}"
+    );
     assert!(out.join("accidents_summary").exists());
     let gold = Gold::open_tables(&out, &["data_quality_results", "pipeline_runs"]).await;
     let rows = gold
@@ -323,7 +350,10 @@ max = 4
     assert_eq!(rows[0][2].as_str(), Some("warn"));
     // a sample of failing rows, led by the row's first column (id)
     let sample = rows[0][3].as_str().unwrap();
-    assert!(sample.contains(r#""id":"a"#) && sample.contains(r#""state":"CA""#), "{sample}");
+    assert!(
+        sample.contains(r#""id":"a"#) && sample.contains(r#""state":"CA""#),
+        "{sample}"
+    );
     assert_eq!(sample.lines().count(), 5, "{sample}");
     let passed = gold
         .rows(
@@ -343,7 +373,10 @@ async fn a_shifted_state_distribution_is_a_drift_warning_and_profiles_are_kept()
     let root = tempfile::tempdir().unwrap();
     let out = root.path().join("gold");
     let before = lake(root.path(), "before", &rows(1200, None));
-    assert_success(&run_datamart(&before, &out, &["--no-progress"]), "first run");
+    assert_success(
+        &run_datamart(&before, &out, &["--no-progress"]),
+        "first run",
+    );
     // the same accidents, every other one in Texas
     let mut shifted = rows(1200, None);
     for row in shifted.iter_mut().step_by(2) {

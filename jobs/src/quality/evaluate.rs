@@ -11,9 +11,9 @@ use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::prelude::SessionContext;
 use medallion_core::{Error, Result, session};
 
+use super::drift::{Profile, psi, quantile_profile, value_profile};
 use super::expectation::{Check, Expectation};
 use super::gate::{Gate, Place, RUN_ROWS, register_memory, run_rows_schema};
-use super::drift::{Profile, psi, quantile_profile, value_profile};
 use super::history::PreviousRun;
 use super::outcome::{Outcome, change_pct, within};
 use super::relation_sql::{aggregate_query, duplicates_query, sample_query};
@@ -71,7 +71,12 @@ impl Gate {
         for (table, schema) in &self.gold {
             register_memory(&self.local, table, Arc::clone(schema), self.captured(table))?;
         }
-        register_memory(&self.local, RUN_ROWS, run_rows_schema(), vec![self.run_rows(facts)?])?;
+        register_memory(
+            &self.local,
+            RUN_ROWS,
+            run_rows_schema(),
+            vec![self.run_rows(facts)?],
+        )?;
         let mut outcomes: Vec<Option<Outcome>> = vec![None; self.checks.len()];
         // one aggregate query per relation for its column checks
         let mut by_relation: BTreeMap<(String, bool), Vec<usize>> = BTreeMap::new();
@@ -120,11 +125,16 @@ impl Gate {
             if outcomes[i].is_some() {
                 continue;
             }
-            let session = if *place == Place::Gold { &self.local } else { ctx };
+            let session = if *place == Place::Gold {
+                &self.local
+            } else {
+                ctx
+            };
             outcomes[i] = Some(match (&e.check, sql) {
                 (Check::Sql { .. }, Some(sql)) => custom_sql(session, e, sql).await?,
                 (Check::Drift { .. }, _) => {
-                    self.drift(session, e, *place == Place::Silver, facts).await?
+                    self.drift(session, e, *place == Place::Silver, facts)
+                        .await?
                 }
                 (Check::Unique { columns }, _) => {
                     let table = e.table.as_deref().unwrap_or_default();
@@ -143,7 +153,11 @@ impl Gate {
             let Some(mut outcome) = outcome else { continue };
             if outcome.failing_rows.is_some_and(|n| n > 0) && outcome.sample.is_none() {
                 let place = self.checks[i].1;
-                let session = if place == Place::Gold { &self.local } else { ctx };
+                let session = if place == Place::Gold {
+                    &self.local
+                } else {
+                    ctx
+                };
                 outcome.sample = sample(session, &outcome.expectation).await;
             }
             done.push(outcome);
@@ -153,9 +167,17 @@ impl Gate {
 
     /// The outcome of a check measured by its relation's aggregate query: `rows` rows, `value`
     /// its measure; `silver` says whether the relation is Silver (judged by `min_rows`).
-    fn judge_measured(&self, e: &Expectation, silver: bool, rows: f64, value: Option<f64>) -> Outcome {
+    fn judge_measured(
+        &self,
+        e: &Expectation,
+        silver: bool,
+        rows: f64,
+        value: Option<f64>,
+    ) -> Outcome {
         match &e.check {
-            Check::RowCount { min, max } => Outcome::judged(e, within(rows, *min, *max), Some(rows)),
+            Check::RowCount { min, max } => {
+                Outcome::judged(e, within(rows, *min, *max), Some(rows))
+            }
             Check::Completeness { min_pct, .. } => {
                 if silver && rows < self.min_rows as f64 {
                     return Outcome::skipped(e, None, &self.too_few(rows));
@@ -197,7 +219,11 @@ impl Gate {
             }
             Check::Completeness { min_pct, .. } => {
                 if (facts.rows_read as f64) < self.min_rows as f64 {
-                    return Outcome::skipped(e, facts.quality_score, &self.too_few(facts.rows_read as f64));
+                    return Outcome::skipped(
+                        e,
+                        facts.quality_score,
+                        &self.too_few(facts.rows_read as f64),
+                    );
                 }
                 match facts.quality_score {
                     Some(score) => Outcome::judged(e, score >= *min_pct, Some(score)),
@@ -221,7 +247,8 @@ impl Gate {
                 match change_pct(before as f64, current) {
                     None => Outcome::skipped(e, None, "the last successful run had no rows"),
                     Some(change) => {
-                        let mut outcome = Outcome::judged(e, change.abs() <= *max_pct, Some(change));
+                        let mut outcome =
+                            Outcome::judged(e, change.abs() <= *max_pct, Some(change));
                         outcome.detail = format!(
                             "{} rows against {before} in run {}: {change:+.1} %, expected within ±{max_pct} %",
                             current as u64, previous.run_id
@@ -301,7 +328,9 @@ impl Gate {
         RecordBatch::try_new(
             run_rows_schema(),
             vec![
-                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0.as_str()))),
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|r| r.0.as_str()),
+                )),
                 Arc::new(datafusion::arrow::array::Int64Array::from_iter_values(
                     rows.iter().map(|r| r.1),
                 )),
@@ -340,8 +369,17 @@ async fn custom_sql(ctx: &SessionContext, e: &Expectation, sql: &str) -> Result<
 /// cannot be read: the sample is a help, never a reason to fail the gate).
 async fn sample(ctx: &SessionContext, e: &Expectation) -> Option<String> {
     let table = e.table.as_deref()?;
-    let lead = ctx.table(table).await.ok()?.schema().field(0).name().clone();
+    let lead = ctx
+        .table(table)
+        .await
+        .ok()?
+        .schema()
+        .field(0)
+        .name()
+        .clone();
     let sql = sample_query(table, &e.check, &lead, SAMPLE_ROWS)?;
-    let batches = session::collect_sql(ctx, &sql, "sampling failing rows").await.ok()?;
+    let batches = session::collect_sql(ctx, &sql, "sampling failing rows")
+        .await
+        .ok()?;
     json_lines(&batches)
 }

@@ -110,7 +110,10 @@ impl Gate {
             gold: BTreeMap::new(),
             captured: Mutex::new(BTreeMap::new()),
             quality,
-            min_rows: job.quality.as_ref().map_or(DEFAULT_MIN_ROWS, |q| q.min_rows),
+            min_rows: job
+                .quality
+                .as_ref()
+                .map_or(DEFAULT_MIN_ROWS, |q| q.min_rows),
             quantiles: BTreeSet::new(),
         };
         register_memory(&gate.local, RUN_ROWS, run_rows_schema(), vec![])?;
@@ -142,7 +145,10 @@ impl Gate {
             return Err(invalid(e, "no table"));
         };
         let gold = job.gold.iter().find(|g| g.query.name == table);
-        let is_quality_input = self.quality.as_ref().is_some_and(|(input, _)| input == table);
+        let is_quality_input = self
+            .quality
+            .as_ref()
+            .is_some_and(|(input, _)| input == table);
         let place = match (&e.check, gold) {
             (Check::RowCount { .. } | Check::RowCountChange { .. }, Some(_)) => Place::Facts,
             (Check::RowCountChange { .. }, None) if is_quality_input => Place::Facts,
@@ -170,7 +176,10 @@ impl Gate {
             (_, None) => Place::Silver,
         };
         let schema = match gold {
-            Some(gold) => self.gold_schema(ctx, params, &gold.query.name, gold).await?,
+            Some(gold) => {
+                self.gold_schema(ctx, params, &gold.query.name, gold)
+                    .await?
+            }
             None => ctx
                 .table(table)
                 .await
@@ -203,7 +212,10 @@ impl Gate {
                 .is_ok_and(|f| f.data_type().is_numeric());
             match bins {
                 Bins::Quantiles if !numeric => {
-                    return Err(invalid(e, format!("bins = quantiles needs a numeric column, {column} is not")));
+                    return Err(invalid(
+                        e,
+                        format!("bins = quantiles needs a numeric column, {column} is not"),
+                    ));
                 }
                 Bins::Quantiles | Bins::Auto if numeric => {
                     self.quantiles.insert(e.name.clone());
@@ -255,7 +267,10 @@ impl Gate {
             .map_err(|err| invalid(e, crate::quality::first_line(&err)))?;
         let tables: Vec<String> = references.iter().map(|r| r.table().to_string()).collect();
         let is_gold = |t: &str| t == RUN_ROWS || job.gold.iter().any(|g| g.query.name == t);
-        let place = match (tables.iter().any(|t| is_gold(t)), tables.iter().all(|t| is_gold(t))) {
+        let place = match (
+            tables.iter().any(|t| is_gold(t)),
+            tables.iter().all(|t| is_gold(t)),
+        ) {
             (false, _) => Place::Silver,
             (true, true) => Place::Gold,
             (true, false) => {
@@ -275,7 +290,11 @@ impl Gate {
                 }
             }
         }
-        let planner = if place == Place::Gold { &self.local } else { ctx };
+        let planner = if place == Place::Gold {
+            &self.local
+        } else {
+            ctx
+        };
         planner
             .sql(sql)
             .await

@@ -150,19 +150,18 @@ mod tests {
             column: Some("c".into()),
             min_pct: 90.0,
         };
-        let warn = Outcome::judged(&expectation(check.clone(), Severity::Warn), false, Some(50.0));
+        let warn = Outcome::judged(
+            &expectation(check.clone(), Severity::Warn),
+            false,
+            Some(50.0),
+        );
         assert_eq!(warn.status, Status::Warn);
         assert_eq!(warn.detail, "completeness 50 %, expected >= 90 %");
         let fail = Outcome::judged(&expectation(check, Severity::Error), false, Some(50.0));
         assert_eq!(fail.status, Status::Fail);
         assert_eq!(fail.summary(), "e (completeness 50 %, expected >= 90 %)");
         let rows = Outcome::from_failing_rows(
-            &expectation(
-                Check::NotNull {
-                    column: "c".into(),
-                },
-                Severity::Error,
-            ),
+            &expectation(Check::NotNull { column: "c".into() }, Severity::Error),
             0,
         );
         assert_eq!((rows.status, rows.failing_rows), (Status::Pass, Some(0)));

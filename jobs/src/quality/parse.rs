@@ -125,7 +125,9 @@ pub fn expectation(
         "freshness" => {
             let max_age_hours = required("max_age_hours")?;
             if max_age_hours <= 0.0 {
-                return Err(bad(format!("max_age_hours = {max_age_hours} is not positive")));
+                return Err(bad(format!(
+                    "max_age_hours = {max_age_hours} is not positive"
+                )));
             }
             let check = Check::Freshness {
                 column: column()?,
@@ -256,8 +258,14 @@ pub fn from_sql_lines(sql: &str, table: &str, origin: &str) -> Result<Vec<Expect
             continue;
         };
         let at = format!("{origin}:{}", number + 1);
-        found.push(expectation(&line_pairs(rest).map_err(|e| format!("{at}: {e}"))?, &at, Some(table))
-            .map_err(|e| format!("{at}: {e}"))?);
+        found.push(
+            expectation(
+                &line_pairs(rest).map_err(|e| format!("{at}: {e}"))?,
+                &at,
+                Some(table),
+            )
+            .map_err(|e| format!("{at}: {e}"))?,
+        );
     }
     Ok(found)
 }
@@ -347,7 +355,8 @@ mod tests {
         let err = |text: &str| toml_expect(text).unwrap_err();
         let e = err("[[expect]]\nkind = \"completeness\"\ntable = \"a\"\nmin_pct = 120");
         assert!(e.contains("min_pct = 120 is not a percentage"), "{e}");
-        let e = err("[[expect]]\nkind = \"range\"\ntable = \"a\"\ncolumn = \"x\"\nmin = 5\nmax = 1");
+        let e =
+            err("[[expect]]\nkind = \"range\"\ntable = \"a\"\ncolumn = \"x\"\nmin = 5\nmax = 1");
         assert!(e.contains("min 5 is above max 1"), "{e}");
         let e = err("[[expect]]\nkind = \"range\"\ntable = \"a\"\ncolumn = \"x\"\nmin = \"low\"");
         assert!(e.contains("min = 'low' is not a number"), "{e}");
@@ -393,8 +402,12 @@ mod tests {
                 sql: "SELECT * FROM t WHERE a = 1".into()
             }
         );
-        let err = from_sql_lines("-- medallion: expect kind=range column\n", "t", "gold/t.sql")
-            .unwrap_err();
+        let err = from_sql_lines(
+            "-- medallion: expect kind=range column\n",
+            "t",
+            "gold/t.sql",
+        )
+        .unwrap_err();
         assert!(err.starts_with("gold/t.sql:1: "), "{err}");
         assert!(is_expect_directive(" expect kind=x") && !is_expect_directive("primary_key = a"));
     }

@@ -23,9 +23,7 @@ impl Gate {
             .map_err(|e| Error::engine(format!("computing Gold table {table}"), e))?;
         self.capture(table, batches.clone());
         let replay = match batches.is_empty() {
-            true => self
-                .local
-                .read_batch(RecordBatch::new_empty(schema.into())),
+            true => self.local.read_batch(RecordBatch::new_empty(schema.into())),
             false => self.local.read_batches(batches),
         };
         replay.map_err(|e| Error::engine(format!("holding Gold table {table}"), e))

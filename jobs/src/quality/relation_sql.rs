@@ -82,7 +82,11 @@ pub fn aggregate_query(relation: &str, checks: &[&Check]) -> (String, Vec<Option
 
 /// The number of key values of `columns` held by more than one row of `relation`.
 pub fn duplicates_query(relation: &str, columns: &[String]) -> String {
-    let key = columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+    let key = columns
+        .iter()
+        .map(|c| ident(c))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         "SELECT CAST(COUNT(*) AS DOUBLE) FROM (SELECT {key} FROM {} GROUP BY {key} \
          HAVING COUNT(*) > 1)",
@@ -95,7 +99,11 @@ pub fn duplicates_query(relation: &str, columns: &[String]) -> String {
 pub fn sample_query(relation: &str, check: &Check, lead: &str, limit: usize) -> Option<String> {
     let table = ident(relation);
     if let Check::Unique { columns } = check {
-        let key = columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+        let key = columns
+            .iter()
+            .map(|c| ident(c))
+            .collect::<Vec<_>>()
+            .join(", ");
         return Some(format!(
             "SELECT {key}, COUNT(*) AS rows_ FROM {table} GROUP BY {key} HAVING COUNT(*) > 1 \
              ORDER BY rows_ DESC LIMIT {limit}"
@@ -167,6 +175,10 @@ mod tests {
             duplicates_query("t", &["a".into(), "b".into()]),
             "SELECT CAST(COUNT(*) AS DOUBLE) FROM (SELECT \"a\", \"b\" FROM \"t\" GROUP BY \"a\", \"b\" HAVING COUNT(*) > 1)"
         );
-        assert!(sample_query("t", &unique, "a", 3).unwrap().ends_with("LIMIT 3"));
+        assert!(
+            sample_query("t", &unique, "a", 3)
+                .unwrap()
+                .ends_with("LIMIT 3")
+        );
     }
 }

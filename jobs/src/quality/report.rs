@@ -47,7 +47,12 @@ pub fn table(outcomes: &[Outcome]) -> String {
     out.extend(rows.iter().map(|r| line(r)));
     for o in outcomes.iter().filter(|o| o.sample.is_some()) {
         out.push(format!("failing rows of {}:", o.expectation.name));
-        out.extend(o.sample.iter().flat_map(|s| s.lines()).map(|l| format!("  {l}")));
+        out.extend(
+            o.sample
+                .iter()
+                .flat_map(|s| s.lines())
+                .map(|l| format!("  {l}")),
+        );
     }
     let count = |status: Status| outcomes.iter().filter(|o| o.status == status).count();
     out.push(format!(
@@ -71,15 +76,16 @@ mod tests {
         let e = |name: &str, severity| Expectation {
             name: name.into(),
             table: Some("t".into()),
-            check: Check::NotNull {
-                column: "c".into(),
-            },
+            check: Check::NotNull { column: "c".into() },
             severity,
             origin: "job.toml".into(),
         };
         let mut failed = Outcome::from_failing_rows(&e("t.not_null.c", Severity::Error), 2);
         failed.sample = Some("{\"c\":null}".into());
-        let outcomes = [Outcome::from_failing_rows(&e("short", Severity::Warn), 0), failed];
+        let outcomes = [
+            Outcome::from_failing_rows(&e("short", Severity::Warn), 0),
+            failed,
+        ];
         let text = table(&outcomes);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
@@ -91,6 +97,9 @@ mod tests {
             "t.not_null.c  error     FAIL    2         0 failing rows  2"
         );
         assert_eq!(lines[3], "failing rows of t.not_null.c:");
-        assert_eq!(lines[5], "2 expectations: 1 pass, 0 warn, 1 fail, 0 skipped");
+        assert_eq!(
+            lines[5],
+            "2 expectations: 1 pass, 0 warn, 1 fail, 0 skipped"
+        );
     }
 }

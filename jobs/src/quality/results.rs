@@ -82,7 +82,9 @@ pub fn batch(
         text(&|o| o.expectation.severity.as_str().to_string()),
         text(&|o| o.status.as_str().to_string()),
         Arc::new(Float64Array::from_iter(
-            outcomes.iter().map(|o| o.observed.filter(|v| v.is_finite())),
+            outcomes
+                .iter()
+                .map(|o| o.observed.filter(|v| v.is_finite())),
         )),
         text(&|o| o.expectation.check.threshold()),
         Arc::new(Int64Array::from_iter(
@@ -113,9 +115,7 @@ mod tests {
         let expectation = Expectation {
             name: "e".into(),
             table: Some("t".into()),
-            check: Check::NotNull {
-                column: "c".into(),
-            },
+            check: Check::NotNull { column: "c".into() },
             severity: Severity::Error,
             origin: "job.toml".into(),
         };
