@@ -15,7 +15,7 @@ use super::drift::{Profile, psi, quantile_profile, value_profile};
 use super::expectation::{Check, Expectation};
 use super::gate::{Gate, Place, RUN_ROWS, register_memory, run_rows_schema};
 use super::history::PreviousRun;
-use super::outcome::{Outcome, change_pct, within};
+use super::outcome::{Outcome, Status, change_pct, within};
 use super::relation_sql::{aggregate_query, duplicates_query, sample_query};
 
 /// Failing rows shown per failed expectation.
@@ -151,7 +151,8 @@ impl Gate {
         let mut done = Vec::with_capacity(outcomes.len());
         for (i, outcome) in outcomes.into_iter().enumerate() {
             let Some(mut outcome) = outcome else { continue };
-            if outcome.failing_rows.is_some_and(|n| n > 0) && outcome.sample.is_none() {
+            let failed = matches!(outcome.status, Status::Warn | Status::Fail);
+            if failed && outcome.failing_rows.is_some_and(|n| n > 0) && outcome.sample.is_none() {
                 let place = self.checks[i].1;
                 let session = if place == Place::Gold {
                     &self.local
@@ -185,8 +186,14 @@ impl Gate {
                 if rows == 0.0 {
                     return Outcome::skipped(e, None, "no rows");
                 }
-                let pct = 100.0 * value.unwrap_or(0.0) / rows;
-                Outcome::judged(e, pct >= *min_pct, Some(pct))
+                let present = value.unwrap_or(0.0);
+                let mut outcome = Outcome::judged(
+                    e,
+                    100.0 * present / rows >= *min_pct,
+                    Some(100.0 * present / rows),
+                );
+                outcome.failing_rows = Some((rows - present).max(0.0) as u64);
+                outcome
             }
             Check::Freshness { max_age_hours, .. } => match value {
                 None => Outcome::judged(e, false, None),

@@ -14,10 +14,15 @@ fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// The condition a failing row of `check` meets, for the checks judged row by row.
+/// The condition a failing row of `check` meets, for the checks judged row by row (and, for a
+/// column's completeness, the rows without a value).
 pub fn failing_rows(check: &Check) -> Option<String> {
     match check {
-        Check::NotNull { column } => Some(format!("{} IS NULL", ident(column))),
+        Check::NotNull { column }
+        | Check::Completeness {
+            column: Some(column),
+            ..
+        } => Some(format!("{} IS NULL", ident(column))),
         Check::AcceptedValues { column, values } => Some(format!(
             "{c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({})",
             values
