@@ -153,7 +153,7 @@ impl Check {
 
     /// The threshold, in words (`>= 90 %`, `[1, 4]`, `0 failing rows`).
     pub fn threshold(&self) -> String {
-        let bound = |b: &Option<f64>| b.map_or("…".to_string(), |v| format_number(v));
+        let bound = |b: &Option<f64>| b.map_or("…".to_string(), format_number);
         match self {
             Check::NotNull { .. }
             | Check::Unique { .. }
