@@ -98,6 +98,7 @@ def engine_stats(runs):
         "ceiling": med(ph("ceiling_s")),
         "ceiling_stats_off": med(ph("ceiling_stats_off_s")),
         "single": med(ph("single_load_data_s")),
+        "gate_pct": med(ph("gate_pct")),
         "sink_medallion": med(ph("medallion_s")),
         "loads": [r.get("load_before", {}).get("loadavg", "?") for r in runs],
         "started": [r.get("started") for r in runs],
@@ -155,6 +156,11 @@ def size_section(size, order, run):
     dk = ratio(g("medallion", "aggregation"), g("duckdb", "aggregation"))
     out.append(target_line("aggregation phase, medallion / DuckDB", fmt(dk, 2, "x"), "<= 1.5x",
                            None if dk is None else dk <= 1.5))
+    for what in ("medallion", "medallion-mysql"):
+        gp = g(what, "gate_pct")
+        if gp is not None:
+            out.append(target_line(f"data quality gate, share of the run ({what}, issue 28)", fmt(gp, 2, " %"),
+                                   "<= 5 %", gp <= 5))
     dkw = ratio(g("medallion", "wall"), g("duckdb", "wall"))
     out.append(target_line("end to end, medallion / DuckDB (wall)", fmt(dkw, 2, "x"), "—", None))
     cl = ratio(g("cluster-1", "wall"), g("cluster-2", "wall"))

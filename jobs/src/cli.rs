@@ -7,6 +7,7 @@ use medallion_core::Result;
 use crate::commands::status::StatusArgs;
 use crate::lake_commands::{GenerateCommand, IngestCommand};
 use crate::logging::LogFormat;
+use crate::quality::Status;
 use crate::run_args::{RunArgs, SubmitArgs};
 use crate::runner::{self, PublishedRun, RunOutcome};
 
@@ -23,8 +24,10 @@ Examples:
   medallion tables --lake ./lake
   medallion explain accidents-datamart
   medallion runs --sink file://gold
+  medallion test accidents-datamart --lake ./lake        # check the data quality expectations, publish nothing
 
-Exit codes: 0 ok, 1 job failed, 2 bad usage or input, 3 infrastructure unreachable.";
+Exit codes: 0 ok, 1 job failed, 2 bad usage or input, 3 infrastructure unreachable.
+A run stopped by the data quality gate, or `medallion test` with a failed error expectation, is exit 1.";
 
 /// medallion: Spark-style batch jobs from a Silver lake (Parquet/ORC) to Gold tables, on DataFusion
 /// Ballista.
@@ -50,6 +53,15 @@ pub enum Command {
   medallion run accidents-datamart
   medallion run accidents-datamart --lake ./lake --sink file://./gold --set hotspot_min_accidents=20")]
     Run(RunArgs),
+    /// Check a job's data quality expectations, like `dbt test`: stage every Gold table, evaluate
+    /// the expectations (job.toml, Gold SQL, --expect), print them, publish nothing; exit 1 when an
+    /// error-level expectation fails.
+    #[command(after_help = "Examples:
+  medallion test accidents-datamart --lake ./lake
+  medallion test accidents-datamart --lake ./lake --sink mysql://u:p@db:3306/gold --expect extra.toml
+
+Row count changes are compared with the last successful run recorded in the sink's pipeline_runs.")]
+    Test(RunArgs),
     /// Run a job on a Ballista cluster (a medallion-scheduler and medallion-executor processes).
     #[command(after_help = "Examples:
   medallion submit accidents-datamart --scheduler df://127.0.0.1:50050 --lake /shared/silver --sink file:///shared/gold
@@ -128,6 +140,19 @@ impl Command {
         match self {
             Command::Run(args) => print_outcome(runner::run(args.into_config(None)).await?),
             Command::Submit(args) => print_outcome(runner::run(args.into_config()).await?),
+            Command::Test(args) => {
+                let mut config = args.into_config(None);
+                config.check_only = true;
+                let job = config.job.clone();
+                let RunOutcome::Tested(outcomes) = runner::run(config).await? else {
+                    return Ok(());
+                };
+                println!("{}", crate::quality::report::table(&outcomes));
+                match crate::quality::gate_error(&job, &outcomes) {
+                    Some(e) => Err(e),
+                    None => Ok(()),
+                }
+            }
             Command::Status(args) => crate::commands::status::execute(&args).await,
             Command::Generate(command) => command.execute(),
             Command::Ingest(command) => command.execute(),
@@ -157,6 +182,7 @@ fn print_outcome(outcome: RunOutcome) -> Result<()> {
         sink,
         ballista_jobs: job_ids,
         extra_files,
+        quality,
     } = *run;
     println!(
         "run {} of {} published to {} in {:.1} s",
@@ -176,6 +202,19 @@ fn print_outcome(outcome: RunOutcome) -> Result<()> {
             .data_quality_score
             .map_or("n/a".to_string(), |q| format!("{q:.2}%"))
     );
+    if !quality.is_empty() {
+        let count = |s: Status| quality.iter().filter(|o| o.status == s).count();
+        println!(
+            "  data quality: {} expectations, {} pass, {} warn, {} skipped",
+            quality.len(),
+            count(Status::Pass),
+            count(Status::Warn),
+            count(Status::Skipped)
+        );
+        for warned in quality.iter().filter(|o| o.status == Status::Warn) {
+            println!("  warning: {}", warned.summary());
+        }
+    }
     if !job_ids.is_empty() {
         println!("  Ballista jobs: {}", job_ids.join(" "));
     }

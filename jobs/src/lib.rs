@@ -14,6 +14,7 @@ pub mod medical;
 pub mod pending_file;
 pub mod plan;
 pub mod pushgateway;
+pub mod quality;
 pub mod reference;
 pub mod resubmit;
 pub mod run;

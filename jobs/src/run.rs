@@ -24,6 +24,7 @@ use tracing::{Instrument, info, warn};
 
 use crate::materialize::materialize_views;
 use crate::plan::{GoldQuery, JobPlan, Params, QualityRule};
+use crate::quality::{Facts, Gate, Outcome};
 use crate::reference::register_reference;
 use crate::resubmit::{RESUBMIT_PAUSE, with_resubmission};
 
@@ -256,13 +257,18 @@ async fn write_table(
     request: &RunRequest,
     sink: &dyn GoldSink,
     gold: &GoldQuery,
+    gate: Option<&Gate>,
 ) -> Result<u64> {
     let started = Instant::now();
     let sql = gold.sql_with(&request.params)?;
-    let df = ctx
+    let mut df = ctx
         .sql(&sql)
         .await
         .map_err(|e| Error::engine(format!("planning Gold table {}", gold.query.name), e))?;
+    if let Some(gate) = gate.filter(|g| g.captures(&gold.query.name)) {
+        // computed once, kept for the gate and written from memory
+        df = gate.capture_and_replay(&gold.query.name, df).await?;
+    }
     let table = GoldTable {
         name: &gold.query.name,
         options: &gold.options,
@@ -330,6 +336,7 @@ async fn write_gold(
     request: &RunRequest,
     sink: &dyn GoldSink,
     record: &mut RunRecord,
+    gate: Option<&Gate>,
 ) -> Result<()> {
     let bar = progress_bar(request.progress, job.gold.len());
     let mut tasks: Vec<BoxFuture<'_, Result<Staged>>> = Vec::with_capacity(job.gold.len() + 1);
@@ -375,7 +382,7 @@ async fn write_gold(
                 let overdue = overdue(format!("Gold table {name}"));
                 within(
                     request.query_timeout,
-                    write_table(ctx, job, request, sink, gold),
+                    write_table(ctx, job, request, sink, gold, gate),
                     overdue,
                 )
             })
@@ -429,6 +436,22 @@ pub async fn run_job_waiting(
     sink: &mut dyn GoldSink,
     lock_wait: Duration,
 ) -> Result<RunRecord> {
+    run_gated(ctx, job, request, sink, lock_wait, true)
+        .await
+        .map(|(record, _)| record)
+}
+
+/// [`run_job_waiting`], returning the data quality gate's outcomes too (see [`crate::quality`]);
+/// with `publish` false (`medallion test`), everything is staged and checked, then the staging
+/// area is dropped: nothing is published or recorded, whatever the outcomes.
+pub async fn run_gated(
+    ctx: &SessionContext,
+    job: &JobPlan,
+    request: &RunRequest,
+    sink: &mut dyn GoldSink,
+    lock_wait: Duration,
+    publish: bool,
+) -> Result<(RunRecord, Vec<Outcome>)> {
     let started_at = Utc::now();
     let run_id = new_run_id();
     // Every log line of the run carries its run id and job (flattened into JSON lines).
@@ -436,8 +459,19 @@ pub async fn run_job_waiting(
     async move {
         info!(sink = %sink.describe(), "run started");
         let inputs = prepare_inputs(ctx, job, request).await?;
+        let gate = match job.expectations.is_empty() {
+            true => None,
+            false => Some(Gate::plan(ctx, job, &request.params, &job.expectations).await?),
+        };
         let lock = sink.lock_run(&job.name, &run_id, lock_wait).await?;
-        let outcome = run_locked(ctx, job, request, sink, &inputs, run_id, started_at).await;
+        let run = Run {
+            inputs: &inputs,
+            run_id,
+            started_at,
+            gate: gate.as_ref(),
+            publish,
+        };
+        let outcome = run_locked(ctx, job, request, sink, run).await;
         lock.release().await;
         outcome
     }
@@ -459,16 +493,78 @@ async fn inputs_unchanged(ctx: &SessionContext, job: &JobPlan, inputs: &[LakeTab
     Ok(())
 }
 
-/// The part of a run done under its run lock: prepare, stage, publish or abort, record.
+/// A run under way: its opened inputs, id, start, gate, and whether it publishes.
+struct Run<'a> {
+    inputs: &'a [LakeTable],
+    run_id: String,
+    started_at: chrono::DateTime<Utc>,
+    gate: Option<&'a Gate>,
+    publish: bool,
+}
+
+/// Evaluates `gate` on the staged run of `record`, logging its cost and what failed; `previous`
+/// is the job's last successful run.
+async fn check_gate(
+    ctx: &SessionContext,
+    gate: &Gate,
+    record: &RunRecord,
+    previous: Option<crate::quality::history::PreviousRun>,
+) -> Result<Vec<Outcome>> {
+    let started = Instant::now();
+    let facts = Facts {
+        mode: record.mode.clone(),
+        rows_read: record.rows_read,
+        accepted: record.rows_read.saturating_sub(record.rows_rejected),
+        quality_score: record.data_quality_score,
+        rows_written: record.rows_written.clone(),
+        previous,
+    };
+    let outcomes = gate.evaluate(ctx, &facts).await?;
+    let count = |s: crate::quality::Status| outcomes.iter().filter(|o| o.status == s).count();
+    for o in &outcomes {
+        match o.status {
+            crate::quality::Status::Warn => {
+                warn!(expectation = %o.expectation.name, detail = %o.detail, "data quality warning")
+            }
+            crate::quality::Status::Fail => {
+                warn!(expectation = %o.expectation.name, detail = %o.detail, sample = o.sample.as_deref(), "data quality expectation failed")
+            }
+            _ => {}
+        }
+    }
+    info!(
+        expectations = outcomes.len(),
+        passed = count(crate::quality::Status::Pass),
+        warned = count(crate::quality::Status::Warn),
+        failed = count(crate::quality::Status::Fail),
+        skipped = count(crate::quality::Status::Skipped),
+        gate_seconds = started.elapsed().as_secs_f64(),
+        "data quality gate"
+    );
+    Ok(outcomes)
+}
+
+/// The part of a run done under its run lock: prepare, stage, check the gate, publish or abort,
+/// record.
 async fn run_locked(
     ctx: &SessionContext,
     job: &JobPlan,
     request: &RunRequest,
     sink: &mut dyn GoldSink,
-    inputs: &[LakeTable],
-    run_id: String,
-    started_at: chrono::DateTime<Utc>,
-) -> Result<RunRecord> {
+    run: Run<'_>,
+) -> Result<(RunRecord, Vec<Outcome>)> {
+    let Run {
+        inputs,
+        run_id,
+        started_at,
+        gate,
+        publish,
+    } = run;
+    let previous = match gate {
+        Some(_) => crate::quality::history::previous_run(&*sink, &job.name).await?,
+        None => None,
+    };
+    let mut outcomes = Vec::new();
     let mut record = RunRecord {
         run_id: run_id.clone(),
         job: job.name.clone(),
@@ -484,11 +580,32 @@ async fn run_locked(
         audit: RunAudit::of_this_process(crate::plan::plan_hash(&job.name)),
     };
     sink.prepare(&run_id).await?;
-    let outcome = match write_gold(ctx, job, request, &*sink, &mut record).await {
-        Ok(()) => match inputs_unchanged(ctx, job, inputs).await {
-            Ok(()) => sink.publish().await,
-            Err(e) => Err(e),
-        },
+    let staged = async {
+        write_gold(ctx, job, request, &*sink, &mut record, gate).await?;
+        inputs_unchanged(ctx, job, inputs).await?;
+        let Some(gate) = gate else { return Ok(()) };
+        outcomes = check_gate(ctx, gate, &record, previous).await?;
+        if !publish {
+            return Ok(());
+        }
+        gate.write_results(&*sink, &run_id, &job.name, &outcomes)
+            .await?;
+        match crate::quality::gate_error(&job.name, &outcomes) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+    .await;
+    if !publish {
+        // `medallion test`: checked, never published nor recorded
+        if let Err(e) = sink.abort().await {
+            warn!(error = %e, "could not drop the staging area");
+        }
+        record.finished_at = Utc::now();
+        return staged.map(|()| (record, outcomes));
+    }
+    let outcome = match staged {
+        Ok(()) => sink.publish().await,
         Err(e) => Err(e),
     };
     record.finished_at = Utc::now();
@@ -510,11 +627,16 @@ async fn run_locked(
                 data_quality_score = record.data_quality_score,
                 "run published"
             );
-            Ok(record)
+            Ok((record, outcomes))
         }
         Err(e) => {
             record.error = Some(request.params.redact(&e.to_string()));
             clean_up_failed_run(sink, &record).await;
+            if let Some(gate) = gate.filter(|_| !outcomes.is_empty()) {
+                // the audit trail keeps the outcomes of the runs the gate stopped
+                gate.publish_results_alone(sink, &run_id, &job.name, &outcomes)
+                    .await;
+            }
             warn!(
                 application = "medallion",
                 run_id = %run_id,

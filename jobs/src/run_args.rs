@@ -60,6 +60,10 @@ pub struct RunArgs {
     /// failed run.
     #[arg(long, env = crate::pushgateway::PUSHGATEWAY_ENV, value_name = "URL")]
     pub metrics_push: Option<String>,
+    /// More data quality expectations: a TOML file of `[[expect]]` tables, as in job.toml
+    /// (repeatable); checked with the job's own before the run publishes.
+    #[arg(long = "expect", value_name = "FILE")]
+    pub expect: Vec<std::path::PathBuf>,
     /// Period, secret and extra-output options.
     #[command(flatten)]
     pub options: Box<RunOptions>,
@@ -101,6 +105,8 @@ impl RunArgs {
             progress: !self.no_progress,
             lock_wait: Duration::from_secs(self.lock_wait),
             dry_run: self.dry_run,
+            expect: self.expect,
+            check_only: false,
             options: *self.options,
             cluster,
             metrics_push: self.metrics_push.filter(|url| !url.trim().is_empty()),

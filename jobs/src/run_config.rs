@@ -42,6 +42,10 @@ pub struct RunConfig {
     pub lock_wait: Duration,
     /// Check everything and write nothing.
     pub dry_run: bool,
+    /// Files of more data quality expectations (`--expect`).
+    pub expect: Vec<std::path::PathBuf>,
+    /// `medallion test`: stage every Gold table and check the expectations, publish nothing.
+    pub check_only: bool,
     /// Period, secret and extra-output options.
     pub options: RunOptions,
     /// The cluster to submit to; `None` runs embedded.

@@ -18,7 +18,8 @@ use crate::embedded::embedded_engine;
 use crate::medical::generate::{GenerateMedicalArgs, generate_medical};
 use crate::plan::{Job, JobPlan};
 use crate::pushgateway::push_or_warn;
-use crate::run::{RunRequest, run_job_waiting};
+use crate::quality::Outcome;
+use crate::run::{RunRequest, run_gated};
 use crate::run_config::{DEFAULT_LAKE, RunConfig};
 use crate::run_metrics::{RunMetrics, RunRows, schedule_seconds};
 use crate::run_outputs::write_outputs;
@@ -37,6 +38,8 @@ pub enum RunOutcome {
     Published(Box<PublishedRun>),
     /// A dry run or a maintenance job, which reported what it did itself.
     Done,
+    /// `medallion test`: the data quality gate's outcomes; nothing was published.
+    Tested(Vec<Outcome>),
 }
 
 /// A published run.
@@ -50,6 +53,8 @@ pub struct PublishedRun {
     pub ballista_jobs: Vec<String>,
     /// The extra files written (reports, exports).
     pub extra_files: Vec<PathBuf>,
+    /// The data quality gate's outcomes (none when the job has no expectations).
+    pub quality: Vec<Outcome>,
 }
 
 /// Runs the job `config` names, embedded or on its cluster; then, when `config` names a
@@ -103,6 +108,11 @@ async fn run_job_of(config: &RunConfig) -> Result<RunOutcome> {
         }
         Job::Sql(job) => *job,
     };
+    let mut job = job;
+    for path in &config.expect {
+        job.expectations
+            .extend(crate::quality::read_expect_file(path)?);
+    }
     let mut params = job.params.clone();
     for assignment in &config.set {
         params
@@ -163,18 +173,31 @@ async fn run_job_of(config: &RunConfig) -> Result<RunOutcome> {
         query_timeout: job_timeout.map(|limit| limit + QUERY_TIMEOUT_GRACE),
         attempts: cluster.map_or(1, |c| c.attempts),
     };
-    let outcome = run_job_waiting(&ctx, &job, &request, sink.as_mut(), config.lock_wait).await;
+    let publish = !config.check_only;
+    let outcome = run_gated(
+        &ctx,
+        &job,
+        &request,
+        sink.as_mut(),
+        config.lock_wait,
+        publish,
+    )
+    .await;
     let ballista_jobs = tracker.map(|t| t.job_ids()).unwrap_or_default();
     if outcome.is_err() && !ballista_jobs.is_empty() {
         tracing::info!(jobs = %ballista_jobs.join(" "), "Ballista jobs of the failed run");
     }
-    let record = outcome?;
+    let (record, quality) = outcome?;
+    if !publish {
+        return Ok(RunOutcome::Tested(quality));
+    }
     let extra_files = write_outputs(&ctx, &job, &request.params, &config.options).await?;
     Ok(RunOutcome::Published(Box::new(PublishedRun {
         record,
         sink: sink.describe(),
         ballista_jobs,
         extra_files,
+        quality,
     })))
 }
 

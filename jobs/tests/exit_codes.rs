@@ -50,6 +50,7 @@ fn exit_0_ok_and_every_help_has_examples() {
     for command in [
         vec!["--help"],
         vec!["run", "--help"],
+        vec!["test", "--help"],
         vec!["submit", "--help"],
         vec!["status", "--help"],
         vec!["jobs", "--help"],
@@ -78,6 +79,56 @@ fn exit_1_when_a_query_fails_while_running() {
     // The text parses and plans; the cast fails on the executor.
     let output = medallion(&["sql", "SELECT CAST('x' AS INT)"]);
     assert_exit(&output, 1, "Cannot cast");
+}
+
+#[test]
+fn exit_1_when_an_error_expectation_fails_and_2_when_one_is_malformed() {
+    let (root, lake) = small_lake();
+    let lake = lake.to_str().unwrap();
+    let sink = format!("file://{}", root.path().join("gold").display());
+    let expect = root.path().join("expect.toml");
+    // the one accident is in CA
+    std::fs::write(
+        &expect,
+        "[[expect]]\nname = \"texas_only\"\nkind = \"accepted_values\"\ntable = \"accidents\"\n\
+         column = \"state\"\nvalues = [\"TX\"]\n",
+    )
+    .unwrap();
+    let expect = expect.to_str().unwrap();
+    for command in ["run", "test"] {
+        let output = medallion(&[
+            command,
+            "accidents-datamart",
+            "--lake",
+            lake,
+            "--sink",
+            &sink,
+            "--expect",
+            expect,
+        ]);
+        assert_exit(
+            &output,
+            1,
+            "data quality gate: 1 error expectation(s) failed",
+        );
+    }
+    let bad = root.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[expect]]\nkind = \"row_count\"\ntable = \"accidents\"\n",
+    )
+    .unwrap();
+    let output = medallion(&[
+        "run",
+        "accidents-datamart",
+        "--lake",
+        lake,
+        "--sink",
+        &sink,
+        "--expect",
+        bad.to_str().unwrap(),
+    ]);
+    assert_exit(&output, 2, "row_count needs min and/or max");
 }
 
 #[test]

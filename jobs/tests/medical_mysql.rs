@@ -178,7 +178,8 @@ async fn optimize_drops_stale_run_tables_but_not_a_running_job_s_and_optimises_g
     assert_success(&output, "optimize");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("0 stale table(s) dropped"), "{stdout}");
-    assert_eq!(db.tables().await.len(), 5);
+    // patient_daily_vitals, data_quality_results, pipeline_runs and the three leftovers
+    assert_eq!(db.tables().await.len(), 6);
 
     // A dry run with no age limit says what it would drop, and drops nothing.
     let output = medallion_clean(&[
@@ -199,7 +200,7 @@ async fn optimize_drops_stale_run_tables_but_not_a_running_job_s_and_optimises_g
         stdout.contains("would drop old_gone1__retired_table"),
         "{stdout}"
     );
-    assert_eq!(db.tables().await.len(), 5);
+    assert_eq!(db.tables().await.len(), 6);
 
     // As the CronJob runs it (`submit optimize`; no scheduler is contacted), with no age limit.
     let output = medallion_clean(&[
@@ -221,12 +222,17 @@ async fn optimize_drops_stale_run_tables_but_not_a_running_job_s_and_optimises_g
     );
     assert!(stdout.contains("optimised pipeline_runs: OK"), "{stdout}");
     assert!(
-        stdout.contains("2 table(s) optimised, 2 stale table(s) dropped"),
+        stdout.contains("optimised data_quality_results: OK"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("3 table(s) optimised, 2 stale table(s) dropped"),
         "{stdout}"
     );
     assert_eq!(
         db.tables().await,
         [
+            "data_quality_results",
             "patient_daily_vitals",
             "pipeline_runs",
             "stg_liverun1__cohort_monthly__p0"

@@ -197,6 +197,15 @@ impl GoldSink for FileSink {
         super::recent_runs::file_runs(&self.root, job, limit).await
     }
 
+    async fn published_rows(
+        &self,
+        table: &str,
+        columns: &[&str],
+        key: (&str, &str),
+    ) -> Result<Vec<Vec<Option<String>>>> {
+        super::published_file::published_rows(&self.root, table, columns, key).await
+    }
+
     async fn lock_run(
         &mut self,
         job: &str,

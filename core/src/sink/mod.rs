@@ -9,6 +9,7 @@ mod merge;
 mod mysql;
 mod parquet_parts;
 mod partition_sink;
+mod published_file;
 mod recent_runs;
 mod run_lock;
 mod staged;
@@ -97,6 +98,19 @@ pub trait GoldSink: Send + Sync {
     /// The latest `limit` runs recorded in `pipeline_runs` (of `job` only, when given), newest
     /// first, in the columns of [`runs_schema`]; none when no run was recorded yet.
     async fn recent_runs(&self, job: Option<&str>, limit: u32) -> Result<Vec<RecordBatch>>;
+
+    /// `columns` (as text; NULL as `None`) of the rows of published Gold table `table` whose
+    /// column `key.0` equals `key.1`; none when the table is not published. The data quality gate
+    /// reads the last successful run's drift profiles with it. The default reads nothing.
+    async fn published_rows(
+        &self,
+        table: &str,
+        columns: &[&str],
+        key: (&str, &str),
+    ) -> Result<Vec<Vec<Option<String>>>> {
+        let _ = (table, columns, key);
+        Ok(Vec::new())
+    }
 
     /// Takes the run lock of `job` for run `run_id` (see [`RunLock`]), waiting up to `wait` for
     /// another run of the same job to finish; the default takes no lock.

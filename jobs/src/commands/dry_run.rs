@@ -101,6 +101,8 @@ pub async fn dry_run(
         })
         .collect();
     let gold = plan_gold(&ctx, job, params).await?;
+    // the data quality expectations name existing tables and columns, and their queries plan
+    crate::quality::Gate::plan(&ctx, job, params, &job.expectations).await?;
     let sink = sink.check().await?;
     Ok(DryRunReport { inputs, gold, sink })
 }

@@ -24,6 +24,8 @@ pub use maintenance::MaintenanceJob;
 pub use params::{Params, parse_date, parse_timestamp};
 use spec::JobSpec;
 
+use crate::quality::{self, Expectation};
+
 static JOB_FOLDERS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/sql");
 static REFERENCE_DATA: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../data");
 
@@ -57,6 +59,9 @@ pub struct QualityRule {
     /// A view whose one row and column is the run's quality score in percent; without it the
     /// score is the completeness (share of non-NULL cells) of `input`.
     pub score: Option<String>,
+    /// The fewest rows of `input` the statistical expectations (completeness, row count change)
+    /// judge; below, they are skipped.
+    pub min_rows: u64,
 }
 
 /// A secret parameter (e.g. a pseudonymisation key): never in `job.toml` or on the command line,
@@ -150,6 +155,9 @@ pub struct JobPlan {
     pub secrets: Vec<SecretParam>,
     /// Files written besides the Gold tables.
     pub outputs: Outputs,
+    /// The data quality gate's expectations: `[[expect]]` of `job.toml`, then the
+    /// `-- medallion: expect` lines of the Gold SQL files (an included job's are not inherited).
+    pub expectations: Vec<Expectation>,
 }
 
 /// Every job plan compiled into this binary, sorted by name.
@@ -272,6 +280,15 @@ fn load_job(folder: &Dir<'static>, depth: usize) -> Result<JobPlan> {
             Ok(GoldQuery { query, options })
         })
         .collect::<Result<Vec<_>>>()?;
+    let mut expectations =
+        quality::parse::from_toml(&spec.expect, "job.toml").map_err(|e| plan_error(folder, e))?;
+    for gold in &gold {
+        let origin = format!("gold/{}.sql", gold.query.name);
+        expectations.extend(
+            quality::parse::from_sql_lines(gold.query.sql, &gold.query.name, &origin)
+                .map_err(|e| plan_error(folder, e))?,
+        );
+    }
     for format in &spec.outputs.export {
         if !EXPORT_FORMATS.contains(&format.as_str()) {
             return Err(plan_error(
@@ -292,6 +309,7 @@ fn load_job(folder: &Dir<'static>, depth: usize) -> Result<JobPlan> {
             input: q.input,
             accepted: q.accepted,
             score: q.score,
+            min_rows: q.min_rows.unwrap_or(quality::DEFAULT_MIN_ROWS),
         }),
         params: Params::from_toml(&spec.params).map_err(|e| plan_error(folder, e))?,
         views: sql_files(folder, "views")?,
@@ -305,6 +323,7 @@ fn load_job(folder: &Dir<'static>, depth: usize) -> Result<JobPlan> {
             reports: spec.outputs.reports,
             export: spec.outputs.export,
         },
+        expectations,
     };
     Ok(included
         .into_iter()
@@ -402,7 +421,9 @@ fn strip_order_prefix(stem: &str) -> &str {
 fn table_options(sql: &str) -> std::result::Result<TableOptions, String> {
     let mut options = TableOptions::default();
     for line in sql.lines() {
-        if let Some(directive) = line.trim().strip_prefix("-- medallion:") {
+        if let Some(directive) = line.trim().strip_prefix("-- medallion:")
+            && !quality::parse::is_expect_directive(directive)
+        {
             options.apply_directive(directive.trim())?;
         }
     }

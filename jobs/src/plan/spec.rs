@@ -26,6 +26,9 @@ pub(super) struct JobSpec {
     /// `[outputs]`: files written besides the Gold tables.
     #[serde(default)]
     pub outputs: OutputsSpec,
+    /// `[[expect]]`: data quality expectations (see [`crate::quality`]).
+    #[serde(default)]
+    pub expect: Vec<toml::Table>,
 }
 
 /// `[outputs]`.
@@ -64,4 +67,6 @@ pub(super) struct QualitySpec {
     pub accepted: String,
     /// A view with one numeric row and column: the quality score in percent.
     pub score: Option<String>,
+    /// The fewest input rows the completeness and row count change expectations judge.
+    pub min_rows: Option<u64>,
 }

@@ -33,6 +33,7 @@ pub mod maintenance;
 mod merge;
 mod names;
 mod publish;
+mod published;
 mod run_lock;
 mod runs;
 mod sink;

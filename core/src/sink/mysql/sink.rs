@@ -345,6 +345,15 @@ impl GoldSink for MySqlSink {
         super::runs::recent_runs(&self.url, job, limit).await
     }
 
+    async fn published_rows(
+        &self,
+        table: &str,
+        columns: &[&str],
+        key: (&str, &str),
+    ) -> Result<Vec<Vec<Option<String>>>> {
+        super::published::published_rows(&self.url, table, columns, key).await
+    }
+
     async fn lock_run(
         &mut self,
         job: &str,

@@ -8,6 +8,8 @@
 -- medallion: index idx_severity_weather = severity, weather_category
 -- medallion: index idx_location = state, city
 -- medallion: index idx_temporal = accident_date, accident_hour
+-- Data quality gate: a full run writes one row per accepted accident.
+-- medallion: expect name=accidents_summary_one_row_per_accident kind=sql sql=SELECT s.rows_ AS summary_rows, a.rows_ AS accepted FROM run_rows s CROSS JOIN run_rows a WHERE s.table_name = 'accidents_summary' AND a.table_name = 'accidents_classified' AND s.run_mode = 'full' AND s.rows_ <> a.rows_
 SELECT
     id,
     state,

@@ -1,5 +1,7 @@
 -- Severity with and without each road-infrastructure flag (SPEC section 3, kpis_infrastructure).
 -- medallion: primary_key = flag
+-- Data quality gate (KPI coherence): with + without = every accepted accident, for each flag.
+-- medallion: expect name=kpis_infrastructure_with_plus_without kind=sql sql=SELECT flag, accidents_with + accidents_without AS total, r.rows_ FROM kpis_infrastructure CROSS JOIN run_rows r WHERE r.table_name = 'accidents_classified' AND accidents_with + accidents_without <> r.rows_
 WITH totals AS (
     -- one pass over the accidents: per flag, how many have it (NULL flags count as false) and
     -- their severity total; "without" is the rest of all accidents

@@ -8,6 +8,8 @@
 -- medallion: index idx_security_ranking = city, hotspot_rank
 -- API index of seed 002 (/security rankings):
 -- medallion: index idx_security_api = danger_index DESC, state
+-- Data quality gate (KPI coherence): the state rows count every accepted accident once.
+-- medallion: expect name=kpis_security_states_sum_to_accidents kind=sql sql=SELECT k.n, r.rows_ FROM (SELECT COALESCE(SUM(accident_count), 0) AS n FROM kpis_security WHERE city IS NULL) k CROSS JOIN run_rows r WHERE r.table_name = 'accidents_classified' AND k.n <> r.rows_
 WITH by_city AS (
     -- city may be NULL here: those accidents count in their state's row only
     SELECT

@@ -7,6 +7,16 @@
 -- medallion: partition_by_month = day
 -- medallion: replace_range = day
 -- medallion: index idx_day = day
+-- Data quality gate (seed 000): the statistics come from readings within the physical ranges
+-- (job.toml), and a patient-day's completeness is a share.
+-- medallion: expect kind=range column=spo2_min min=50 max=100
+-- medallion: expect kind=range column=spo2_max min=50 max=100
+-- medallion: expect kind=range column=hr_min min=20 max=250
+-- medallion: expect kind=range column=hr_max min=20 max=250
+-- medallion: expect kind=range column=temp_min min=30 max=45
+-- medallion: expect kind=range column=temp_max min=30 max=45
+-- medallion: expect kind=range column=completeness min=0 max=1 severity=warn
+-- medallion: expect kind=not_null column=patient_id
 SELECT
     *,
     now() AS last_updated
