@@ -20,4 +20,6 @@ pub mod run_config;
 pub mod run_options;
 pub mod run_outputs;
 pub mod runner;
+pub mod scheduler_api;
 pub mod staged_dir;
+pub mod ui;

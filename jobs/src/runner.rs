@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ballista::prelude::SessionConfigExt;
 use clap::Parser;
+use datafusion::prelude::SessionContext;
 use medallion_core::run_record::RunRecord;
 use medallion_core::sink::open_sink;
 use medallion_core::{Error, Result, session};
@@ -107,6 +109,7 @@ pub async fn run(config: RunConfig) -> Result<RunOutcome> {
             let (ctx, tracker) =
                 session::tracked_remote_context(&cluster.scheduler, job_timeout, partitions)
                     .await?;
+            name_ballista_jobs(&ctx, &job.name);
             (ctx, Some(tracker), absolute_location(&lake)?)
         }
     };
@@ -120,6 +123,7 @@ pub async fn run(config: RunConfig) -> Result<RunOutcome> {
         // client stops waiting a little later in any case
         query_timeout: job_timeout.map(|limit| limit + QUERY_TIMEOUT_GRACE),
         attempts: cluster.map_or(1, |c| c.attempts),
+        jobs: tracker.clone(),
     };
     let outcome = run_job_waiting(&ctx, &job, &request, sink.as_mut(), config.lock_wait).await;
     let ballista_jobs = tracker.map(|t| t.job_ids()).unwrap_or_default();
@@ -134,6 +138,16 @@ pub async fn run(config: RunConfig) -> Result<RunOutcome> {
         ballista_jobs,
         extra_files,
     })))
+}
+
+/// Names the Ballista jobs `ctx` submits after the medallion job (`ballista.job.name`), so that
+/// `medallion jobs --running`, `medallion ui` and the scheduler's REST API say which run a Ballista
+/// job belongs to.
+fn name_ballista_jobs(ctx: &SessionContext, job: &str) {
+    let state = ctx.state_ref();
+    let mut state = state.write();
+    let config = state.config().clone().with_ballista_job_name(job);
+    *state.config_mut() = config;
 }
 
 /// Generates the sample tables the job reads (accidents, or the medical lake) when the run was
