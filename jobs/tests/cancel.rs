@@ -330,7 +330,7 @@ async fn a_cancelled_submit_publishes_nothing_and_records_cancelled_in_mariadb()
     assert!(
         before
             .iter()
-            .any(|(t, _, rows)| t == "hotspots" && *rows > 0),
+            .any(|(t, _, rows)| t == "accidents_summary" && *rows == SMALL_ROWS),
         "{before:?}"
     );
 

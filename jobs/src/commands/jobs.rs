@@ -51,7 +51,7 @@ async fn print_running(scheduler: &str) -> Result<()> {
 fn running_line(job: &JobResponse) -> String {
     let stages = format!("{}/{}", job.completed_stages, job.num_stages);
     format!(
-        "{:<12} {:<8} {:>7} {:>4}%  {}",
+        "{:<14} {:<8} {:>7} {:>4}%  {}",
         job.job_id, job.status, stages, job.percent_complete, job.job_name
     )
 }
@@ -105,7 +105,7 @@ mod tests {
         .expect("job");
         assert_eq!(
             running_line(&job),
-            "Zk3f9aQ      Running      1/4   25%  accidents-datamart"
+            "Zk3f9aQ        Running      1/4   25%  accidents-datamart"
         );
     }
 }

@@ -31,12 +31,13 @@ header a{color:#fff;text-decoration:none}
 main{padding:16px 24px;max-width:1200px}
 section{background:#fff;border:1px solid #e4e7eb;border-radius:6px;padding:12px 16px;margin-bottom:16px}
 h2{font-size:15px;margin:0 0 8px}h3{font-size:14px;margin:0}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eef0f2;vertical-align:middle}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eef0f2;vertical-align:middle;white-space:nowrap}
+td.error-line{white-space:normal}
 th{font-size:12px;color:#616e7c;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .status{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600}
 .status.succeeded,.status.Completed{background:#e3f9e5;color:#1f7a33}.status.failed,.status.Failed{background:#ffe3e3;color:#b42318}
 .status.cancelled{background:#fff3c4;color:#8d6708}.status.Running,.status.Queued{background:#e0efff;color:#1d4ed8}
-.jobs{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:16px}
+.jobs{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:16px}
 .job{border:1px solid #e4e7eb;border-radius:6px;padding:10px 12px;background:#fff}
 .job-head{display:flex;justify-content:space-between;align-items:center;margin-bottom:6px}
 .charts{display:flex;gap:16px;flex-wrap:wrap}.charts figure{margin:0}.charts figcaption{font-size:11px;color:#616e7c}
