@@ -15,8 +15,6 @@ use std::time::Duration;
 
 use ballista_scheduler::history::{HistoryStore, history_router, spawn_refresh_task};
 
-use crate::SchedulerError;
-
 /// The history server's default port.
 pub const DEFAULT_HISTORY_PORT: u16 = 50060;
 
@@ -32,6 +30,29 @@ pub struct HistoryFlags {
     pub history_refresh_seconds: u64,
 }
 
+/// Why the history cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// The `--event-log-dir` folder cannot be created or read.
+    #[error("--event-log-dir {}: {source}", dir.display())]
+    EventLogDir {
+        /// The folder.
+        dir: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `--bind-host`/`--history-port` cannot be listened on.
+    #[error("cannot serve the job history on {address}: {source}")]
+    Listen {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// Indexes the event logs under `dir` (creating the folder) and serves their history on
 /// `address` in the background, rescanning every `refresh`. Fails when the folder cannot be
 /// created or read, or the address cannot be listened on.
@@ -39,27 +60,21 @@ pub async fn serve(
     dir: PathBuf,
     address: SocketAddr,
     refresh: Duration,
-) -> Result<(), SchedulerError> {
-    let invalid = |message: String| SchedulerError::InvalidAddress {
-        address: address.to_string(),
-        message,
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| SchedulerError::EventLogDir {
+) -> Result<(), HistoryError> {
+    let unreadable = |source: std::io::Error| HistoryError::EventLogDir {
         dir: dir.clone(),
-        source: e,
-    })?;
+        source,
+    };
+    std::fs::create_dir_all(&dir).map_err(unreadable)?;
     let load_dir = dir.clone();
     let store = tokio::task::spawn_blocking(move || HistoryStore::load(&load_dir))
         .await
-        .map_err(|e| invalid(e.to_string()))?
-        .map_err(|e| SchedulerError::EventLogDir {
-            dir: dir.clone(),
-            source: e,
-        })?;
+        .map_err(|e| unreadable(std::io::Error::other(e)))?
+        .map_err(unreadable)?;
     let store = Arc::new(store);
     let listener = tokio::net::TcpListener::bind(address)
         .await
-        .map_err(|e| invalid(format!("history port: {e}")))?;
+        .map_err(|source| HistoryError::Listen { address, source })?;
     tracing::info!(
         %address,
         event_log_dir = %dir.display(),

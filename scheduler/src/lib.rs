@@ -122,15 +122,9 @@ pub enum SchedulerError {
     /// The `--tls-cert`/`--tls-key` files cannot be used.
     #[error("TLS {0}")]
     Tls(#[from] TlsFileError),
-    /// The `--event-log-dir` folder cannot be created or read.
-    #[error("--event-log-dir {}: {source}", dir.display())]
-    EventLogDir {
-        /// The folder.
-        dir: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    /// The job history of `--event-log-dir` cannot be served.
+    #[error("{0}")]
+    History(#[from] history::HistoryError),
     /// Flight SQL is served without a users file and without `--flight-sql-anonymous`.
     #[error(
         "Flight SQL needs --flight-sql-users FILE (an htpasswd file of bcrypt hashes), or \
@@ -148,7 +142,7 @@ impl SchedulerError {
             | Self::Users(_)
             | Self::Tls(_)
             | Self::NoUsers
-            | Self::EventLogDir { .. } => 2,
+            | Self::History(_) => 2,
             Self::Lake(e) => u8::try_from(e.exit_code()).unwrap_or(1),
             Self::Ballista(_) => 1,
         }

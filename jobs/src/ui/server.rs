@@ -12,9 +12,9 @@ use axum::routing::get;
 use medallion_core::sink::{GoldSink, open_sink};
 use medallion_core::{Error, Result};
 
+use super::args::UiArgs;
 use super::pages::{self, Sources};
 use super::runs::{by_job, recent_runs};
-use super::{UiArgs, check};
 use crate::scheduler_api::SchedulerApi;
 
 /// How many runs the overview reads at most (the charts' runs of every job come from these).
@@ -31,7 +31,6 @@ struct UiState {
 
 /// Serves the page until the process is stopped.
 pub async fn serve(args: UiArgs) -> Result<()> {
-    check(&args)?;
     let sink: Arc<dyn GoldSink> = Arc::from(open_sink(&args.sink)?);
     let scheduler = args
         .scheduler
