@@ -243,6 +243,8 @@ struct TrackerState {
     pending: Vec<Arc<dyn ExecutionPlan>>,
     /// Jobs seen so far, in order.
     jobs: Vec<TrackedJob>,
+    /// Jobs this tracker cancelled because they ran past the job timeout.
+    timed_out: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -357,11 +359,51 @@ impl JobTracker {
                     tracing::warn!(job_id = %id, error = %e, "could not cancel the job");
                     continue;
                 }
+                if let Ok(mut state) = self.inner.lock() {
+                    state.timed_out.push(id.clone());
+                }
             }
             if let Ok(mut state) = self.inner.lock()
                 && let Some(job) = state.jobs.iter_mut().find(|job| job.id == id)
             {
                 job.done = true;
+            }
+        }
+    }
+
+    /// The Ballista job whose cancellation `error` reports (see
+    /// [`crate::cancellation::cancelled_job_id`]) when this tracker did not cancel it itself for
+    /// the job timeout: a job cancelled from outside the run (`medallion cancel`, the scheduler's
+    /// REST API). `None` for any other error.
+    pub fn external_cancellation(
+        &self,
+        error: &(dyn std::error::Error + 'static),
+    ) -> Option<String> {
+        let id = crate::cancellation::cancelled_job_id(error)?;
+        let timed_out = self
+            .inner
+            .lock()
+            .map(|state| state.timed_out.contains(&id))
+            .unwrap_or(false);
+        (!timed_out).then_some(id)
+    }
+
+    /// Cancels every job of this tracker that is still queued or running (a run stopping because
+    /// one of its jobs was cancelled does not wait for the others to finish).
+    pub async fn cancel_unfinished(&self) {
+        for id in self.job_ids() {
+            let unfinished = matches!(
+                job_status(&self.scheduler, &id).await,
+                Ok(Some(JobReport {
+                    state: JobState::Queued | JobState::Running,
+                    ..
+                }))
+            );
+            if unfinished {
+                tracing::info!(job_id = %id, "cancelling the run's unfinished Ballista job");
+                if let Err(e) = cancel_job(&self.scheduler, &id).await {
+                    tracing::warn!(job_id = %id, error = %e, "could not cancel the job");
+                }
             }
         }
     }

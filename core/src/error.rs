@@ -109,11 +109,20 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// A run stopped because one of its Ballista jobs was cancelled from outside the run
+    /// (`medallion cancel`); nothing was published.
+    #[error("job '{job}' cancelled: {message}")]
+    JobCancelled {
+        /// The job name.
+        job: String,
+        /// Which Ballista job was cancelled, and what the run did.
+        message: String,
+    },
 }
 
 impl Error {
     /// The process exit code for this error: 1 job failed, 2 bad usage or input, 3 infrastructure
-    /// unreachable.
+    /// unreachable, 4 run cancelled.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::InvalidArgument { .. }
@@ -125,6 +134,7 @@ impl Error {
             Error::Unreachable { .. } => 3,
             Error::TableUnreadable { cause, .. } => cause.exit_code(),
             Error::Engine { .. } | Error::MySql { .. } | Error::JobFailed { .. } => 1,
+            Error::JobCancelled { .. } => 4,
         }
     }
 
@@ -203,6 +213,11 @@ mod tests {
             message: "m".into(),
         };
         assert_eq!(failed.exit_code(), 1);
+        let cancelled = Error::JobCancelled {
+            job: "j".into(),
+            message: "m".into(),
+        };
+        assert_eq!(cancelled.exit_code(), 4);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What every medallion process shares: the session state (UDFs, codecs, object stores), lake table
 //! registration, the Gold sinks, table options, the run record and the error type.
 
+pub mod cancellation;
 pub mod catalog;
 pub mod cluster;
 pub mod codec;

@@ -19,14 +19,18 @@ pub enum RunStatus {
     Succeeded,
     /// The run stopped; the published tables are as they were before it.
     Failed,
+    /// One of the run's Ballista jobs was cancelled from outside the run (`medallion cancel`, the
+    /// scheduler's REST API): the run stopped and published nothing, as a failed one.
+    Cancelled,
 }
 
 impl RunStatus {
-    /// `succeeded` or `failed`.
+    /// `succeeded`, `failed` or `cancelled`.
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Succeeded => "succeeded",
             RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
         }
     }
 }

@@ -17,6 +17,9 @@ Examples:
   medallion run accidents-datamart --lake /data/silver --sink file:///data/gold
   medallion submit accidents-datamart --scheduler df://sched:50050 --lake s3://bucket/silver --sink file:///shared/gold
   medallion status 3f9aZk1 --scheduler df://sched:50050
+  medallion jobs --running --scheduler df://sched:50050
+  medallion cancel 3f9aZk1 --scheduler df://sched:50050
+  medallion ui --sink mysql://root:secret@db:3306/gold --scheduler df://sched:50050
   medallion generate accidents --rows 1000000 --format orc --out /data/silver
   medallion ingest accidents --input US_Accidents_March23.csv --out /data/silver
   medallion jobs
@@ -26,7 +29,7 @@ Examples:
   medallion runs --sink file://gold
   medallion test accidents-datamart --lake ./lake        # check the data quality expectations, publish nothing
 
-Exit codes: 0 ok, 1 job failed, 2 bad usage or input, 3 infrastructure unreachable.
+Exit codes: 0 ok, 1 job failed, 2 bad usage or input, 3 infrastructure unreachable, 4 run cancelled.
 A run stopped by the data quality gate, or `medallion test` with a failed error expectation, is exit 1.";
 
 /// medallion: Spark-style batch jobs from a Silver lake (Parquet/ORC) to Gold tables, on DataFusion
@@ -90,10 +93,25 @@ status`). An unreachable scheduler ends the command within seconds with exit cod
   medallion ingest accidents --input US_Accidents_March23.csv --out ./lake"
     )]
     Ingest(IngestCommand),
-    /// List the job plans with their descriptions and parameters.
+    /// List the job plans with their descriptions and parameters; with --running, the Ballista
+    /// jobs queued or running on a scheduler, with their stage progress.
+    #[command(after_help = "Examples:
+  medallion jobs
+  medallion jobs --running --scheduler df://sched:50050")]
+    Jobs(crate::commands::jobs::JobsArgs),
+    /// Cancel a Ballista job: its `medallion submit` run stops, publishes nothing, records
+    /// `cancelled` in pipeline_runs and exits with code 4.
     #[command(after_help = "Example:
-  medallion jobs")]
-    Jobs,
+  medallion jobs --running --scheduler df://sched:50050     # the job ids
+  medallion cancel Zk3f9aQ --scheduler df://sched:50050
+
+Exit code 2 when the job has already ended or the scheduler does not know it.")]
+    Cancel(crate::commands::cancel::CancelArgs),
+    /// Serve a read-only web page of the batch jobs: each job's last runs (status, duration and
+    /// quality over time), failures with their error line, running Ballista jobs with their stage
+    /// progress, and each run's Gold tables with their row counts.
+    #[command(after_help = crate::ui::EXAMPLES)]
+    Ui(crate::ui::UiArgs),
     /// Move Silver day partitions older than the retention policy to the archive (zstd Parquet,
     /// row counts verified before the source is deleted).
     #[command(after_help = "Examples:
@@ -162,7 +180,9 @@ impl Command {
                 Ok(())
             }
             Command::Optimize(args) => crate::medical::maintenance::run_optimize(&args).await,
-            Command::Jobs => crate::commands::jobs::execute(),
+            Command::Jobs(args) => crate::commands::jobs::execute(&args).await,
+            Command::Cancel(args) => crate::commands::cancel::execute(&args).await,
+            Command::Ui(args) => crate::ui::serve(args).await,
             Command::Sql(args) => crate::commands::sql::execute(args).await,
             Command::Tables(args) => crate::commands::catalog::tables(args).await,
             Command::Describe(args) => crate::commands::catalog::describe(args).await,

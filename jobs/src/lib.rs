@@ -24,4 +24,6 @@ pub mod run_metrics;
 pub mod run_options;
 pub mod run_outputs;
 pub mod runner;
+pub mod scheduler_api;
 pub mod staged_dir;
+pub mod ui;

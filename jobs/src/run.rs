@@ -3,6 +3,7 @@
 //! the published tables untouched — and record the run in `pipeline_runs`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -13,6 +14,7 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use indicatif::{ProgressBar, ProgressStyle};
+use medallion_core::cluster::JobTracker;
 use medallion_core::error::first_line;
 use medallion_core::lake::{self, LakeTable};
 use medallion_core::run_audit::RunAudit;
@@ -48,6 +50,10 @@ pub struct RunRequest {
     /// How many times a query runs at most when its Ballista job fails because an executor was
     /// lost (see [`crate::resubmit`]); 1 never resubmits (embedded runs).
     pub attempts: u32,
+    /// The run's Ballista jobs, on a cluster: a job cancelled from outside the run (`medallion
+    /// cancel`) stops the run, which cancels its other jobs, publishes nothing and is recorded
+    /// `cancelled`. `None` for an embedded run.
+    pub jobs: Option<Arc<JobTracker>>,
 }
 
 /// Silver row counts and completeness measured during a run.
@@ -328,6 +334,18 @@ async fn run_limited<'a, T>(tasks: Vec<BoxFuture<'a, Result<T>>>, limit: usize) 
     }
 }
 
+/// `outcome`, after cancelling the run's other unfinished Ballista jobs when it failed because one
+/// of its jobs was cancelled from outside the run: the run stops now, without waiting for them.
+async fn stop_when_cancelled<T>(request: &RunRequest, outcome: Result<T>) -> Result<T> {
+    if let (Err(e), Some(jobs)) = (&outcome, &request.jobs)
+        && let Some(id) = jobs.external_cancellation(e)
+    {
+        warn!(job_id = %id, "Ballista job cancelled: stopping the run");
+        jobs.cancel_unfinished().await;
+    }
+    outcome
+}
+
 /// Writes every Gold table of `job` into the sink's staging area and measures quality, running
 /// up to `request.concurrency` of these queries at once.
 async fn write_gold(
@@ -365,12 +383,15 @@ async fn write_gold(
     // a query whose Ballista job was lost with an executor is resubmitted (bounded)
     if let Some(rule) = &job.quality {
         tasks.push(Box::pin(async move {
-            with_resubmission("quality measure", request.attempts, RESUBMIT_PAUSE, |_| {
-                let overdue = overdue("the quality measure".to_string());
-                within(request.query_timeout, measure_quality(ctx, rule), overdue)
-            })
-            .await
-            .map(Staged::Quality)
+            let outcome =
+                with_resubmission("quality measure", request.attempts, RESUBMIT_PAUSE, |_| {
+                    let overdue = overdue("the quality measure".to_string());
+                    within(request.query_timeout, measure_quality(ctx, rule), overdue)
+                })
+                .await;
+            stop_when_cancelled(request, outcome)
+                .await
+                .map(Staged::Quality)
         }));
     }
     for gold in &job.gold {
@@ -378,7 +399,7 @@ async fn write_gold(
         tasks.push(Box::pin(async move {
             let name = gold.query.name.as_str();
             bar.set_message(name.to_string());
-            let rows = with_resubmission(name, request.attempts, RESUBMIT_PAUSE, |_| {
+            let outcome = with_resubmission(name, request.attempts, RESUBMIT_PAUSE, |_| {
                 let overdue = overdue(format!("Gold table {name}"));
                 within(
                     request.query_timeout,
@@ -386,7 +407,8 @@ async fn write_gold(
                     overdue,
                 )
             })
-            .await?;
+            .await;
+            let rows = stop_when_cancelled(request, outcome).await?;
             bar.inc(1);
             Ok(Staged::Table(name.to_string(), rows))
         }));
@@ -630,8 +652,32 @@ async fn run_locked(
             Ok((record, outcomes))
         }
         Err(e) => {
+            let cancelled = request
+                .jobs
+                .as_ref()
+                .and_then(|jobs| jobs.external_cancellation(&e));
+            if cancelled.is_some() {
+                record.status = RunStatus::Cancelled;
+            }
             record.error = Some(request.params.redact(&e.to_string()));
             clean_up_failed_run(sink, &record).await;
+            if let Some(id) = cancelled {
+                warn!(
+                    application = "medallion",
+                    run_id = %run_id,
+                    job = %job.name,
+                    status = record.status.as_str(),
+                    ballista_job = %id,
+                    pipeline_duration_seconds = record.duration_secs(),
+                    "run cancelled: nothing published"
+                );
+                return Err(Error::JobCancelled {
+                    job: job.name.clone(),
+                    message: format!(
+                        "Ballista job {id} was cancelled; run {run_id} published nothing"
+                    ),
+                });
+            }
             if let Some(gate) = gate.filter(|_| !outcomes.is_empty()) {
                 // the audit trail keeps the outcomes of the runs the gate stopped
                 gate.publish_results_alone(sink, &run_id, &job.name, &outcomes)

@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use ballista::prelude::SessionConfigExt;
 use clap::Parser;
+use datafusion::prelude::SessionContext;
 use medallion_core::run_record::RunRecord;
 use medallion_core::sink::open_sink;
 use medallion_core::{Error, Result, session};
@@ -159,6 +161,7 @@ async fn run_job_of(config: &RunConfig) -> Result<RunOutcome> {
             let (ctx, tracker) =
                 session::tracked_remote_context(&cluster.scheduler, job_timeout, partitions)
                     .await?;
+            name_ballista_jobs(&ctx, &job.name);
             (ctx, Some(tracker), absolute_location(&lake)?)
         }
     };
@@ -172,6 +175,7 @@ async fn run_job_of(config: &RunConfig) -> Result<RunOutcome> {
         // client stops waiting a little later in any case
         query_timeout: job_timeout.map(|limit| limit + QUERY_TIMEOUT_GRACE),
         attempts: cluster.map_or(1, |c| c.attempts),
+        jobs: tracker.clone(),
     };
     let publish = !config.check_only;
     let outcome = run_gated(
@@ -199,6 +203,16 @@ async fn run_job_of(config: &RunConfig) -> Result<RunOutcome> {
         extra_files,
         quality,
     })))
+}
+
+/// Names the Ballista jobs `ctx` submits after the medallion job (`ballista.job.name`), so that
+/// `medallion jobs --running`, `medallion ui` and the scheduler's REST API say which run a Ballista
+/// job belongs to.
+fn name_ballista_jobs(ctx: &SessionContext, job: &str) {
+    let state = ctx.state_ref();
+    let mut state = state.write();
+    let config = state.config().clone().with_ballista_job_name(job);
+    *state.config_mut() = config;
 }
 
 /// Generates the sample tables the job reads (accidents, or the medical lake) when the run was

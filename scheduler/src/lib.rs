@@ -13,6 +13,7 @@
 //! [`users`]) unless `--flight-sql-anonymous` says otherwise.
 
 pub mod flight_sql_tls;
+pub mod history;
 pub mod tls;
 pub mod users;
 
@@ -55,6 +56,7 @@ Examples:
 
   medallion-scheduler --lake s3://bucket/silver           # + Arrow Flight SQL on the same port
   medallion-scheduler --catalog /etc/medallion/medallion.toml --flight-sql
+  medallion-scheduler --event-log-dir /var/lib/medallion/events   # + job history on :50060
 
 The same port serves Ballista's REST API (/api/jobs, /api/executors, PATCH /api/job/ID cancels)
 and its Prometheus metrics: curl http://sched.example:50050/api/metrics
@@ -71,6 +73,11 @@ tables with every medallion UDF, e.g. in Python with adbc_driver_flightsql:
           db_kwargs={\"username\": \"analyst\", \"password\": \"...\"}) as conn, conn.cursor() as cur:
       cur.execute(\"SELECT danger_index(3, 10) AS d, count(*) FROM accidents\")
       print(cur.fetch_arrow_table())
+The REST API (GET /api/jobs, /api/job/{id}/stages, PATCH /api/job/{id} to cancel: `medallion jobs
+--running`, `medallion cancel`, `medallion ui`) is served on the scheduler port. With --event-log-dir
+every job is also written to DIR/<job_id>.eventlog and Ballista's history API (the same GET routes,
+finished jobs only) is served on --history-port (default 50060): it survives scheduler restarts.
+
 Sessions read the lake's folders only (plus --allow-read): CREATE EXTERNAL TABLE elsewhere, or a plan
 scanning a file elsewhere, is refused. With --tls-cert/--tls-key Flight SQL is served over TLS only,
 on --flight-sql-port (default 32010; clients connect to grpc+tls://sched.example:32010), and the
@@ -80,17 +87,19 @@ Environment:
   MEDALLION_SCHEDULER_BIND_HOST, MEDALLION_SCHEDULER_PORT, MEDALLION_SCHEDULER_EXTERNAL_HOST,
   MEDALLION_SCHEDULER_LAKE, MEDALLION_SCHEDULER_CATALOG, MEDALLION_SCHEDULER_ALLOW_READ (comma-
   separated), MEDALLION_FLIGHT_SQL_USERS, MEDALLION_SCHEDULER_TLS_CERT, MEDALLION_SCHEDULER_TLS_KEY,
-  MEDALLION_FLIGHT_SQL_PORT stand for --bind-host, --bind-port, --external-host, --lake, --catalog,
-  --allow-read, --flight-sql-users, --tls-cert, --tls-key, --flight-sql-port. RUST_LOG overrides
+  MEDALLION_FLIGHT_SQL_PORT, MEDALLION_SCHEDULER_EVENT_LOG_DIR, MEDALLION_HISTORY_PORT stand for
+  --bind-host, --bind-port, --external-host, --lake, --catalog, --allow-read, --flight-sql-users,
+  --tls-cert, --tls-key, --flight-sql-port, --event-log-dir, --history-port. RUST_LOG overrides
   --log-level-setting.
   S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL or MEDALLION_S3_ENDPOINT.
   HDFS: HADOOP_CONF_DIR for name services.";
 
 /// Environment variables standing for Ballista flags: (argument id, variable).
-const ENV_FLAGS: [(&str, &str); 3] = [
+const ENV_FLAGS: [(&str, &str); 4] = [
     ("bind_host", "MEDALLION_SCHEDULER_BIND_HOST"),
     ("bind_port", "MEDALLION_SCHEDULER_PORT"),
     ("external_host", "MEDALLION_SCHEDULER_EXTERNAL_HOST"),
+    ("event_log_dir", "MEDALLION_SCHEDULER_EVENT_LOG_DIR"),
 ];
 
 /// What can stop the scheduler.
@@ -116,6 +125,9 @@ pub enum SchedulerError {
     /// The `--tls-cert`/`--tls-key` files cannot be used.
     #[error("TLS {0}")]
     Tls(#[from] TlsFileError),
+    /// The job history of `--event-log-dir` cannot be served.
+    #[error("{0}")]
+    History(#[from] history::HistoryError),
     /// Flight SQL is served without a users file and without `--flight-sql-anonymous`.
     #[error(
         "Flight SQL needs --flight-sql-users FILE (an htpasswd file of bcrypt hashes), or \
@@ -129,7 +141,11 @@ impl SchedulerError {
     /// otherwise (the medallion CLI's convention).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::InvalidAddress { .. } | Self::Users(_) | Self::Tls(_) | Self::NoUsers => 2,
+            Self::InvalidAddress { .. }
+            | Self::Users(_)
+            | Self::Tls(_)
+            | Self::NoUsers
+            | Self::History(_) => 2,
             Self::Lake(e) => u8::try_from(e.exit_code()).unwrap_or(1),
             Self::Ballista(_) => 1,
         }
@@ -241,6 +257,9 @@ pub struct SchedulerArgs {
     /// Flight SQL over TLS.
     #[command(flatten)]
     pub tls: TlsFlags,
+    /// The job history of --event-log-dir.
+    #[command(flatten)]
+    pub history: history::HistoryFlags,
     /// Ballista's scheduler flags.
     #[command(flatten)]
     pub ballista: Config,
@@ -381,6 +400,11 @@ pub async fn run(args: SchedulerArgs) -> Result<(), SchedulerError> {
         (Some(tls), Some(_)) => Some(tls.clone()),
         _ => None,
     };
+    if let Some(dir) = &args.ballista.event_log_dir {
+        let history_address = SocketAddr::new(address.ip(), args.history.history_port);
+        let refresh = std::time::Duration::from_secs(args.history.history_refresh_seconds);
+        history::serve(PathBuf::from(dir), history_address, refresh).await?;
+    }
     let mut config = scheduler_config_with_lake(args.ballista, lake)?;
     tracing::info!(
         %address,

@@ -85,6 +85,7 @@ pub async fn dry_run(
         concurrency: 1,
         query_timeout: None,
         attempts: 1,
+        jobs: None,
     };
     let tables = prepare_inputs(&ctx, job, &request).await?;
     let inputs = tables

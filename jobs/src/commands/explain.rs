@@ -132,6 +132,7 @@ async fn explain_job(args: &ExplainArgs, job: JobPlan) -> Result<()> {
         concurrency: 1,
         query_timeout: None,
         attempts: 1,
+        jobs: None,
     };
     prepare_inputs(&ctx, &job, &request).await?;
     for gold in &job.gold {

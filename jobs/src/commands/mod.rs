@@ -1,8 +1,11 @@
 //! The ad-hoc side of `medallion`: SQL over the lake catalog (`sql`, with an interactive shell),
-//! `tables`, `describe`, `explain`, `runs`, `jobs`, `status`, and the checks of `run --dry-run`.
+//! `tables`, `describe`, `explain`, `runs`, `jobs`, `status`, `cancel`, and the checks of
+//! `run --dry-run`.
 //!
-//! Every command here reads; none writes to the lake or a sink.
+//! Every command here reads, but `cancel`, which asks the scheduler to cancel a job; none writes to
+//! the lake or a sink.
 
+pub mod cancel;
 pub mod catalog;
 pub mod dry_run;
 pub mod explain;

@@ -21,6 +21,7 @@ async fn run_plan(job: &str, lake: &std::path::Path, params: Params) -> Vec<(Str
         concurrency: 1,
         query_timeout: None,
         attempts: 1,
+        jobs: None,
     };
     prepare_inputs(&ctx, &plan, &request).await.unwrap();
     let mut out = Vec::new();

@@ -20,9 +20,13 @@ pub fn medallion_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_medallion"))
 }
 
-/// `medallion-scheduler` or `medallion-executor`, next to the `medallion` binary; built once when
-/// missing.
+/// `medallion-scheduler` or `medallion-executor`, next to the `medallion` binary (or in
+/// `MEDALLION_TEST_CLUSTER_BIN_DIR` when set, e.g. a copy safe from a shared target folder's other
+/// builds); built once when missing.
 pub fn cluster_bin(name: &str) -> PathBuf {
+    if let Ok(dir) = std::env::var("MEDALLION_TEST_CLUSTER_BIN_DIR") {
+        return Path::new(&dir).join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    }
     static BUILD: Mutex<bool> = Mutex::new(false);
     let medallion = medallion_bin();
     let dir = medallion.parent().expect("the binary has a folder");
