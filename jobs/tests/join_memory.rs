@@ -3,7 +3,7 @@
 //! larger than the pool still finishes, with the same answer.
 //!
 //! The lake: 1.6M generated accidents; the query joins them with themselves on `id`, carrying
-//! `description` on both sides. With `--memory 256Mi` (a 179 MB pool) a hash join over it runs out
+//! `description` on both sides. With `--memory 384Mi` (a 268 MB pool) a hash join over it runs out
 //! of memory — the test checks that first, so it cannot pass on a join that would have fit.
 
 use std::path::Path;
@@ -86,15 +86,15 @@ fn a_join_larger_than_the_pool_finishes_and_one_that_fits_is_a_hash_join() {
     ]);
     assert!(generated.status.success(), "{}", text(&generated.stderr));
 
-    // the adversarial case is real: a hash join over this build side does not fit 256Mi
+    // the adversarial case is real: a hash join over this build side does not fit 384Mi
     let forced_hash = sql(
         &lake,
-        "256Mi",
+        "384Mi",
         &format!("SET datafusion.optimizer.prefer_hash_join = true; {QUERY}"),
     );
     assert!(
         !forced_hash.status.success() && text(&forced_hash.stderr).contains("Resources exhausted"),
-        "a hash join was expected to run out of a 256Mi pool: {}{}",
+        "a hash join was expected to run out of a 384Mi pool: {}{}",
         text(&forced_hash.stdout),
         text(&forced_hash.stderr)
     );
@@ -107,8 +107,8 @@ fn a_join_larger_than_the_pool_finishes_and_one_that_fits_is_a_hash_join() {
         "every id joins itself once: {with_hash}"
     );
 
-    // the same join in 256Mi: a sort-merge join, which spills, and the same answer
-    assert_eq!(join_kind(&lake, "256Mi"), "sort-merge");
-    let with_sort_merge = answer(&sql(&lake, "256Mi", QUERY), "the join with 256Mi");
+    // the same join in 384Mi: a sort-merge join, which spills, and the same answer
+    assert_eq!(join_kind(&lake, "384Mi"), "sort-merge");
+    let with_sort_merge = answer(&sql(&lake, "384Mi", QUERY), "the join with 384Mi");
     assert_eq!(with_sort_merge, with_hash);
 }
