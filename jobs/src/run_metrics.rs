@@ -18,7 +18,11 @@ use medallion_core::run_record::RunRecord;
 use crate::config::JobSchedule;
 
 /// Every metric name a run pushes, with its help text.
-pub const PUSHED_METRICS: [(&str, &str); 11] = [
+pub const PUSHED_METRICS: [(&str, &str); 12] = [
+    (
+        EXPECTATIONS,
+        "Data quality expectations of that run, per status (pass, warn, fail, skipped).",
+    ),
     (DURATION, "Seconds the job's last run took."),
     (
         SUCCESS,
@@ -61,6 +65,7 @@ const ROWS_WRITTEN: &str = "medallion_run_rows_written";
 const QUALITY: &str = "medallion_data_quality_score";
 const INTERVAL: &str = "medallion_schedule_interval_seconds";
 const GRACE: &str = "medallion_schedule_grace_seconds";
+const EXPECTATIONS: &str = "medallion_quality_expectations";
 
 /// What a finished run pushes.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +97,8 @@ pub struct RunRows {
     pub written: BTreeMap<String, u64>,
     /// Quality score in percent, when measured.
     pub quality: Option<f64>,
+    /// How many of the run's data quality expectations came out with each status.
+    pub expectations: BTreeMap<String, u64>,
 }
 
 impl RunRows {
@@ -102,6 +109,7 @@ impl RunRows {
             rejected: record.rows_rejected,
             written: record.rows_written.clone(),
             quality: record.data_quality_score.filter(|q| q.is_finite()),
+            expectations: BTreeMap::new(),
         }
     }
 }
@@ -162,6 +170,10 @@ impl RunMetrics {
             if let Some(quality) = rows.quality {
                 gauge(QUALITY, String::new(), quality);
             }
+            for (status, n) in &rows.expectations {
+                let labels = format!("{{status=\"{}\"}}", label_value(status));
+                gauge(EXPECTATIONS, labels, *n as f64);
+            }
         }
         if let Some((interval, grace)) = self.schedule {
             gauge(INTERVAL, String::new(), interval as f64);
@@ -200,6 +212,7 @@ mod tests {
                 rejected: 3,
                 written: BTreeMap::from([("hotspots".into(), 50), ("a\"b".into(), 1)]),
                 quality: Some(96.8),
+                expectations: BTreeMap::from([("pass".into(), 14), ("warn".into(), 1)]),
             }),
             schedule: Some((86_400, 18_000)),
         }
@@ -219,6 +232,8 @@ mod tests {
             "medallion_run_rows_written{table=\"hotspots\"} 50",
             "medallion_run_rows_written{table=\"a\\\"b\"} 1",
             "medallion_data_quality_score 96.8",
+            "medallion_quality_expectations{status=\"pass\"} 14",
+            "medallion_quality_expectations{status=\"warn\"} 1",
             "medallion_schedule_interval_seconds 86400",
             "medallion_schedule_grace_seconds 18000",
         ] {

@@ -92,7 +92,16 @@ fn pushed_metrics(
         duration_secs: elapsed.as_secs_f64(),
         finished_at: chrono::Utc::now(),
         rows: match outcome {
-            Ok(RunOutcome::Published(run)) => Some(RunRows::of(&run.record)),
+            Ok(RunOutcome::Published(run)) => {
+                let mut rows = RunRows::of(&run.record);
+                for outcome in &run.quality {
+                    *rows
+                        .expectations
+                        .entry(outcome.status.as_str().to_string())
+                        .or_default() += 1;
+                }
+                Some(rows)
+            }
             _ => None,
         },
         schedule,

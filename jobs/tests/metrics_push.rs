@@ -167,6 +167,17 @@ fn a_successful_then_a_failed_run_push_their_outcome() {
     for table in GOLD_TABLES {
         get("medallion_run_rows_written", &format!("table={table}"));
     }
+    // the data quality gate's expectations: none failed (the run published), some passed
+    assert!(get("medallion_quality_expectations", "status=pass") > 0.0);
+    assert!(
+        value(
+            &samples,
+            "medallion_quality_expectations",
+            job,
+            "status=fail"
+        )
+        .is_none()
+    );
     let quality = get("medallion_data_quality_score", "");
     assert!(quality > 0.0 && quality <= 100.0, "{quality}");
     // accidents-datamart is scheduled daily with a 120 min starting deadline and a 180 min
