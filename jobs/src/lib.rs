@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod dashboard_export;
 pub mod embedded;
+pub mod html_text;
 pub mod lake_commands;
 pub mod logging;
 pub mod materialize;

@@ -1,21 +1,7 @@
 //! HTML text helpers of `medallion ui`: escaping, and the page frame with its inline style (no
 //! stylesheet, font or script is fetched from anywhere: the page works without internet).
 
-/// `text` with the HTML special characters escaped, for element content and quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::html_text::escape;
 
 /// `segment` percent-encoded for a URL path segment (a run id in a link).
 pub fn path_segment(segment: &str) -> String {

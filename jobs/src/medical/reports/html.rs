@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 
+pub use crate::html_text::escape;
+
 /// The weekly figures of one patient-week (a row of `patient_weeks` and the patient's attributes).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WeekSummary {
@@ -100,22 +102,6 @@ impl CrisisSpan {
                 .map_or("–".to_string(), |p| format!("{p}/10")),
         ]
     }
-}
-
-/// `text` with `&`, `<`, `>`, `"` and `'` escaped.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 pub(super) fn number(value: Option<f64>, decimals: usize, unit: &str) -> String {
