@@ -110,14 +110,16 @@ pub fn register_udfs(ctx: &SessionContext) {
 /// The embedded engine of `medallion run` and `medallion sql` without a scheduler: DataFusion
 /// executes the plans in this process on `parallelism` partitions, with the same UDFs, table
 /// formats and configuration as the cluster but no scheduler, no task serialisation and no
-/// shuffle files (the way Spark's `local[N]` needs no cluster manager). `memory_limit` (bytes)
+/// shuffle files (the way Spark's `local[N]` needs no cluster manager). Dynamic filters and
+/// round-robin repartitioning, which Ballista turns off because they cannot cross its stages, are
+/// on. `memory_limit` (bytes)
 /// bounds the memory pool with a fair spill pool, whose spilling operators share it evenly and
 /// write what does not fit to the temporary directory; `None` leaves it unbounded.
 ///
 /// Each equi-join is a hash join when its smaller side is known to fit a share of the pool, a
 /// sort-merge join (which spills) otherwise ([`HashJoinWhenBuildFits`]).
 pub fn embedded_context(parallelism: usize, memory_limit: Option<usize>) -> Result<SessionContext> {
-    let config = session_config().with_target_partitions(parallelism.max(1));
+    let config = in_process(session_config()).with_target_partitions(parallelism.max(1));
     let state = match memory_limit {
         Some(bytes) => embedded_state(config, bytes)?,
         None => session_state_with_rules(
@@ -127,6 +129,18 @@ pub fn embedded_context(parallelism: usize, memory_limit: Option<usize>) -> Resu
         )?,
     };
     Ok(SessionContext::new_with_state(state))
+}
+
+/// `config` with the DataFusion defaults Ballista turns off because a distributed plan cannot
+/// carry them across its stages, turned back on for plans that run in this process: dynamic
+/// filters (a hash join's build side, a TopK heap or a partial aggregate prunes the scans that feed
+/// it; in Ballista the producer and the scan can land in different stages, so the filter would
+/// never be filled) and round-robin repartitioning (which spreads a single file's batches over
+/// every partition).
+fn in_process(config: SessionConfig) -> SessionConfig {
+    config
+        .with_round_robin_repartition(true)
+        .set_bool("datafusion.optimizer.enable_dynamic_filter_pushdown", true)
 }
 
 /// The share of the embedded pool each spilling sort reserves for its merge: 1/128 of it...
@@ -217,6 +231,24 @@ pub async fn tracked_remote_context(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_embedded_engine_turns_the_in_process_optimisations_back_on() {
+        let options = |ctx: &SessionContext| {
+            let options = ctx.copied_config().options().clone();
+            (
+                options.optimizer.enable_dynamic_filter_pushdown,
+                options.optimizer.enable_round_robin_repartition,
+            )
+        };
+        // Ballista's defaults, which the cluster keeps
+        let cluster = SessionContext::new_with_config(session_config());
+        assert_eq!(options(&cluster), (false, false));
+        for memory in [None, Some(256 << 20)] {
+            let embedded = embedded_context(2, memory).expect("embedded context");
+            assert_eq!(options(&embedded), (true, true), "{memory:?}");
+        }
+    }
 
     #[test]
     fn the_state_has_every_udf() {
