@@ -1,0 +1,3 @@
+//! Helpers of the UDFs' integration tests.
+
+pub mod slt_db;
