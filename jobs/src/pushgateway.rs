@@ -202,6 +202,7 @@ mod tests {
             duration_secs: 1.0,
             finished_at: chrono::Utc::now(),
             rows: None,
+            expectations: Default::default(),
             schedule: None,
         };
         let started = std::time::Instant::now();

@@ -1,68 +1,26 @@
 //! Running a job plan: open and check its lake inputs, register reference data and views, write
-//! every Gold table into the sink's staging area, then publish them all at once — or abort and leave
-//! the published tables untouched — and record the run in `pipeline_runs`.
+//! every Gold table into the sink's staging area (see [`crate::gold_writer`]), then publish them all
+//! at once — or abort and leave the published tables untouched — and record the run in
+//! `pipeline_runs`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::Int64Type;
 use datafusion::prelude::SessionContext;
-use futures::StreamExt;
-use futures::future::BoxFuture;
-use futures::stream::FuturesUnordered;
-use indicatif::{ProgressBar, ProgressStyle};
-use medallion_core::cluster::JobTracker;
 use medallion_core::error::first_line;
 use medallion_core::lake::{self, LakeTable};
 use medallion_core::run_audit::RunAudit;
 use medallion_core::run_record::{RunRecord, RunStatus};
-use medallion_core::sink::{GoldSink, GoldTable, Merge};
-use medallion_core::table_options::{Incremental, TableOptions};
+use medallion_core::sink::GoldSink;
 use medallion_core::{Error, Result};
 use tracing::{Instrument, info, warn};
 
-use crate::materialize::materialize_views;
-use crate::plan::{GoldQuery, JobPlan, Params, QualityRule};
+use crate::gold_writer::write_gold;
+use crate::plan::JobPlan;
 use crate::quality::{Facts, Gate, Outcome};
 use crate::reference::register_reference;
-use crate::resubmit::{RESUBMIT_PAUSE, with_resubmission};
-
-/// What to run and where.
-#[derive(Debug, Clone)]
-pub struct RunRequest {
-    /// The lake root (local path or URL).
-    pub lake: String,
-    /// The parameters, defaults already overridden.
-    pub params: Params,
-    /// `full` or `incremental`.
-    pub mode: String,
-    /// Show a progress bar.
-    pub progress: bool,
-    /// How many of the run's queries (Gold tables, the quality measure) run at once.
-    pub concurrency: usize,
-    /// How long the client waits for each query (a Gold table, the quality measure) before failing
-    /// the run: a cluster run's last resort when a Ballista job that lost an executor never
-    /// reports its end (`None`: forever).
-    pub query_timeout: Option<Duration>,
-    /// How many times a query runs at most when its Ballista job fails because an executor was
-    /// lost (see [`crate::resubmit`]); 1 never resubmits (embedded runs).
-    pub attempts: u32,
-    /// The run's Ballista jobs, on a cluster: a job cancelled from outside the run (`medallion
-    /// cancel`) stops the run, which cancels its other jobs, publishes nothing and is recorded
-    /// `cancelled`. `None` for an embedded run.
-    pub jobs: Option<Arc<JobTracker>>,
-}
-
-/// Silver row counts and completeness measured during a run.
-#[derive(Debug, Clone, Copy, Default)]
-struct Quality {
-    rows_read: u64,
-    rows_rejected: u64,
-    completeness_pct: Option<f64>,
-}
+use crate::run_request::RunRequest;
 
 /// A new run id: UTC start time plus random bits, e.g. `20261126T140512Z-3f9a1c2e`.
 pub fn new_run_id() -> String {
@@ -110,333 +68,6 @@ pub async fn prepare_inputs(
     Ok(tables)
 }
 
-async fn single_i64(ctx: &SessionContext, sql: &str, what: &str) -> Result<Vec<Option<i64>>> {
-    let batches = ctx
-        .sql(sql)
-        .await
-        .map_err(|e| Error::engine(what.to_string(), e))?
-        .collect()
-        .await
-        .map_err(|e| Error::engine(what.to_string(), e))?;
-    let batch = batches
-        .iter()
-        .find(|b| b.num_rows() > 0)
-        .ok_or_else(|| Error::JobFailed {
-            job: String::new(),
-            message: format!("{what}: the query returned no row"),
-        })?;
-    Ok((0..batch.num_columns())
-        .map(|c| {
-            let column = batch.column(c).as_primitive::<Int64Type>();
-            (!column.is_null(0)).then(|| column.value(0))
-        })
-        .collect())
-}
-
-/// The first column of the first row of `sql`, as a float.
-async fn single_f64(ctx: &SessionContext, sql: &str, what: &str) -> Result<Option<f64>> {
-    let batches = ctx
-        .sql(sql)
-        .await
-        .map_err(|e| Error::engine(what.to_string(), e))?
-        .collect()
-        .await
-        .map_err(|e| Error::engine(what.to_string(), e))?;
-    let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
-        return Ok(None);
-    };
-    let column = datafusion::arrow::compute::cast(
-        batch.column(0),
-        &datafusion::arrow::datatypes::DataType::Float64,
-    )
-    .map_err(|e| Error::engine(what.to_string(), e.into()))?;
-    let column = column.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
-    Ok((!column.is_null(0)).then(|| column.value(0)))
-}
-
-/// Rows read, rows rejected and the quality score of the Silver input named by `rule` (a lake
-/// table or a view): the `score` view's value, or else the completeness of the input's columns.
-async fn measure_quality(ctx: &SessionContext, rule: &QualityRule) -> Result<Quality> {
-    let input = ctx
-        .table(rule.input.as_str())
-        .await
-        .map_err(|e| Error::engine(format!("opening quality input {}", rule.input), e))?;
-    let columns = input.schema().fields().clone();
-    let non_null = columns
-        .iter()
-        .map(|f| {
-            format!(
-                "CAST(COUNT(\"{}\") AS BIGINT)",
-                f.name().replace('"', "\"\"")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" + ");
-    // one query (one Ballista job on a cluster) for both counts
-    let counts = single_i64(
-        ctx,
-        &format!(
-            "SELECT * FROM (SELECT CAST(COUNT(*) AS BIGINT) AS rows_read, {non_null} AS non_null \
-             FROM {}) CROSS JOIN (SELECT CAST(COUNT(*) AS BIGINT) AS accepted FROM {})",
-            rule.input, rule.accepted
-        ),
-        "measuring Silver completeness and counting accepted rows",
-    )
-    .await?;
-    let count = |i: usize| counts.get(i).copied().flatten().unwrap_or(0).max(0);
-    let rows_read = count(0) as u64;
-    let non_null = count(1) as f64;
-    let accepted = count(2) as u64;
-    let cells = rows_read as f64 * columns.len() as f64;
-    let score = match &rule.score {
-        Some(view) => {
-            single_f64(
-                ctx,
-                &format!("SELECT * FROM {view}"),
-                "measuring the quality score",
-            )
-            .await?
-        }
-        None => (cells > 0.0).then(|| 100.0 * non_null / cells),
-    };
-    Ok(Quality {
-        rows_read,
-        rows_rejected: rows_read.saturating_sub(accepted),
-        completeness_pct: score,
-    })
-}
-
-fn progress_bar(show: bool, len: usize) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(len as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-    {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    bar
-}
-
-/// How the run's rows of a table with `options` combine with its published rows: upserted in an
-/// incremental run (`--since`) for `incremental = upsert` tables; for `replace_range = col` tables,
-/// only the run's period window `[period_start, period_end)` is replaced when the run has one (the
-/// parameters differ from the job's defaults); otherwise the table is replaced.
-pub fn merge_for(options: &TableOptions, job: &JobPlan, request: &RunRequest) -> Merge {
-    use crate::plan::period::{PERIOD_END, PERIOD_START};
-    if request.mode == "incremental" && options.incremental == Some(Incremental::Upsert) {
-        return Merge::Upsert;
-    }
-    if let Some(column) = &options.replace_range {
-        let window = (
-            request.params.date(PERIOD_START),
-            request.params.date(PERIOD_END),
-        );
-        let defaults = (job.params.date(PERIOD_START), job.params.date(PERIOD_END));
-        if let (Some(start), Some(end)) = window
-            && window != defaults
-        {
-            return Merge::ReplaceRange {
-                column: column.clone(),
-                start,
-                end,
-            };
-        }
-    }
-    Merge::Replace
-}
-
-/// What one unit of a run's work produced.
-enum Staged {
-    /// The Silver input's quality.
-    Quality(Quality),
-    /// A Gold table written into staging, with its rows.
-    Table(String, u64),
-}
-
-/// Writes Gold table `gold` into the sink's staging area; returns its rows.
-async fn write_table(
-    ctx: &SessionContext,
-    job: &JobPlan,
-    request: &RunRequest,
-    sink: &dyn GoldSink,
-    gold: &GoldQuery,
-    gate: Option<&Gate>,
-) -> Result<u64> {
-    let started = Instant::now();
-    let sql = gold.sql_with(&request.params)?;
-    let mut df = ctx
-        .sql(&sql)
-        .await
-        .map_err(|e| Error::engine(format!("planning Gold table {}", gold.query.name), e))?;
-    if let Some(gate) = gate.filter(|g| g.captures(&gold.query.name)) {
-        // computed once, kept for the gate and written from memory
-        df = gate.capture_and_replay(&gold.query.name, df).await?;
-    }
-    let table = GoldTable {
-        name: &gold.query.name,
-        options: &gold.options,
-    };
-    let merge = merge_for(&gold.options, job, request);
-    let rows = sink.write_merged(table, df, &merge).await?;
-    info!(
-        table = %gold.query.name,
-        rows,
-        seconds = started.elapsed().as_secs_f64(),
-        "Gold table staged"
-    );
-    Ok(rows)
-}
-
-/// `work`'s result, or `overdue(limit)` when `limit` passes first.
-async fn within<T>(
-    limit: Option<Duration>,
-    work: impl Future<Output = Result<T>>,
-    overdue: impl FnOnce(Duration) -> Error,
-) -> Result<T> {
-    let Some(limit) = limit else {
-        return work.await;
-    };
-    tokio::time::timeout(limit, work)
-        .await
-        .unwrap_or_else(|_| Err(overdue(limit)))
-}
-
-/// Runs `tasks`, at most `limit` at a time, and returns their results in completion order.
-/// After the first failure no other task starts and the running ones are awaited, not dropped:
-/// a dropped query's Ballista job would go on writing into the staging area after the run has
-/// cleaned it up. The first error is returned.
-async fn run_limited<'a, T>(tasks: Vec<BoxFuture<'a, Result<T>>>, limit: usize) -> Result<Vec<T>> {
-    let mut waiting = tasks.into_iter();
-    let mut running = FuturesUnordered::new();
-    let mut done = Vec::new();
-    let mut failure = None;
-    loop {
-        while failure.is_none() && running.len() < limit.max(1) {
-            match waiting.next() {
-                Some(task) => running.push(task),
-                None => break,
-            }
-        }
-        match running.next().await {
-            Some(Ok(value)) => done.push(value),
-            Some(Err(e)) => {
-                failure.get_or_insert(e);
-            }
-            None => break,
-        }
-    }
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(done),
-    }
-}
-
-/// `outcome`, after cancelling the run's other unfinished Ballista jobs when it failed because one
-/// of its jobs was cancelled from outside the run: the run stops now, without waiting for them.
-async fn stop_when_cancelled<T>(request: &RunRequest, outcome: Result<T>) -> Result<T> {
-    if let (Err(e), Some(jobs)) = (&outcome, &request.jobs)
-        && let Some(id) = jobs.external_cancellation(e)
-    {
-        warn!(job_id = %id, "Ballista job cancelled: stopping the run");
-        jobs.cancel_unfinished().await;
-    }
-    outcome
-}
-
-/// Writes every Gold table of `job` into the sink's staging area and measures quality, running
-/// up to `request.concurrency` of these queries at once.
-async fn write_gold(
-    ctx: &SessionContext,
-    job: &JobPlan,
-    request: &RunRequest,
-    sink: &dyn GoldSink,
-    record: &mut RunRecord,
-    gate: Option<&Gate>,
-) -> Result<()> {
-    let bar = progress_bar(request.progress, job.gold.len());
-    let mut tasks: Vec<BoxFuture<'_, Result<Staged>>> = Vec::with_capacity(job.gold.len() + 1);
-    // each query within the run's query timeout, if any
-    let overdue = |what: String| {
-        move |limit: Duration| Error::JobFailed {
-            job: job.name.clone(),
-            message: format!("{what} did not finish within {limit:?}"),
-        }
-    };
-    // the views several Gold tables share, computed once before them (see crate::materialize)
-    with_resubmission(
-        "materialized views",
-        request.attempts,
-        RESUBMIT_PAUSE,
-        |_| {
-            let overdue = overdue("the materialized views".to_string());
-            within(
-                request.query_timeout,
-                materialize_views(ctx, &job.views, &request.params),
-                overdue,
-            )
-        },
-    )
-    .await?;
-    // a query whose Ballista job was lost with an executor is resubmitted (bounded)
-    if let Some(rule) = &job.quality {
-        tasks.push(Box::pin(async move {
-            let outcome =
-                with_resubmission("quality measure", request.attempts, RESUBMIT_PAUSE, |_| {
-                    let overdue = overdue("the quality measure".to_string());
-                    within(request.query_timeout, measure_quality(ctx, rule), overdue)
-                })
-                .await;
-            stop_when_cancelled(request, outcome)
-                .await
-                .map(Staged::Quality)
-        }));
-    }
-    for gold in &job.gold {
-        let bar = bar.clone();
-        tasks.push(Box::pin(async move {
-            let name = gold.query.name.as_str();
-            bar.set_message(name.to_string());
-            let outcome = with_resubmission(name, request.attempts, RESUBMIT_PAUSE, |_| {
-                let overdue = overdue(format!("Gold table {name}"));
-                within(
-                    request.query_timeout,
-                    write_table(ctx, job, request, sink, gold, gate),
-                    overdue,
-                )
-            })
-            .await;
-            let rows = stop_when_cancelled(request, outcome).await?;
-            bar.inc(1);
-            Ok(Staged::Table(name.to_string(), rows))
-        }));
-    }
-    let outcome = run_limited(tasks, request.concurrency).await;
-    bar.finish_and_clear();
-    for staged in outcome? {
-        match staged {
-            Staged::Table(name, rows) => {
-                record.rows_written.insert(name, rows);
-            }
-            Staged::Quality(quality) => {
-                record.rows_read = quality.rows_read;
-                record.rows_rejected = quality.rows_rejected;
-                record.data_quality_score = quality.completeness_pct;
-                if quality.rows_rejected > 0 {
-                    warn!(
-                        rejected = quality.rows_rejected,
-                        read = quality.rows_read,
-                        "Silver rows rejected by the acceptance rules"
-                    );
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Runs `job` into `sink`: all Gold tables published, or none. Input problems are reported before
 /// the sink is touched; a failure after that aborts the sink and records a failed run.
 pub async fn run_job(
@@ -460,7 +91,17 @@ pub async fn run_job_waiting(
 ) -> Result<RunRecord> {
     run_gated(ctx, job, request, sink, lock_wait, true)
         .await
-        .map(|(record, _)| record)
+        .result
+}
+
+/// How a gated run ended: its record (published, or only checked), or why it failed; and the data
+/// quality gate's outcomes whenever the gate ran, also when they stopped the run.
+#[derive(Debug)]
+pub struct GatedRun {
+    /// The run's record, or its error.
+    pub result: Result<RunRecord>,
+    /// The data quality gate's outcomes (none when the gate did not run).
+    pub quality: Vec<Outcome>,
 }
 
 /// [`run_job_waiting`], returning the data quality gate's outcomes too (see [`crate::quality`]);
@@ -473,12 +114,14 @@ pub async fn run_gated(
     sink: &mut dyn GoldSink,
     lock_wait: Duration,
     publish: bool,
-) -> Result<(RunRecord, Vec<Outcome>)> {
+) -> GatedRun {
     let started_at = Utc::now();
     let run_id = new_run_id();
+    let mut quality = Vec::new();
     // Every log line of the run carries its run id and job (flattened into JSON lines).
     let span = tracing::info_span!("run", run_id = %run_id, job = %job.name);
-    async move {
+    let outcomes = &mut quality;
+    let result = async move {
         info!(sink = %sink.describe(), "run started");
         let inputs = prepare_inputs(ctx, job, request).await?;
         let gate = match job.expectations.is_empty() {
@@ -493,12 +136,13 @@ pub async fn run_gated(
             gate: gate.as_ref(),
             publish,
         };
-        let outcome = run_locked(ctx, job, request, sink, run).await;
+        let outcome = run_locked(ctx, job, request, sink, run, outcomes).await;
         lock.release().await;
         outcome
     }
     .instrument(span)
-    .await
+    .await;
+    GatedRun { result, quality }
 }
 
 /// Fails the run when a lake file it opened is gone or changed: the Gold tables would not be
@@ -574,7 +218,8 @@ async fn run_locked(
     request: &RunRequest,
     sink: &mut dyn GoldSink,
     run: Run<'_>,
-) -> Result<(RunRecord, Vec<Outcome>)> {
+    outcomes: &mut Vec<Outcome>,
+) -> Result<RunRecord> {
     let Run {
         inputs,
         run_id,
@@ -586,7 +231,6 @@ async fn run_locked(
         Some(_) => crate::quality::history::previous_run(&*sink, &job.name).await?,
         None => None,
     };
-    let mut outcomes = Vec::new();
     let mut record = RunRecord {
         run_id: run_id.clone(),
         job: job.name.clone(),
@@ -606,13 +250,13 @@ async fn run_locked(
         write_gold(ctx, job, request, &*sink, &mut record, gate).await?;
         inputs_unchanged(ctx, job, inputs).await?;
         let Some(gate) = gate else { return Ok(()) };
-        outcomes = check_gate(ctx, gate, &record, previous).await?;
+        *outcomes = check_gate(ctx, gate, &record, previous).await?;
         if !publish {
             return Ok(());
         }
-        gate.write_results(&*sink, &run_id, &job.name, &outcomes)
+        gate.write_results(&*sink, &run_id, &job.name, outcomes)
             .await?;
-        match crate::quality::gate_error(&job.name, &outcomes) {
+        match crate::quality::gate_error(&job.name, outcomes) {
             Some(e) => Err(e),
             None => Ok(()),
         }
@@ -624,7 +268,7 @@ async fn run_locked(
             warn!(error = %e, "could not drop the staging area");
         }
         record.finished_at = Utc::now();
-        return staged.map(|()| (record, outcomes));
+        return staged.map(|()| record);
     }
     let outcome = match staged {
         Ok(()) => sink.publish().await,
@@ -649,7 +293,7 @@ async fn run_locked(
                 data_quality_score = record.data_quality_score,
                 "run published"
             );
-            Ok((record, outcomes))
+            Ok(record)
         }
         Err(e) => {
             let cancelled = request
@@ -680,7 +324,7 @@ async fn run_locked(
             }
             if let Some(gate) = gate.filter(|_| !outcomes.is_empty()) {
                 // the audit trail keeps the outcomes of the runs the gate stopped
-                gate.publish_results_alone(sink, &run_id, &job.name, &outcomes)
+                gate.publish_results_alone(sink, &run_id, &job.name, outcomes)
                     .await;
             }
             warn!(
@@ -757,102 +401,5 @@ async fn clean_up_failed_run(sink: &mut dyn GoldSink, record: &RunRecord) {
             return;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use super::*;
-
-    /// Tasks that sleep `millis[i]`, fail where `fails[i]`, and count how many run at once.
-    fn tasks<'a>(
-        millis: &'a [u64],
-        fails: &'a [bool],
-        running: &'a Arc<AtomicUsize>,
-        peak: &'a Arc<AtomicUsize>,
-        started: &'a Arc<AtomicUsize>,
-    ) -> Vec<BoxFuture<'a, Result<usize>>> {
-        millis
-            .iter()
-            .zip(fails)
-            .enumerate()
-            .map(|(i, (&ms, &fail))| {
-                Box::pin(async move {
-                    started.fetch_add(1, Ordering::SeqCst);
-                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                    peak.fetch_max(now, Ordering::SeqCst);
-                    tokio::time::sleep(Duration::from_millis(ms)).await;
-                    running.fetch_sub(1, Ordering::SeqCst);
-                    match fail {
-                        true => Err(Error::invalid(format!("task {i}"), "failed")),
-                        false => Ok(i),
-                    }
-                }) as BoxFuture<'a, Result<usize>>
-            })
-            .collect()
-    }
-
-    #[tokio::test]
-    async fn at_most_limit_tasks_run_at_once_and_all_results_come_back() {
-        let (running, peak, started) = Default::default();
-        let millis = [30, 10, 20, 10, 5];
-        let fails = [false; 5];
-        let mut done = run_limited(tasks(&millis, &fails, &running, &peak, &started), 2)
-            .await
-            .unwrap();
-        done.sort();
-        assert_eq!(done, [0, 1, 2, 3, 4]);
-        assert_eq!(peak.load(Ordering::SeqCst), 2);
-
-        let (running, peak, started) = Default::default();
-        run_limited(tasks(&millis, &fails, &running, &peak, &started), 1)
-            .await
-            .unwrap();
-        assert_eq!(peak.load(Ordering::SeqCst), 1);
-    }
-
-    #[tokio::test]
-    async fn work_past_its_time_limit_fails_the_run() {
-        let overdue = |limit| Error::JobFailed {
-            job: "j".into(),
-            message: format!("Gold table t did not finish within {limit:?}"),
-        };
-        let slow = async {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            Ok(1)
-        };
-        let err = within(Some(Duration::from_millis(20)), slow, overdue)
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "job 'j' failed: Gold table t did not finish within 20ms"
-        );
-        let quick = async { Ok(2) };
-        assert_eq!(
-            within(Some(Duration::from_secs(5)), quick, overdue)
-                .await
-                .unwrap(),
-            2
-        );
-        let unlimited = async { Ok(3) };
-        assert_eq!(within(None, unlimited, overdue).await.unwrap(), 3);
-    }
-
-    #[tokio::test]
-    async fn after_a_failure_nothing_starts_and_the_running_tasks_finish() {
-        let (running, peak, started) = Default::default();
-        // task 0 fails at once while task 1 (slow) runs; tasks 2 and 3 never start
-        let millis = [1, 50, 1, 1];
-        let fails = [true, false, false, true];
-        let err = run_limited(tasks(&millis, &fails, &running, &peak, &started), 2)
-            .await
-            .unwrap_err();
-        assert!(err.to_string().contains("task 0"), "{err}");
-        assert_eq!(started.load(Ordering::SeqCst), 2);
-        assert_eq!(running.load(Ordering::SeqCst), 0, "task 1 ran to its end");
     }
 }

@@ -82,6 +82,9 @@ pub struct RunMetrics {
     pub finished_at: DateTime<Utc>,
     /// Rows and quality, known for a published run.
     pub rows: Option<RunRows>,
+    /// How many of the run's data quality expectations came out with each status (pass, warn,
+    /// fail, skipped), whenever the gate ran: also for a run it stopped. Empty when it did not run.
+    pub expectations: BTreeMap<String, u64>,
     /// The job's schedule (interval, grace) in seconds, pushed by the scheduled (full) runs.
     pub schedule: Option<(u64, u64)>,
 }
@@ -97,8 +100,6 @@ pub struct RunRows {
     pub written: BTreeMap<String, u64>,
     /// Quality score in percent, when measured.
     pub quality: Option<f64>,
-    /// How many of the run's data quality expectations came out with each status.
-    pub expectations: BTreeMap<String, u64>,
 }
 
 impl RunRows {
@@ -109,7 +110,6 @@ impl RunRows {
             rejected: record.rows_rejected,
             written: record.rows_written.clone(),
             quality: record.data_quality_score.filter(|q| q.is_finite()),
-            expectations: BTreeMap::new(),
         }
     }
 }
@@ -170,10 +170,10 @@ impl RunMetrics {
             if let Some(quality) = rows.quality {
                 gauge(QUALITY, String::new(), quality);
             }
-            for (status, n) in &rows.expectations {
-                let labels = format!("{{status=\"{}\"}}", label_value(status));
-                gauge(EXPECTATIONS, labels, *n as f64);
-            }
+        }
+        for (status, n) in &self.expectations {
+            let labels = format!("{{status=\"{}\"}}", label_value(status));
+            gauge(EXPECTATIONS, labels, *n as f64);
         }
         if let Some((interval, grace)) = self.schedule {
             gauge(INTERVAL, String::new(), interval as f64);
@@ -212,8 +212,11 @@ mod tests {
                 rejected: 3,
                 written: BTreeMap::from([("hotspots".into(), 50), ("a\"b".into(), 1)]),
                 quality: Some(96.8),
-                expectations: BTreeMap::from([("pass".into(), 14), ("warn".into(), 1)]),
             }),
+            expectations: match succeeded {
+                true => BTreeMap::from([("pass".into(), 14), ("warn".into(), 1)]),
+                false => BTreeMap::from([("pass".into(), 13), ("fail".into(), 2)]),
+            },
             schedule: Some((86_400, 18_000)),
         }
     }
@@ -249,12 +252,17 @@ mod tests {
     }
 
     #[test]
-    fn a_failure_pushes_its_failure_time_and_no_rows() {
+    fn a_failure_pushes_its_failure_time_and_expectations_and_no_rows() {
         let text = metrics(false).exposition();
         assert!(text.contains("\nmedallion_run_success 0\n"), "{text}");
         assert!(text.contains("\nmedallion_last_failure_timestamp_seconds 1700000000.25\n"));
         assert!(!text.contains("last_success"), "{text}");
         assert!(!text.contains("rows"), "{text}");
+        // the expectations of a run the data quality gate stopped are pushed
+        assert!(
+            text.contains("\nmedallion_quality_expectations{status=\"fail\"} 2\n"),
+            "{text}"
+        );
     }
 
     #[test]

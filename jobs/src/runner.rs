@@ -4,6 +4,7 @@
 //! picks the engine (embedded, or the cluster sized by `resource_limits.yaml`), runs the job and
 //! writes its extra files. Printing is the command line's.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -21,10 +22,11 @@ use crate::medical::generate::{GenerateMedicalArgs, generate_medical};
 use crate::plan::{Job, JobPlan};
 use crate::pushgateway::push_or_warn;
 use crate::quality::Outcome;
-use crate::run::{RunRequest, run_gated};
+use crate::run::run_gated;
 use crate::run_config::{DEFAULT_LAKE, RunConfig};
 use crate::run_metrics::{RunMetrics, RunRows, schedule_seconds};
 use crate::run_outputs::write_outputs;
+use crate::run_request::RunRequest;
 
 /// How much longer than the job timeout the client waits for each query of a run (the run
 /// request's `query_timeout`).
@@ -64,19 +66,23 @@ pub struct PublishedRun {
 /// a warning).
 pub async fn run(config: RunConfig) -> Result<RunOutcome> {
     let started = Instant::now();
-    let outcome = run_job_of(&config).await;
+    let mut quality = Vec::new();
+    let outcome = run_job_of(&config, &mut quality).await;
     if let Some(url) = &config.metrics_push
         && !config.dry_run
     {
-        push_or_warn(url, &pushed_metrics(&config, &outcome, started.elapsed())).await;
+        let metrics = pushed_metrics(&config, &outcome, &quality, started.elapsed());
+        push_or_warn(url, &metrics).await;
     }
     outcome
 }
 
-/// What the run of `config` that ended with `outcome` after `elapsed` pushes.
+/// What the run of `config` that ended with `outcome` after `elapsed` pushes; `quality`, the data
+/// quality gate's outcomes, also of a run the gate stopped.
 fn pushed_metrics(
     config: &RunConfig,
     outcome: &Result<RunOutcome>,
+    quality: &[Outcome],
     elapsed: Duration,
 ) -> RunMetrics {
     let mode = config.options.mode();
@@ -92,24 +98,22 @@ fn pushed_metrics(
         duration_secs: elapsed.as_secs_f64(),
         finished_at: chrono::Utc::now(),
         rows: match outcome {
-            Ok(RunOutcome::Published(run)) => {
-                let mut rows = RunRows::of(&run.record);
-                for outcome in &run.quality {
-                    *rows
-                        .expectations
-                        .entry(outcome.status.as_str().to_string())
-                        .or_default() += 1;
-                }
-                Some(rows)
-            }
+            Ok(RunOutcome::Published(run)) => Some(RunRows::of(&run.record)),
             _ => None,
         },
+        expectations: quality.iter().fold(BTreeMap::new(), |mut counts, outcome| {
+            *counts
+                .entry(outcome.status.as_str().to_string())
+                .or_default() += 1;
+            counts
+        }),
         schedule,
     }
 }
 
-/// The run of [`run`], without the push.
-async fn run_job_of(config: &RunConfig) -> Result<RunOutcome> {
+/// The run of [`run`], without the push; the data quality gate's outcomes, when it ran, are left
+/// in `quality` whether the run published or not.
+async fn run_job_of(config: &RunConfig, quality: &mut Vec<Outcome>) -> Result<RunOutcome> {
     let job = match crate::plan::find(&config.job)? {
         Job::Maintenance(job) => {
             let lake = config.lake.as_deref();
@@ -187,7 +191,7 @@ async fn run_job_of(config: &RunConfig) -> Result<RunOutcome> {
         jobs: tracker.clone(),
     };
     let publish = !config.check_only;
-    let outcome = run_gated(
+    let gated = run_gated(
         &ctx,
         &job,
         &request,
@@ -196,13 +200,14 @@ async fn run_job_of(config: &RunConfig) -> Result<RunOutcome> {
         publish,
     )
     .await;
+    *quality = gated.quality;
     let ballista_jobs = tracker.map(|t| t.job_ids()).unwrap_or_default();
-    if outcome.is_err() && !ballista_jobs.is_empty() {
+    if gated.result.is_err() && !ballista_jobs.is_empty() {
         tracing::info!(jobs = %ballista_jobs.join(" "), "Ballista jobs of the failed run");
     }
-    let (record, quality) = outcome?;
+    let record = gated.result?;
     if !publish {
-        return Ok(RunOutcome::Tested(quality));
+        return Ok(RunOutcome::Tested(quality.clone()));
     }
     let extra_files = write_outputs(&ctx, &job, &request.params, &config.options).await?;
     Ok(RunOutcome::Published(Box::new(PublishedRun {
@@ -210,7 +215,7 @@ async fn run_job_of(config: &RunConfig) -> Result<RunOutcome> {
         sink: sink.describe(),
         ballista_jobs,
         extra_files,
-        quality,
+        quality: quality.clone(),
     })))
 }
 

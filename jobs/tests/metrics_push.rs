@@ -1,8 +1,8 @@
 //! `medallion run --metrics-push URL` against a real Pushgateway (Debian's
 //! `prometheus-pushgateway`, started by the test on a free loopback port): the series a
 //! successful and then a failed run pushed are read back from the Pushgateway's `/metrics`, with
-//! the labels job and mode; a Pushgateway that is down costs a warning, not the run, and its URL's
-//! password never shows.
+//! the labels job and mode; a run the data quality gate stopped pushes its expectations by status;
+//! a Pushgateway that is down costs a warning, not the run, and its URL's password never shows.
 //!
 //! Fails with the install line when `prometheus-pushgateway` is not on the PATH (.ci/run installs
 //! it).
@@ -248,4 +248,63 @@ fn a_pushgateway_that_is_down_is_a_warning_not_a_failure() {
     assert!(err.contains("could not push"), "{err}");
     assert!(err.contains("WARN"), "{err}");
     assert!(!err.contains("hunter2secret"), "{err}");
+}
+
+#[test]
+fn a_run_the_quality_gate_stops_pushes_its_failed_expectations() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let (_gateway, port) = start_pushgateway(work.path());
+    let url = format!("http://127.0.0.1:{port}");
+    let lake = write_lake(&work.path().join("lake"), &rows(), Format::Parquet);
+    let gold = work.path().join("gold");
+    // an error-level expectation the two accepted rows cannot meet
+    let expect = work.path().join("expect.toml");
+    std::fs::write(
+        &expect,
+        "[[expect]]\nname = \"a_thousand_accidents\"\nkind = \"row_count\"\n\
+         table = \"accidents_summary\"\nmin = 1000\n",
+    )
+    .unwrap();
+    let output = run_datamart(
+        &lake,
+        &gold,
+        &[
+            "--no-progress",
+            "--metrics-push",
+            &url,
+            "--expect",
+            expect.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("a_thousand_accidents"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        !gold.join("accidents_summary").exists(),
+        "nothing published"
+    );
+    let samples = pushed(port);
+    let job = "accidents-datamart";
+    let get = |name: &str, extra: &str| {
+        value(&samples, name, job, extra)
+            .unwrap_or_else(|| panic!("{name}{{{extra}}} not pushed: {samples:?}"))
+    };
+    assert_eq!(get("medallion_run_success", ""), 0.0);
+    get("medallion_last_failure_timestamp_seconds", "");
+    // the stopped run's expectations, by status: the planted one failed, the built-in ones ran
+    assert_eq!(get("medallion_quality_expectations", "status=fail"), 1.0);
+    assert!(get("medallion_quality_expectations", "status=pass") > 0.0);
+    // a stopped run published no rows
+    assert_eq!(
+        value(
+            &samples,
+            "medallion_run_rows_written",
+            job,
+            "table=accidents_summary"
+        ),
+        None
+    );
 }

@@ -276,6 +276,9 @@ fn the_rules_cover_the_seed_thresholds_over_known_metrics() {
     assert!(expr_of("MedallionFailureRatioHigh").contains("[7d]"));
     assert!(expr_of("MedallionDataQualityLow").contains("< 90"));
     assert!(expr_of("MedallionRunFailed").contains("medallion_run_success == 0"));
+    // issue 28: the data quality gate's stopped runs and warnings
+    assert!(expr_of("MedallionQualityGateFailed").contains("status=\"fail\""));
+    assert!(expr_of("MedallionQualityWarnings").contains("status=\"warn\""));
     assert!(
         expr_of("MedallionScheduledRunMissing").contains("medallion_schedule_interval_seconds")
     );

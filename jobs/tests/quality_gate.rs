@@ -2,7 +2,8 @@
 //! Parquet folder sink and the shared MariaDB server: a failed error-level expectation publishes
 //! nothing and is named in the one error line; a row count that halves against the last successful
 //! run trips the change expectation; `medallion test` exits 0 on a good lake and 1 on a bad one,
-//! publishing nothing; a failed warn-level expectation publishes and is recorded; mistakes in an
+//! publishing nothing; a failed warn-level expectation publishes and is recorded; drift is measured
+//! against the last run's profile, kept in the Parquet folder or in MariaDB; mistakes in an
 //! expectation file are one-line usage errors before anything is written.
 
 mod common;
@@ -412,6 +413,57 @@ async fn a_shifted_state_distribution_is_a_drift_warning_and_profiles_are_kept()
         .await;
     assert_eq!(severity[0][0].as_str(), Some("pass"));
     assert_eq!(severity[0][1].as_f64(), Some(0.0));
+}
+
+#[tokio::test]
+async fn drift_is_measured_against_the_profile_kept_in_mariadb() {
+    let root = tempfile::tempdir().unwrap();
+    let db = TestDb::create("quality_drift").await;
+    let url = db.root_url();
+    let run = |lake: &Path| {
+        medallion(&[
+            "run",
+            "accidents-datamart",
+            "--lake",
+            lake.to_str().unwrap(),
+            "--sink",
+            &url,
+            "--no-progress",
+        ])
+    };
+    let before = lake(root.path(), "before", &rows(1200, None));
+    assert_success(&run(&before), "first run into MariaDB");
+    // the same accidents, every other one in Texas: the second run reads the first run's state
+    // profile back from the MySQL sink's data_quality_results
+    let mut shifted = rows(1200, None);
+    for row in shifted.iter_mut().step_by(2) {
+        row.state = Some("TX");
+    }
+    let after = lake(root.path(), "after", &shifted);
+    let output = run(&after);
+    assert_success(&output, "a drift warning publishes into MariaDB");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("warning: state_drift (PSI "), "{stdout}");
+
+    let mut conn = root_conn().await;
+    let rows = mysql_rows(
+        &mut conn,
+        &format!(
+            "SELECT status, observed, profile FROM {}.data_quality_results \
+             WHERE expectation = 'state_drift' ORDER BY checked_at, status <> 'skipped'",
+            db.name
+        ),
+    )
+    .await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0][0].as_str(), Some("skipped"));
+    assert!(rows[0][2].as_str().unwrap().contains(r#""values":["CA"]"#));
+    // the PSI worked out in a_shifted_state_distribution_is_a_drift_warning_and_profiles_are_kept
+    assert_eq!(rows[1][0].as_str(), Some("warn"));
+    let psi = rows[1][1].as_f64().unwrap();
+    assert!((psi - 4.604_30).abs() < 1e-4, "{psi}");
+    assert!(rows[1][2].as_str().unwrap().contains(r#""TX""#), "{rows:?}");
+    let _ = conn.disconnect().await;
 }
 
 #[test]

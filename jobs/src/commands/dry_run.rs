@@ -11,8 +11,9 @@ use medallion_core::{Result, cluster};
 
 use super::{local_context, sql_error};
 use crate::plan::{JobPlan, Params};
-use crate::run::{RunRequest, prepare_inputs};
+use crate::run::prepare_inputs;
 use crate::run_config::RunConfig;
+use crate::run_request::RunRequest;
 
 /// What a dry run found.
 #[derive(Debug, Clone)]

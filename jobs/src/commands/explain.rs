@@ -18,7 +18,8 @@ use medallion_core::{Error, Result};
 
 use super::{LakeArgs, local_context, parse_statements, plan_statement, sql_error};
 use crate::plan::{JobPlan, find_job};
-use crate::run::{RunRequest, prepare_inputs};
+use crate::run::prepare_inputs;
+use crate::run_request::RunRequest;
 
 /// Arguments of `medallion explain`.
 #[derive(Debug, Args)]

@@ -7,7 +7,8 @@ use datafusion::prelude::SessionContext;
 
 use crate::medical::generate::{GenerateMedicalArgs, generate_medical};
 use crate::plan::{Params, find_job};
-use crate::run::{RunRequest, prepare_inputs};
+use crate::run::prepare_inputs;
+use crate::run_request::RunRequest;
 
 async fn run_plan(job: &str, lake: &std::path::Path, params: Params) -> Vec<(String, usize)> {
     let plan = find_job(job).unwrap();
