@@ -5,6 +5,7 @@
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Int64Type;
 use datafusion::prelude::SessionContext;
+use medallion_core::session::collect_sql;
 use medallion_core::{Error, Result};
 
 use crate::plan::QualityRule;
@@ -22,13 +23,7 @@ pub struct Quality {
 
 /// The columns of the first row of `sql`, as 64-bit integers.
 async fn single_i64(ctx: &SessionContext, sql: &str, what: &str) -> Result<Vec<Option<i64>>> {
-    let batches = ctx
-        .sql(sql)
-        .await
-        .map_err(|e| Error::engine(what.to_string(), e))?
-        .collect()
-        .await
-        .map_err(|e| Error::engine(what.to_string(), e))?;
+    let batches = collect_sql(ctx, sql, what).await?;
     let batch = batches
         .iter()
         .find(|b| b.num_rows() > 0)
@@ -46,13 +41,7 @@ async fn single_i64(ctx: &SessionContext, sql: &str, what: &str) -> Result<Vec<O
 
 /// The first column of the first row of `sql`, as a float.
 async fn single_f64(ctx: &SessionContext, sql: &str, what: &str) -> Result<Option<f64>> {
-    let batches = ctx
-        .sql(sql)
-        .await
-        .map_err(|e| Error::engine(what.to_string(), e))?
-        .collect()
-        .await
-        .map_err(|e| Error::engine(what.to_string(), e))?;
+    let batches = collect_sql(ctx, sql, what).await?;
     let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
         return Ok(None);
     };
