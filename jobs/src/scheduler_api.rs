@@ -52,12 +52,13 @@ impl SchedulerApi {
         format!("{}{path}", self.url.grpc_url())
     }
 
-    /// Every job the scheduler knows (running ones, and finished ones until its
-    /// `--finished-job-state-clean-up-interval-seconds`), newest first.
-    pub async fn jobs(&self) -> Result<Vec<JobResponse>> {
-        let response = self
-            .client
-            .get(self.endpoint("/api/jobs"))
+    /// Sends `request` and reads the whole answer: its status and body (the scheduler is
+    /// unreachable when either fails).
+    async fn exchange(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, bytes::Bytes)> {
+        let response = request
             .send()
             .await
             .map_err(|e| unreachable(&self.url, e))?;
@@ -66,6 +67,15 @@ impl SchedulerApi {
             .bytes()
             .await
             .map_err(|e| unreachable(&self.url, e))?;
+        Ok((status, body))
+    }
+
+    /// Every job the scheduler knows (running ones, and finished ones until its
+    /// `--finished-job-state-clean-up-interval-seconds`), newest first.
+    pub async fn jobs(&self) -> Result<Vec<JobResponse>> {
+        let (status, body) = self
+            .exchange(self.client.get(self.endpoint("/api/jobs")))
+            .await?;
         if !status.is_success() {
             return Err(unexpected(&self.url, status, &body));
         }
@@ -93,17 +103,9 @@ impl SchedulerApi {
     /// Asks the scheduler to cancel job `job_id`.
     pub async fn cancel(&self, job_id: &str) -> Result<CancelOutcome> {
         let path = format!("/api/job/{}", encode_segment(job_id));
-        let response = self
-            .client
-            .patch(self.endpoint(&path))
-            .send()
-            .await
-            .map_err(|e| unreachable(&self.url, e))?;
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| unreachable(&self.url, e))?;
+        let (status, body) = self
+            .exchange(self.client.patch(self.endpoint(&path)))
+            .await?;
         match status.as_u16() {
             200 => Ok(CancelOutcome::Cancelled),
             404 => Ok(CancelOutcome::Unknown),
