@@ -40,6 +40,15 @@ fn rows(n: usize, null_weather_every: Option<usize>) -> Vec<Accident> {
         .collect()
 }
 
+/// The accidents of `rows(n, None)`, every other one in Texas instead of California.
+fn half_in_texas(n: usize) -> Vec<Accident> {
+    let mut shifted = rows(n, None);
+    for row in shifted.iter_mut().step_by(2) {
+        row.state = Some("TX");
+    }
+    shifted
+}
+
 /// A Parquet lake of `rows` under `root/name`.
 fn lake(root: &Path, name: &str, rows: &[Accident]) -> PathBuf {
     write_lake_full(&root.join(name), rows, Format::Parquet, true)
@@ -378,12 +387,7 @@ async fn a_shifted_state_distribution_is_a_drift_warning_and_profiles_are_kept()
         &run_datamart(&before, &out, &["--no-progress"]),
         "first run",
     );
-    // the same accidents, every other one in Texas
-    let mut shifted = rows(1200, None);
-    for row in shifted.iter_mut().step_by(2) {
-        row.state = Some("TX");
-    }
-    let after = lake(root.path(), "after", &shifted);
+    let after = lake(root.path(), "after", &half_in_texas(1200));
     let output = run_datamart(&after, &out, &["--no-progress"]);
     assert_success(&output, "a drift warning publishes");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -433,13 +437,9 @@ async fn drift_is_measured_against_the_profile_kept_in_mariadb() {
     };
     let before = lake(root.path(), "before", &rows(1200, None));
     assert_success(&run(&before), "first run into MariaDB");
-    // the same accidents, every other one in Texas: the second run reads the first run's state
-    // profile back from the MySQL sink's data_quality_results
-    let mut shifted = rows(1200, None);
-    for row in shifted.iter_mut().step_by(2) {
-        row.state = Some("TX");
-    }
-    let after = lake(root.path(), "after", &shifted);
+    // the second run reads the first run's state profile back from the MySQL sink's
+    // data_quality_results
+    let after = lake(root.path(), "after", &half_in_texas(1200));
     let output = run(&after);
     assert_success(&output, "a drift warning publishes into MariaDB");
     let stdout = String::from_utf8_lossy(&output.stdout);
