@@ -15,6 +15,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::cluster::{self, JobTracker, SchedulerUrl, TrackingQueryPlanner};
 use crate::codec::{MedallionLogicalCodec, MedallionPhysicalCodec};
+use crate::compact_sort_input::CompactSortInputs;
 use crate::error::{Error, Result};
 use crate::join_choice::HashJoinWhenBuildFits;
 use crate::named_scan::NameFilesInErrors;
@@ -51,14 +52,16 @@ type PhysicalRule = Arc<dyn PhysicalOptimizerRule + Send + Sync>;
 
 /// A session state with medallion's UDFs, codecs and object stores, from `config` and `runtime`.
 fn session_state_with(config: SessionConfig, runtime: Arc<RuntimeEnv>) -> Result<SessionState> {
-    session_state_with_rules(config, runtime, Vec::new())
+    session_state_with_rules(config, runtime, Vec::new(), Vec::new())
 }
 
-/// [`session_state_with`], with `first_rules` run before DataFusion's physical optimizer rules.
+/// [`session_state_with`], with `first_rules` run before DataFusion's physical optimizer rules and
+/// `last_rules` after them.
 fn session_state_with_rules(
     config: SessionConfig,
     runtime: Arc<RuntimeEnv>,
     first_rules: Vec<PhysicalRule>,
+    last_rules: Vec<PhysicalRule>,
 ) -> Result<SessionState> {
     let mut builder = SessionStateBuilder::new()
         .with_config(config)
@@ -68,6 +71,9 @@ fn session_state_with_rules(
         let mut rules = first_rules;
         rules.extend(PhysicalOptimizer::new().rules);
         builder = builder.with_physical_optimizer_rules(rules);
+    }
+    for rule in last_rules {
+        builder = builder.with_physical_optimizer_rule(rule);
     }
     let mut state = builder
         .with_physical_optimizer_rule(Arc::new(NameFilesInErrors))
@@ -117,7 +123,8 @@ pub fn register_udfs(ctx: &SessionContext) {
 /// write what does not fit to the temporary directory; `None` leaves it unbounded.
 ///
 /// Each equi-join is a hash join when its smaller side is known to fit a share of the pool, a
-/// sort-merge join (which spills) otherwise ([`HashJoinWhenBuildFits`]).
+/// sort-merge join (which spills) otherwise ([`HashJoinWhenBuildFits`]); each sort takes its
+/// input in compact batches it can reserve memory for ([`CompactSortInputs`]).
 pub fn embedded_context(parallelism: usize, memory_limit: Option<usize>) -> Result<SessionContext> {
     let config = in_process(session_config()).with_target_partitions(parallelism.max(1));
     let state = match memory_limit {
@@ -126,6 +133,7 @@ pub fn embedded_context(parallelism: usize, memory_limit: Option<usize>) -> Resu
             config,
             runtime_env()?,
             vec![Arc::new(HashJoinWhenBuildFits::new(usize::MAX))],
+            vec![Arc::new(CompactSortInputs)],
         )?,
     };
     Ok(SessionContext::new_with_state(state))
@@ -151,8 +159,9 @@ const MIN_SORT_MERGE_RESERVATION: usize = 1 << 20;
 const MAX_SORT_MERGE_RESERVATION: usize = 10 << 20;
 
 /// The embedded engine's session state for `config`: a fair spill pool of `pool_bytes`, sorts whose
-/// merge reservation suits that pool, and hash
-/// joins where their build side fits a share of that pool ([`HashJoinWhenBuildFits`]).
+/// merge reservation suits that pool and whose inputs come in compact batches
+/// ([`CompactSortInputs`]), and hash joins where their build side fits a share of that pool
+/// ([`HashJoinWhenBuildFits`]).
 pub fn embedded_state(config: SessionConfig, pool_bytes: usize) -> Result<SessionState> {
     // each spilling sort reserves this much for its merge up front: DataFusion's 10 MiB default,
     // times every sort of a sort-merge join on every partition, leaves a small pool no room for
@@ -171,6 +180,7 @@ pub fn embedded_state(config: SessionConfig, pool_bytes: usize) -> Result<Sessio
         config,
         runtime,
         vec![Arc::new(HashJoinWhenBuildFits::for_pool(pool_bytes))],
+        vec![Arc::new(CompactSortInputs)],
     )
 }
 

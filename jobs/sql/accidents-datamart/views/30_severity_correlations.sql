@@ -27,25 +27,25 @@ WITH per_variable AS (
             ELSE infrastructure_count_r
         END AS r,
         CASE v.variable
-            WHEN 'temperature_f' THEN temperature_f_var
-            WHEN 'visibility_mi' THEN visibility_mi_var
-            WHEN 'humidity_pct' THEN humidity_pct_var
-            WHEN 'wind_speed_mph' THEN wind_speed_mph_var
-            WHEN 'precipitation_in' THEN precipitation_in_var
-            WHEN 'pressure_in' THEN pressure_in_var
-            WHEN 'distance_mi' THEN distance_mi_var
-            ELSE infrastructure_count_var
-        END AS variable_var,
+            WHEN 'temperature_f' THEN temperature_f_varies
+            WHEN 'visibility_mi' THEN visibility_mi_varies
+            WHEN 'humidity_pct' THEN humidity_pct_varies
+            WHEN 'wind_speed_mph' THEN wind_speed_mph_varies
+            WHEN 'precipitation_in' THEN precipitation_in_varies
+            WHEN 'pressure_in' THEN pressure_in_varies
+            WHEN 'distance_mi' THEN distance_mi_varies
+            ELSE infrastructure_count_varies
+        END AS variable_varies,
         CASE v.variable
-            WHEN 'temperature_f' THEN temperature_f_svar
-            WHEN 'visibility_mi' THEN visibility_mi_svar
-            WHEN 'humidity_pct' THEN humidity_pct_svar
-            WHEN 'wind_speed_mph' THEN wind_speed_mph_svar
-            WHEN 'precipitation_in' THEN precipitation_in_svar
-            WHEN 'pressure_in' THEN pressure_in_svar
-            WHEN 'distance_mi' THEN distance_mi_svar
-            ELSE infrastructure_count_svar
-        END AS severity_var
+            WHEN 'temperature_f' THEN temperature_f_severity_varies
+            WHEN 'visibility_mi' THEN visibility_mi_severity_varies
+            WHEN 'humidity_pct' THEN humidity_pct_severity_varies
+            WHEN 'wind_speed_mph' THEN wind_speed_mph_severity_varies
+            WHEN 'precipitation_in' THEN precipitation_in_severity_varies
+            WHEN 'pressure_in' THEN pressure_in_severity_varies
+            WHEN 'distance_mi' THEN distance_mi_severity_varies
+            ELSE infrastructure_count_severity_varies
+        END AS severity_varies
     FROM state_profiles s
     CROSS JOIN (
         SELECT unnest(make_array(
@@ -60,7 +60,7 @@ correlated AS (
         variable,
         n,
         CASE
-            WHEN n >= ${min_rows} AND variable_var > 0 AND severity_var > 0 THEN
+            WHEN n >= ${min_rows} AND variable_varies AND severity_varies THEN
                 -- a perfect correlation computed in floating point may land a rounding step
                 -- away from ±1: it is ±1
                 CASE WHEN abs(r) >= 1 - 1e-12 THEN signum(r) ELSE r END

@@ -1,0 +1,417 @@
+//! Sorts fed batches whose memory they can reserve: the embedded engine's guard against a sort
+//! that fails for want of memory while the pool has room for what the batch really holds.
+//!
+//! DataFusion's external sort reserves, for every incoming batch, its buffers' size plus the size
+//! of a compact copy of it ([`get_record_batch_memory_size`] and the "sliced size", which for a
+//! string view column adds the capacity of every data buffer the column lists). Two kinds of
+//! batches ask for far more than they hold, and the sort fails ("Not enough memory to continue
+//! external sort") when no spilling can free that much:
+//! - one batch of all the rows of an operator that emits its result at once (a semi or anti hash
+//!   join returning its build side, then a hash repartition that splits it in two): its rows are
+//!   real, but a sort takes them in one reservation instead of spilling between batches;
+//! - batches whose string views list the data buffers of a much larger array, often the same
+//!   buffer many times over (a join's output taken from a build side concatenated from thousands
+//!   of batches): TPC-H q21 at SF10 asked 3.5 GB for a batch of a few MB.
+//!
+//! [`CompactSortInputs`] puts a [`CompactBatchesExec`] under each sort without a limit (a TopK
+//! keeps only its limit's rows and reserves nothing per batch). Batches of at most `batch_size`
+//! rows whose buffers hold about what they show pass through untouched; the others are cut into
+//! `batch_size`-row batches copied into buffers of their own, string views compacted
+//! ([`GenericByteViewArray::gc`]).
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, GenericByteViewArray, UInt32Array};
+use datafusion::arrow::compute::take_record_batch;
+use datafusion::arrow::datatypes::{ByteViewType, DataType};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode, TreeNodeRecursion};
+use datafusion::error::Result;
+use datafusion::execution::TaskContext;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::metrics::{
+    Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
+};
+use datafusion::physical_plan::sorts::sort::SortExec;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, PhysicalExpr,
+    PlanProperties, ReplaceChildrenOptions, SendableRecordBatchStream,
+};
+use futures::StreamExt;
+
+#[cfg(doc)]
+use datafusion::common::utils::memory::get_record_batch_memory_size;
+
+/// Bytes a string view column's data buffers may list beyond twice the bytes its strings use
+/// before the batch is compacted (a Parquet page's buffer serves several batches).
+const VIEW_BUFFER_SLACK: usize = 1 << 20;
+
+/// Physical optimizer rule of the embedded engine (run after DataFusion's, once the sorts are
+/// placed): a [`CompactBatchesExec`] under every sort without a limit. See the module
+/// documentation.
+#[derive(Debug, Default)]
+pub struct CompactSortInputs;
+
+impl PhysicalOptimizerRule for CompactSortInputs {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let batch_size = usize::from(config.execution.batch_size);
+        plan.transform_up(|node| {
+            let Some(sort) = node.downcast_ref::<SortExec>() else {
+                return Ok(Transformed::no(node));
+            };
+            if sort.fetch().is_some() || sort.input().downcast_ref::<CompactBatchesExec>().is_some()
+            {
+                return Ok(Transformed::no(node));
+            }
+            let input = Arc::new(CompactBatchesExec::new(
+                Arc::clone(sort.input()),
+                batch_size,
+            ));
+            let sort = Arc::clone(&node).replace_children(
+                vec![input],
+                ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep),
+            )?;
+            Ok(Transformed::yes(sort))
+        })
+        .data()
+    }
+
+    fn name(&self) -> &str {
+        "medallion_compact_sort_inputs"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+/// Passes its input's batches on, cutting those of more than `batch_size` rows, and those whose
+/// string views list much more buffer than they use, into compact `batch_size`-row batches. Rows,
+/// order, partitioning and schema are its input's.
+#[derive(Debug)]
+pub struct CompactBatchesExec {
+    input: Arc<dyn ExecutionPlan>,
+    batch_size: usize,
+    metrics: ExecutionPlanMetricsSet,
+}
+
+impl CompactBatchesExec {
+    /// Compacts `input`'s batches into batches of at most `batch_size` rows.
+    pub fn new(input: Arc<dyn ExecutionPlan>, batch_size: usize) -> Self {
+        Self {
+            input,
+            batch_size: batch_size.max(1),
+            metrics: ExecutionPlanMetricsSet::new(),
+        }
+    }
+}
+
+impl DisplayAs for CompactBatchesExec {
+    fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        match t {
+            DisplayFormatType::Default | DisplayFormatType::Verbose => {
+                write!(f, "CompactBatchesExec: batch_size={}", self.batch_size)
+            }
+            DisplayFormatType::TreeRender => write!(f, "batch_size={}", self.batch_size),
+        }
+    }
+}
+
+impl ExecutionPlan for CompactBatchesExec {
+    fn name(&self) -> &str {
+        "CompactBatchesExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        self.input.properties()
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn maintains_input_order(&self) -> Vec<bool> {
+        vec![true]
+    }
+
+    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
+        vec![false]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(Arc::new(Self::new(
+            children.swap_remove(0),
+            self.batch_size,
+        )))
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let input = self.input.execute(partition, context)?;
+        let schema = input.schema();
+        let batch_size = self.batch_size;
+        let compacted = MetricBuilder::new(&self.metrics).counter("compacted_batches", partition);
+        let batches = input.flat_map(move |batch| {
+            futures::stream::iter(match batch {
+                Ok(batch) => compact(batch, batch_size, &compacted),
+                Err(error) => vec![Err(error)],
+            })
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+}
+
+/// `batch` itself when it is small and compact, else its rows in compact batches of at most
+/// `batch_size` rows (counted in `compacted`).
+fn compact(batch: RecordBatch, batch_size: usize, compacted: &Count) -> Vec<Result<RecordBatch>> {
+    let rows = batch.num_rows();
+    if rows <= batch_size && !batch.columns().iter().any(views_hold_much_more) {
+        return vec![Ok(batch)];
+    }
+    compacted.add(1);
+    (0..rows)
+        .step_by(batch_size)
+        .map(|start| {
+            let end = (start + batch_size).min(rows);
+            let indices = UInt32Array::from_iter_values(start as u32..end as u32);
+            let chunk = take_record_batch(&batch, &indices)?;
+            let columns = chunk.columns().iter().map(gc_views).collect();
+            Ok(RecordBatch::try_new(chunk.schema(), columns)?)
+        })
+        .collect()
+}
+
+/// Whether `array` is a string or binary view column whose data buffers add up to much more
+/// than the bytes its values use.
+fn views_hold_much_more(array: &ArrayRef) -> bool {
+    fn much_more<T: ByteViewType + ?Sized>(views: &GenericByteViewArray<T>) -> bool {
+        let listed: usize = views.data_buffers().iter().map(|b| b.capacity()).sum();
+        listed > 2 * views.total_buffer_bytes_used() + VIEW_BUFFER_SLACK
+    }
+    match array.data_type() {
+        DataType::Utf8View => much_more(array.as_string_view()),
+        DataType::BinaryView => much_more(array.as_binary_view()),
+        _ => false,
+    }
+}
+
+/// `array` with its string or binary views copied into buffers of their own; other arrays as
+/// they are (`take` already copied them).
+fn gc_views(array: &ArrayRef) -> ArrayRef {
+    match array.data_type() {
+        DataType::Utf8View => Arc::new(array.as_string_view().gc()),
+        DataType::BinaryView => Arc::new(array.as_binary_view().gc()),
+        _ => Arc::clone(array),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Int64Array, StringViewArray};
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use datafusion::common::utils::memory::get_record_batch_memory_size;
+
+    fn metric() -> Count {
+        Count::new()
+    }
+
+    fn batch(rows: usize) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Int64, false),
+            Field::new("name", DataType::Utf8View, false),
+        ]));
+        let names: StringViewArray = (0..rows)
+            .map(|i| Some(format!("Supplier#{i:012}-a name longer than twelve bytes")))
+            .collect();
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from_iter_values(0..rows as i64)),
+                Arc::new(names),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn rows_of(batches: &[Result<RecordBatch>]) -> Vec<i64> {
+        batches
+            .iter()
+            .flat_map(|b| {
+                let b = b.as_ref().unwrap();
+                b.column(0)
+                    .as_any()
+                    .downcast_ref::<Int64Array>()
+                    .unwrap()
+                    .values()
+                    .to_vec()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_small_compact_batch_passes_through_untouched() {
+        let input = batch(100);
+        let count = metric();
+        let out = compact(input.clone(), 8192, &count);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].as_ref().unwrap(), &input);
+        assert_eq!(count.value(), 0);
+    }
+
+    #[test]
+    fn a_large_batch_becomes_compact_batches_of_batch_size_rows_in_the_same_order() {
+        let input = batch(10_000);
+        let count = metric();
+        let out = compact(input.clone(), 4096, &count);
+        let sizes: Vec<usize> = out.iter().map(|b| b.as_ref().unwrap().num_rows()).collect();
+        assert_eq!(sizes, vec![4096, 4096, 1808]);
+        assert_eq!(rows_of(&out), (0..10_000).collect::<Vec<i64>>());
+        assert_eq!(count.value(), 1);
+        // each piece owns buffers about its own size, not the whole input's
+        let whole = get_record_batch_memory_size(&input);
+        for piece in &out {
+            assert!(get_record_batch_memory_size(piece.as_ref().unwrap()) < whole / 2);
+        }
+    }
+
+    /// 1.5M rows of two Int64 columns (24 MB) in one batch, keys descending, as table `t`.
+    fn one_big_batch_table() -> Arc<datafusion::datasource::MemTable> {
+        let rows = 1_500_000_i64;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Int64, false),
+            Field::new("v", DataType::Int64, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(Int64Array::from_iter_values((0..rows).rev())),
+                Arc::new(Int64Array::from_iter_values(0..rows)),
+            ],
+        )
+        .unwrap();
+        Arc::new(datafusion::datasource::MemTable::try_new(schema, vec![vec![batch]]).unwrap())
+    }
+
+    const SORT: &str = "SELECT k, v FROM t ORDER BY k";
+
+    #[tokio::test]
+    async fn a_sort_fed_one_batch_larger_than_its_pool_spills_and_finishes() {
+        use datafusion::execution::memory_pool::FairSpillPool;
+        use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+        use datafusion::prelude::{SessionConfig, SessionContext};
+
+        let pool = 32 << 20;
+        let config = SessionConfig::new().with_target_partitions(1);
+
+        // DataFusion alone: the sort reserves twice the 24 MB batch at once, more than the pool
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(FairSpillPool::new(pool)))
+            .build_arc()
+            .unwrap();
+        let plain = SessionContext::new_with_config_rt(config.clone(), runtime);
+        plain.register_table("t", one_big_batch_table()).unwrap();
+        let error = plain.sql(SORT).await.unwrap().collect().await.unwrap_err();
+        assert!(error.to_string().contains("external sort"), "{error}");
+
+        // the embedded engine: the same sort in batches of batch_size rows, which spill
+        let state = crate::session::embedded_state(config, pool).unwrap();
+        let ctx = SessionContext::new_with_state(state);
+        ctx.register_table("t", one_big_batch_table()).unwrap();
+        let df = ctx.sql(SORT).await.unwrap();
+        let plan = df.clone().create_physical_plan().await.unwrap();
+        let shown = datafusion::physical_plan::displayable(plan.as_ref())
+            .indent(false)
+            .to_string();
+        assert!(shown.contains("CompactBatchesExec"), "{shown}");
+        let batches = df.collect().await.unwrap();
+        let keys: Vec<i64> = batches
+            .iter()
+            .flat_map(|b| {
+                b.column(0)
+                    .as_any()
+                    .downcast_ref::<Int64Array>()
+                    .unwrap()
+                    .values()
+                    .to_vec()
+            })
+            .collect();
+        assert_eq!(keys, (0..1_500_000).collect::<Vec<i64>>());
+    }
+
+    #[tokio::test]
+    async fn a_topk_sort_keeps_its_input_as_it_is() {
+        let state = crate::session::embedded_state(
+            datafusion::prelude::SessionConfig::new().with_target_partitions(1),
+            64 << 20,
+        )
+        .unwrap();
+        let ctx = datafusion::prelude::SessionContext::new_with_state(state);
+        ctx.register_table("t", one_big_batch_table()).unwrap();
+        let plan = ctx
+            .sql("SELECT k FROM t ORDER BY k LIMIT 3")
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap();
+        let shown = datafusion::physical_plan::displayable(plan.as_ref())
+            .indent(false)
+            .to_string();
+        assert!(!shown.contains("CompactBatchesExec"), "{shown}");
+    }
+
+    #[test]
+    fn views_listing_one_buffer_many_times_are_compacted() {
+        // a take from a concatenation of many batches sharing one buffer: 200 rows whose views
+        // list the same data buffer 400 times
+        let base = batch(1000);
+        let names = base.column(1).as_string_view().clone();
+        let repeated: Vec<&dyn Array> = (0..400).map(|_| &names as &dyn Array).collect();
+        let concatenated = datafusion::arrow::compute::concat(&repeated).unwrap();
+        let indices = UInt32Array::from_iter_values(0..200);
+        let taken = datafusion::arrow::compute::take(&concatenated, &indices, None).unwrap();
+        let schema = base.schema();
+        let keys: ArrayRef = Arc::new(Int64Array::from_iter_values(0..200));
+        let input = RecordBatch::try_new(schema, vec![keys, taken]).unwrap();
+        assert!(
+            views_hold_much_more(input.column(1)),
+            "the test's batch is bloated"
+        );
+
+        let count = metric();
+        let out = compact(input.clone(), 8192, &count);
+        assert_eq!(out.len(), 1);
+        let piece = out[0].as_ref().unwrap();
+        assert!(!views_hold_much_more(piece.column(1)));
+        assert_eq!(
+            piece.column(1).as_string_view(),
+            input.column(1).as_string_view()
+        );
+        assert_eq!(count.value(), 1);
+    }
+}
