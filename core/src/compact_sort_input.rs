@@ -258,11 +258,11 @@ mod tests {
         .unwrap()
     }
 
-    fn rows_of(batches: &[Result<RecordBatch>]) -> Vec<i64> {
+    /// The first (Int64) column of `batches`, in order.
+    fn keys_of<'a>(batches: impl IntoIterator<Item = &'a RecordBatch>) -> Vec<i64> {
         batches
-            .iter()
+            .into_iter()
             .flat_map(|b| {
-                let b = b.as_ref().unwrap();
                 b.column(0)
                     .as_any()
                     .downcast_ref::<Int64Array>()
@@ -271,6 +271,24 @@ mod tests {
                     .to_vec()
             })
             .collect()
+    }
+
+    fn rows_of(batches: &[Result<RecordBatch>]) -> Vec<i64> {
+        keys_of(batches.iter().map(|b| b.as_ref().unwrap()))
+    }
+
+    /// The physical plan of `sql` in `ctx`, as EXPLAIN shows it.
+    async fn plan_text(ctx: &datafusion::prelude::SessionContext, sql: &str) -> String {
+        let plan = ctx
+            .sql(sql)
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap();
+        datafusion::physical_plan::displayable(plan.as_ref())
+            .indent(false)
+            .to_string()
     }
 
     #[test]
@@ -342,24 +360,10 @@ mod tests {
         let state = crate::session::embedded_state(config, pool).unwrap();
         let ctx = SessionContext::new_with_state(state);
         ctx.register_table("t", one_big_batch_table()).unwrap();
-        let df = ctx.sql(SORT).await.unwrap();
-        let plan = df.clone().create_physical_plan().await.unwrap();
-        let shown = datafusion::physical_plan::displayable(plan.as_ref())
-            .indent(false)
-            .to_string();
+        let shown = plan_text(&ctx, SORT).await;
         assert!(shown.contains("CompactBatchesExec"), "{shown}");
-        let batches = df.collect().await.unwrap();
-        let keys: Vec<i64> = batches
-            .iter()
-            .flat_map(|b| {
-                b.column(0)
-                    .as_any()
-                    .downcast_ref::<Int64Array>()
-                    .unwrap()
-                    .values()
-                    .to_vec()
-            })
-            .collect();
+        let batches = ctx.sql(SORT).await.unwrap().collect().await.unwrap();
+        let keys = keys_of(&batches);
         assert_eq!(keys, (0..1_500_000).collect::<Vec<i64>>());
     }
 
@@ -372,16 +376,7 @@ mod tests {
         .unwrap();
         let ctx = datafusion::prelude::SessionContext::new_with_state(state);
         ctx.register_table("t", one_big_batch_table()).unwrap();
-        let plan = ctx
-            .sql("SELECT k FROM t ORDER BY k LIMIT 3")
-            .await
-            .unwrap()
-            .create_physical_plan()
-            .await
-            .unwrap();
-        let shown = datafusion::physical_plan::displayable(plan.as_ref())
-            .indent(false)
-            .to_string();
+        let shown = plan_text(&ctx, "SELECT k FROM t ORDER BY k LIMIT 3").await;
         assert!(!shown.contains("CompactBatchesExec"), "{shown}");
     }
 
