@@ -399,15 +399,7 @@ async fn a_shifted_state_distribution_is_a_drift_warning_and_profiles_are_kept()
              WHERE expectation = 'state_drift' ORDER BY checked_at",
         )
         .await;
-    assert_eq!(rows.len(), 2, "{rows:?}");
-    // the first run has nothing to compare with; its profile is all CA
-    assert_eq!(rows[0][0].as_str(), Some("skipped"));
-    assert!(rows[0][2].as_str().unwrap().contains(r#""values":["CA"]"#));
-    // CA 1 -> 0.5, TX 0 (counted 0.0001) -> 0.5:
-    // (0.5 - 1)·ln(0.5/1) + (0.5 - 0.0001)·ln(0.5/0.0001) = 0.34657 + 4.25773 = 4.60430
-    assert_eq!(rows[1][0].as_str(), Some("warn"));
-    let psi = rows[1][1].as_f64().unwrap();
-    assert!((psi - 4.604_30).abs() < 1e-4, "{psi}");
+    assert_state_drift_rows(&rows);
     // the severities did not move
     let severity = gold
         .rows(
@@ -417,6 +409,21 @@ async fn a_shifted_state_distribution_is_a_drift_warning_and_profiles_are_kept()
         .await;
     assert_eq!(severity[0][0].as_str(), Some("pass"));
     assert_eq!(severity[0][1].as_f64(), Some(0.0));
+}
+
+/// The `state_drift` rows (status, observed, profile) of a run over an all-CA lake followed by
+/// one over half_in_texas: the first skipped with an all-CA profile, the second a warning with the
+/// PSI worked out here.
+fn assert_state_drift_rows(rows: &[Vec<Val>]) {
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    // the first run has nothing to compare with; its profile is all CA
+    assert_eq!(rows[0][0].as_str(), Some("skipped"));
+    assert!(rows[0][2].as_str().unwrap().contains(r#""values":["CA"]"#));
+    // CA 1 -> 0.5, TX 0 (counted 0.0001) -> 0.5:
+    // (0.5 - 1)·ln(0.5/1) + (0.5 - 0.0001)·ln(0.5/0.0001) = 0.34657 + 4.25773 = 4.60430
+    assert_eq!(rows[1][0].as_str(), Some("warn"));
+    let psi = rows[1][1].as_f64().unwrap();
+    assert!((psi - 4.604_30).abs() < 1e-4, "{psi}");
 }
 
 #[tokio::test]
@@ -455,13 +462,7 @@ async fn drift_is_measured_against_the_profile_kept_in_mariadb() {
         ),
     )
     .await;
-    assert_eq!(rows.len(), 2, "{rows:?}");
-    assert_eq!(rows[0][0].as_str(), Some("skipped"));
-    assert!(rows[0][2].as_str().unwrap().contains(r#""values":["CA"]"#));
-    // the PSI worked out in a_shifted_state_distribution_is_a_drift_warning_and_profiles_are_kept
-    assert_eq!(rows[1][0].as_str(), Some("warn"));
-    let psi = rows[1][1].as_f64().unwrap();
-    assert!((psi - 4.604_30).abs() < 1e-4, "{psi}");
+    assert_state_drift_rows(&rows);
     assert!(rows[1][2].as_str().unwrap().contains(r#""TX""#), "{rows:?}");
     let _ = conn.disconnect().await;
 }
