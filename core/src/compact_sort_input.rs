@@ -174,7 +174,7 @@ impl ExecutionPlan for CompactBatchesExec {
         let batches = input.flat_map(move |batch| {
             futures::stream::iter(match batch {
                 Ok(batch) => compact(batch, batch_size, &compacted),
-                Err(error) => vec![Err(error)],
+                Err(error) => Box::new(std::iter::once(Err(error))) as Pieces,
             })
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
@@ -185,24 +185,25 @@ impl ExecutionPlan for CompactBatchesExec {
     }
 }
 
+/// An iterator over the batches a sort gets for `batch`.
+type Pieces = Box<dyn Iterator<Item = Result<RecordBatch>> + Send>;
+
 /// `batch` itself when it is small and compact, else its rows in compact batches of at most
-/// `batch_size` rows (counted in `compacted`).
-fn compact(batch: RecordBatch, batch_size: usize, compacted: &Count) -> Vec<Result<RecordBatch>> {
+/// `batch_size` rows (counted in `compacted`), each copied when the sort asks for it, so the
+/// copies of a large batch do not all exist at once.
+fn compact(batch: RecordBatch, batch_size: usize, compacted: &Count) -> Pieces {
     let rows = batch.num_rows();
     if rows <= batch_size && !batch.columns().iter().any(views_hold_much_more) {
-        return vec![Ok(batch)];
+        return Box::new(std::iter::once(Ok(batch)));
     }
     compacted.add(1);
-    (0..rows)
-        .step_by(batch_size)
-        .map(|start| {
-            let end = (start + batch_size).min(rows);
-            let indices = UInt32Array::from_iter_values(start as u32..end as u32);
-            let chunk = take_record_batch(&batch, &indices)?;
-            let columns = chunk.columns().iter().map(gc_views).collect();
-            Ok(RecordBatch::try_new(chunk.schema(), columns)?)
-        })
-        .collect()
+    Box::new((0..rows).step_by(batch_size).map(move |start| {
+        let end = (start + batch_size).min(rows);
+        let indices = UInt32Array::from_iter_values(start as u32..end as u32);
+        let chunk = take_record_batch(&batch, &indices)?;
+        let columns = chunk.columns().iter().map(gc_views).collect();
+        Ok(RecordBatch::try_new(chunk.schema(), columns)?)
+    }))
 }
 
 /// Whether `array` is a string or binary view column whose data buffers add up to much more
@@ -295,7 +296,7 @@ mod tests {
     fn a_small_compact_batch_passes_through_untouched() {
         let input = batch(100);
         let count = metric();
-        let out = compact(input.clone(), 8192, &count);
+        let out: Vec<_> = compact(input.clone(), 8192, &count).collect();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].as_ref().unwrap(), &input);
         assert_eq!(count.value(), 0);
@@ -305,7 +306,7 @@ mod tests {
     fn a_large_batch_becomes_compact_batches_of_batch_size_rows_in_the_same_order() {
         let input = batch(10_000);
         let count = metric();
-        let out = compact(input.clone(), 4096, &count);
+        let out: Vec<_> = compact(input.clone(), 4096, &count).collect();
         let sizes: Vec<usize> = out.iter().map(|b| b.as_ref().unwrap().num_rows()).collect();
         assert_eq!(sizes, vec![4096, 4096, 1808]);
         assert_eq!(rows_of(&out), (0..10_000).collect::<Vec<i64>>());
@@ -399,7 +400,7 @@ mod tests {
         );
 
         let count = metric();
-        let out = compact(input.clone(), 8192, &count);
+        let out: Vec<_> = compact(input.clone(), 8192, &count).collect();
         assert_eq!(out.len(), 1);
         let piece = out[0].as_ref().unwrap();
         assert!(!views_hold_much_more(piece.column(1)));
