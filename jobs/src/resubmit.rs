@@ -26,14 +26,17 @@ pub const RESUBMIT_PAUSE: Duration = Duration::from_secs(2);
 /// Words of the engine's errors that mean the job lost an executor (or the output it held), in
 /// lower case: the patched scheduler's and Ballista's own job failures (`Executor lost`, a
 /// reading task's `FetchPartitionError`, Ballista's shuffle fetch error), and the client's failure
-/// to reach an executor for a result (Ballista's `GrpcConnectionError`, displayed or debugged).
+/// to reach an executor for a result (Ballista's `GrpcConnectionError`, displayed or debugged), and
+/// a shuffle read whose Arrow Flight stream (HTTP/2) broke when the executor serving it died
+/// mid-stream ("h2 protocol error: error reading a body from connection ... broken pipe").
 /// A MySQL server's refused connection says none of these.
-const EXECUTOR_LOSS: [&str; 5] = [
+const EXECUTOR_LOSS: [&str; 6] = [
     "executor lost",
     "fetchpartitionerror",
     "shuffle fetch partition error",
     "grpcconnectionerror",
     "grpc connection error",
+    "h2 protocol error",
 ];
 
 /// Whether `error` says the query's Ballista job failed because an executor was lost, so that
@@ -113,6 +116,8 @@ mod tests {
             "Job abc failed: Stage 3 could not fetch the output of finished stage 1 (FetchPartitionError, task 2)",
             "GrpcConnectionError(\"Error connecting to Ballista scheduler or executor at http://e1:1: transport error\")",
             "Shuffle fetch partition error from Executor e1, map_stage 1, map_partition 0, error desc: gone",
+            // seen when the executor serving a shuffle read was killed mid-stream
+            "Job abc failed: Job failed due to stage 1 failed: Task failed due to runtime execution error: DataFusionError(Shared(External(ArrowError(IpcError(\"Arrow error: Ipc error: code: 'Unknown error', message: \\\"h2 protocol error: error reading a body from connection\\\", source: hyper::Error(Body, Error { kind: Io(Custom { kind: BrokenPipe, error: \\\"stream closed because of a broken pipe\\\" }) })\")))))",
         ] {
             assert!(is_executor_loss(&engine(lost)), "{lost}");
         }
