@@ -245,6 +245,8 @@ struct TrackerState {
     jobs: Vec<TrackedJob>,
     /// Jobs this tracker cancelled because they ran past the job timeout.
     timed_out: Vec<String>,
+    /// Jobs this tracker cancelled because another job of the run was cancelled.
+    stopped: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -380,16 +382,29 @@ impl JobTracker {
         error: &(dyn std::error::Error + 'static),
     ) -> Option<String> {
         let id = crate::cancellation::cancelled_job_id(error)?;
-        let timed_out = self
+        let ours = self
             .inner
             .lock()
-            .map(|state| state.timed_out.contains(&id))
+            .map(|state| state.timed_out.contains(&id) || state.stopped.contains(&id))
             .unwrap_or(false);
-        (!timed_out).then_some(id)
+        (!ours).then_some(id)
+    }
+
+    /// Whether `error` reports the cancellation of a job that [`Self::cancel_unfinished`]
+    /// cancelled: a consequence of another job's cancellation, not a cause of its own.
+    pub fn stopped_by_run(&self, error: &(dyn std::error::Error + 'static)) -> bool {
+        crate::cancellation::cancelled_job_id(error).is_some_and(|id| {
+            self.inner
+                .lock()
+                .map(|state| state.stopped.contains(&id))
+                .unwrap_or(false)
+        })
     }
 
     /// Cancels every job of this tracker that is still queued or running (a run stopping because
-    /// one of its jobs was cancelled does not wait for the others to finish).
+    /// one of its jobs was cancelled does not wait for the others to finish); their cancellations
+    /// are then neither external ([`Self::external_cancellation`]) nor the run's cause of failure
+    /// ([`Self::stopped_by_run`]).
     pub async fn cancel_unfinished(&self) {
         for id in self.job_ids() {
             let unfinished = matches!(
@@ -401,6 +416,10 @@ impl JobTracker {
             );
             if unfinished {
                 tracing::info!(job_id = %id, "cancelling the run's unfinished Ballista job");
+                // known as the run's own before its query can see the cancellation
+                if let Ok(mut state) = self.inner.lock() {
+                    state.stopped.push(id.clone());
+                }
                 if let Err(e) = cancel_job(&self.scheduler, &id).await {
                     tracing::warn!(job_id = %id, error = %e, "could not cancel the job");
                 }

@@ -1,6 +1,7 @@
-//! Writing a run's Gold tables into the sink's staging area: the materialized views first, then
-//! every Gold table and the Silver quality measure, up to the run's concurrency at once, each
-//! resubmitted when its Ballista job was lost and stopped when the run is cancelled.
+//! Writing a run's Gold tables into the sink's staging area: the materialized views, every Gold
+//! table and the Silver quality measure, up to the run's concurrency at once (a query that reads
+//! the views waits for them), each resubmitted when its Ballista job was lost and stopped when the
+//! run is cancelled.
 
 use std::time::{Duration, Instant};
 
@@ -11,9 +12,10 @@ use medallion_core::run_record::RunRecord;
 use medallion_core::sink::{GoldSink, GoldTable, Merge};
 use medallion_core::table_options::{Incremental, TableOptions};
 use medallion_core::{Error, Result};
+use tokio::sync::watch;
 use tracing::{info, warn};
 
-use crate::materialize::materialize_views;
+use crate::materialize::{ViewDependencies, materialize_views};
 use crate::plan::{GoldQuery, JobPlan};
 use crate::quality::Gate;
 use crate::resubmit::{RESUBMIT_PAUSE, with_resubmission};
@@ -66,10 +68,28 @@ pub fn merge_for(options: &TableOptions, job: &JobPlan, request: &RunRequest) ->
 
 /// What one unit of a run's work produced.
 enum Staged {
+    /// The materialized views, computed.
+    Views,
     /// The Silver input's quality.
     Quality(Quality),
     /// A Gold table written into staging, with its rows.
     Table(String, u64),
+}
+
+/// Whether the run's materialized views are computed: `None` while they are being computed,
+/// then whether they succeeded.
+type ViewsReady = watch::Receiver<Option<bool>>;
+
+/// Waits until the materialized views are computed, for a query (`what`) of `job` that reads
+/// them; fails when they failed (the views' own error, returned first, is the run's).
+async fn views_computed(mut ready: ViewsReady, job: &str, what: &str) -> Result<()> {
+    match ready.wait_for(Option::is_some).await.map(|done| *done) {
+        Ok(Some(true)) => Ok(()),
+        _ => Err(Error::JobFailed {
+            job: job.to_string(),
+            message: format!("{what} not run: the materialized views it reads failed"),
+        }),
+    }
 }
 
 /// Writes Gold table `gold` into the sink's staging area; returns its rows.
@@ -119,7 +139,10 @@ async fn stop_when_cancelled<T>(request: &RunRequest, outcome: Result<T>) -> Res
 }
 
 /// Writes every Gold table of `job` into the sink's staging area and measures quality, running
-/// up to `request.concurrency` of these queries at once.
+/// up to `request.concurrency` of these queries at once. The materialized views start first; a
+/// query that does not read them starts without waiting for them (Gold tables first, in the job's
+/// order, then the quality measure), so with two at once the first Gold table (e.g. a big table
+/// loading into MySQL) runs while the views are computed.
 pub async fn write_gold(
     ctx: &SessionContext,
     job: &JobPlan,
@@ -129,7 +152,8 @@ pub async fn write_gold(
     gate: Option<&Gate>,
 ) -> Result<()> {
     let bar = progress_bar(request.progress, job.gold.len());
-    let mut tasks: Vec<BoxFuture<'_, Result<Staged>>> = Vec::with_capacity(job.gold.len() + 1);
+    let dependencies = ViewDependencies::new(ctx, &job.views, &request.params);
+    let (views_done, views_ready) = watch::channel(None);
     // each query within the run's query timeout, if any
     let overdue = |what: String| {
         move |limit: Duration| Error::JobFailed {
@@ -137,58 +161,104 @@ pub async fn write_gold(
             message: format!("{what} did not finish within {limit:?}"),
         }
     };
-    // the views several Gold tables share, computed once before them (see crate::materialize)
-    with_resubmission(
-        "materialized views",
-        request.attempts,
-        RESUBMIT_PAUSE,
-        |_| {
-            let overdue = overdue("the materialized views".to_string());
-            within(
-                request.query_timeout,
-                materialize_views(ctx, &job.views, &request.params),
-                overdue,
-            )
-        },
-    )
-    .await?;
     // a query whose Ballista job was lost with an executor is resubmitted (bounded)
-    if let Some(rule) = &job.quality {
-        tasks.push(Box::pin(async move {
-            let outcome =
-                with_resubmission("quality measure", request.attempts, RESUBMIT_PAUSE, |_| {
-                    let overdue = overdue("the quality measure".to_string());
-                    within(request.query_timeout, measure_quality(ctx, rule), overdue)
-                })
-                .await;
-            stop_when_cancelled(request, outcome)
-                .await
-                .map(Staged::Quality)
-        }));
-    }
-    for gold in &job.gold {
-        let bar = bar.clone();
-        tasks.push(Box::pin(async move {
-            let name = gold.query.name.as_str();
-            bar.set_message(name.to_string());
-            let outcome = with_resubmission(name, request.attempts, RESUBMIT_PAUSE, |_| {
-                let overdue = overdue(format!("Gold table {name}"));
+    let views: BoxFuture<'_, Result<Staged>> = Box::pin(async move {
+        // the views several Gold tables share, computed once (see crate::materialize)
+        let outcome = with_resubmission(
+            "materialized views",
+            request.attempts,
+            RESUBMIT_PAUSE,
+            |_| {
+                let overdue = overdue("the materialized views".to_string());
                 within(
                     request.query_timeout,
-                    write_table(ctx, job, request, sink, gold, gate),
+                    materialize_views(ctx, &job.views, &request.params),
                     overdue,
                 )
-            })
-            .await;
-            let rows = stop_when_cancelled(request, outcome).await?;
-            bar.inc(1);
-            Ok(Staged::Table(name.to_string(), rows))
-        }));
+            },
+        )
+        .await;
+        let outcome = stop_when_cancelled(request, outcome).await;
+        views_done.send_replace(Some(outcome.is_ok()));
+        outcome.map(|()| Staged::Views)
+    });
+    // (waits for the views, the query)
+    let mut queries: Vec<(bool, BoxFuture<'_, Result<Staged>>)> = Vec::new();
+    for gold in &job.gold {
+        let bar = bar.clone();
+        let waits = gold
+            .sql_with(&request.params)
+            .map_or(true, |sql| dependencies.sql_waits(ctx, &sql));
+        let ready = views_ready.clone();
+        queries.push((
+            waits,
+            Box::pin(async move {
+                let name = gold.query.name.as_str();
+                if waits {
+                    views_computed(ready, &job.name, &format!("Gold table {name}")).await?;
+                }
+                bar.set_message(name.to_string());
+                info!(table = %name, "Gold table started");
+                let outcome = with_resubmission(name, request.attempts, RESUBMIT_PAUSE, |_| {
+                    let overdue = overdue(format!("Gold table {name}"));
+                    within(
+                        request.query_timeout,
+                        write_table(ctx, job, request, sink, gold, gate),
+                        overdue,
+                    )
+                })
+                .await;
+                let rows = stop_when_cancelled(request, outcome).await?;
+                bar.inc(1);
+                Ok(Staged::Table(name.to_string(), rows))
+            }),
+        ));
     }
-    let outcome = run_limited(tasks, request.concurrency).await;
+    if let Some(rule) = &job.quality {
+        let reads: Vec<String> = [Some(&rule.input), Some(&rule.accepted), rule.score.as_ref()]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let waits = dependencies.waits_for(&reads);
+        let ready = views_ready.clone();
+        queries.push((
+            waits,
+            Box::pin(async move {
+                if waits {
+                    views_computed(ready, &job.name, "the quality measure").await?;
+                }
+                let outcome =
+                    with_resubmission("quality measure", request.attempts, RESUBMIT_PAUSE, |_| {
+                        let overdue = overdue("the quality measure".to_string());
+                        within(request.query_timeout, measure_quality(ctx, rule), overdue)
+                    })
+                    .await;
+                stop_when_cancelled(request, outcome)
+                    .await
+                    .map(Staged::Quality)
+            }),
+        ));
+    }
+    // the views first; then what does not wait for them, then what does (each in its own order):
+    // a waiting query never holds a place while one that could run waits behind it
+    let (waiting, free): (Vec<_>, Vec<_>) = queries.into_iter().partition(|(waits, _)| *waits);
+    let tasks: Vec<BoxFuture<'_, Result<Staged>>> = std::iter::once(views)
+        .chain(free.into_iter().map(|(_, task)| task))
+        .chain(waiting.into_iter().map(|(_, task)| task))
+        .collect();
+    // a job the run cancelled itself because another was cancelled is not the run's cause
+    let stopped_by_run = |e: &Error| {
+        request
+            .jobs
+            .as_ref()
+            .is_some_and(|jobs| jobs.stopped_by_run(e))
+    };
+    let outcome = run_limited(tasks, request.concurrency, stopped_by_run).await;
     bar.finish_and_clear();
     for staged in outcome? {
         match staged {
+            Staged::Views => {}
             Staged::Table(name, rows) => {
                 record.rows_written.insert(name, rows);
             }

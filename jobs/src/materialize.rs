@@ -4,7 +4,10 @@
 //!
 //! DataFusion binds a view to the tables it reads when it is created, so after a view is
 //! materialized every later view of the job is created again: it then reads the materialized rows.
+//! A query that reads none of those views ([`ViewDependencies`]) does not wait for them: it may run
+//! while they are computed (e.g. a big table loading into MySQL while the aggregates are computed).
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -39,6 +42,78 @@ pub async fn materialize_views(
         }
     }
     Ok(())
+}
+
+/// Which of a job's queries must wait for its materialized views: those that read, directly or
+/// through the plain views before them, a materialized view or a view created again after one.
+#[derive(Debug, Default)]
+pub struct ViewDependencies {
+    /// The views from the first materialized one on: computed or created again by
+    /// [`materialize_views`].
+    late: HashSet<String>,
+    /// The plain views before the first materialized one, with the tables and views each reads;
+    /// `None` when its SQL could not be read (it then counts as reading a late view).
+    early: HashMap<String, Option<Vec<String>>>,
+}
+
+impl ViewDependencies {
+    /// The dependencies of `views` (in order), their SQL with `params` substituted.
+    pub fn new(ctx: &SessionContext, views: &[SqlQuery], params: &Params) -> Self {
+        let Some(first) = views.iter().position(SqlQuery::is_materialized) else {
+            return Self::default();
+        };
+        let early = views[..first]
+            .iter()
+            .map(|view| {
+                let reads = params
+                    .substitute(view.sql)
+                    .ok()
+                    .and_then(|sql| tables_read(ctx, &sql));
+                (view.name.clone(), reads)
+            })
+            .collect();
+        let late = views[first..].iter().map(|v| v.name.clone()).collect();
+        Self { late, early }
+    }
+
+    /// Whether a query reading the tables and views `reads` must wait for the materialized views.
+    pub fn waits_for(&self, reads: &[String]) -> bool {
+        let mut seen = HashSet::new();
+        let mut pending: Vec<&str> = reads.iter().map(String::as_str).collect();
+        while let Some(name) = pending.pop() {
+            if self.late.contains(name) {
+                return true;
+            }
+            if !seen.insert(name) {
+                continue;
+            }
+            match self.early.get(name) {
+                Some(Some(inner)) => pending.extend(inner.iter().map(String::as_str)),
+                Some(None) => return true,
+                None => {}
+            }
+        }
+        false
+    }
+
+    /// Whether query `sql` must wait for the materialized views; a query whose SQL cannot be
+    /// read waits (its planning then reports what is wrong with it).
+    pub fn sql_waits(&self, ctx: &SessionContext, sql: &str) -> bool {
+        if self.late.is_empty() {
+            return false;
+        }
+        tables_read(ctx, sql).is_none_or(|reads| self.waits_for(&reads))
+    }
+}
+
+/// The tables and views `sql` reads (its common table expressions excluded), or `None` when it
+/// does not parse.
+fn tables_read(ctx: &SessionContext, sql: &str) -> Option<Vec<String>> {
+    let state = ctx.state();
+    let dialect = state.config().options().sql_parser.dialect;
+    let statement = state.sql_to_statement(sql, &dialect).ok()?;
+    let references = state.resolve_table_references(&statement).ok()?;
+    Some(references.iter().map(|r| r.table().to_string()).collect())
 }
 
 /// Runs `sql` and registers its rows as table `name` in place of the view of that name.
@@ -113,6 +188,62 @@ mod tests {
         assert_eq!(single(&ctx, "SELECT doubled FROM doubled").await, 12);
         let provider = ctx.table_provider("totals").await.unwrap();
         assert!(provider.downcast_ref::<MaterializedTable>().is_some());
+    }
+
+    #[test]
+    fn only_queries_reading_a_materialized_view_or_a_later_view_wait() {
+        let ctx = SessionContext::new();
+        let views = vec![
+            view("clean", "SELECT x FROM source WHERE x > ${floor}"),
+            view("tagged", "SELECT x, x % 2 AS odd FROM clean"),
+            view(
+                "totals",
+                "-- medallion: materialize\nSELECT SUM(x) AS total FROM clean",
+            ),
+            view("doubled", "SELECT total * 2 AS doubled FROM totals"),
+            view("recreated", "SELECT x FROM clean"),
+        ];
+        let params = Params::from_toml(&"floor = 0".parse().unwrap()).unwrap();
+        let deps = ViewDependencies::new(&ctx, &views, &params);
+        // the Silver table and the plain views before the first materialized one: no wait
+        assert!(!deps.sql_waits(&ctx, "SELECT * FROM source"));
+        assert!(!deps.sql_waits(&ctx, "SELECT odd, COUNT(*) FROM tagged GROUP BY odd"));
+        // a common table expression named like a late view is not that view
+        assert!(!deps.sql_waits(
+            &ctx,
+            "WITH totals AS (SELECT 1 AS t) SELECT t FROM totals JOIN clean ON true"
+        ));
+        // the materialized view, a plain view after it, or any view created again after it
+        assert!(deps.sql_waits(&ctx, "SELECT total FROM totals"));
+        assert!(deps.sql_waits(&ctx, "SELECT doubled FROM doubled"));
+        assert!(deps.sql_waits(&ctx, "SELECT x FROM recreated"));
+        assert!(deps.sql_waits(
+            &ctx,
+            "SELECT x FROM tagged WHERE x IN (SELECT total FROM totals)"
+        ));
+        // what cannot be read waits: its planning reports the error after the views
+        assert!(deps.sql_waits(&ctx, "SELEC nonsense"));
+    }
+
+    #[test]
+    fn an_early_view_whose_sql_cannot_be_read_makes_its_readers_wait() {
+        let ctx = SessionContext::new();
+        let views = vec![
+            view("broken", "SELECT x FROM source WHERE ${undefined}"),
+            view("totals", "-- medallion: materialize\nSELECT 1 AS t"),
+        ];
+        let deps = ViewDependencies::new(&ctx, &views, &Params::default());
+        assert!(deps.sql_waits(&ctx, "SELECT x FROM broken"));
+        assert!(!deps.sql_waits(&ctx, "SELECT x FROM source"));
+    }
+
+    #[test]
+    fn without_materialized_views_nothing_waits() {
+        let ctx = SessionContext::new();
+        let views = vec![view("v", "SELECT 1 AS one")];
+        let deps = ViewDependencies::new(&ctx, &views, &Params::default());
+        assert!(!deps.sql_waits(&ctx, "SELECT one FROM v"));
+        assert!(!deps.sql_waits(&ctx, "not even SQL"));
     }
 
     #[tokio::test]

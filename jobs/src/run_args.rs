@@ -35,13 +35,15 @@ pub struct RunArgs {
     /// whose executors have their own.
     #[arg(long, env = "MEDALLION_MEMORY", value_name = "QUANTITY")]
     pub memory: Option<String>,
-    /// How many of the run's queries (its Gold tables and the quality measure, which are
-    /// independent) run at once, like dbt's threads. One query at a time already keeps every core
-    /// busy embedded and on a cluster whose task slots match `--parallelism`; more helps a cluster
-    /// with more slots than a query's partitions.
-    #[arg(long, value_name = "N", default_value_t = 1,
+    /// How many of the run's queries (its materialized views, its Gold tables and the quality
+    /// measure; a query reading the views waits for them) run at once, like dbt's threads
+    /// [default: 2 with a MySQL sink, whose big loads wait on the server, so the other queries are
+    /// computed meanwhile; 1 otherwise]. One query at a time already keeps every core busy
+    /// embedded and on a cluster whose task slots match `--parallelism`; more helps a cluster with
+    /// more slots than a query's partitions.
+    #[arg(long, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub concurrency: u16,
+    pub concurrency: Option<u16>,
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -101,7 +103,7 @@ impl RunArgs {
             set: self.set,
             parallelism: self.parallelism,
             memory: self.memory,
-            concurrency: usize::from(self.concurrency),
+            concurrency: self.concurrency.map(usize::from),
             progress: !self.no_progress,
             lock_wait: Duration::from_secs(self.lock_wait),
             dry_run: self.dry_run,

@@ -34,8 +34,8 @@ pub struct RunConfig {
     pub parallelism: Option<usize>,
     /// Memory of an embedded run (a Kubernetes quantity); `None`: one executor's.
     pub memory: Option<String>,
-    /// How many of the run's queries run at once.
-    pub concurrency: usize,
+    /// How many of the run's queries run at once; `None`: the sink's default.
+    pub concurrency: Option<usize>,
     /// Whether to show a progress bar.
     pub progress: bool,
     /// How long to wait for another run of the same job holding the sink's run lock.

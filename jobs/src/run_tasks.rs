@@ -24,15 +24,18 @@ pub async fn within<T>(
 /// Runs `tasks`, at most `limit` at a time, and returns their results in completion order.
 /// After the first failure no other task starts and the running ones are awaited, not dropped:
 /// a dropped query's Ballista job would go on writing into the staging area after the run has
-/// cleaned it up. The first error is returned.
+/// cleaned it up. The first error is returned, unless `consequence` says it only follows from
+/// another task's failure (e.g. a job the run cancelled because another one was cancelled) and a
+/// later error does not: then the first of those.
 pub async fn run_limited<'a, T>(
     tasks: Vec<BoxFuture<'a, Result<T>>>,
     limit: usize,
+    consequence: impl Fn(&Error) -> bool,
 ) -> Result<Vec<T>> {
     let mut waiting = tasks.into_iter();
     let mut running = FuturesUnordered::new();
     let mut done = Vec::new();
-    let mut failure = None;
+    let mut failure: Option<Error> = None;
     loop {
         while failure.is_none() && running.len() < limit.max(1) {
             match waiting.next() {
@@ -42,9 +45,11 @@ pub async fn run_limited<'a, T>(
         }
         match running.next().await {
             Some(Ok(value)) => done.push(value),
-            Some(Err(e)) => {
-                failure.get_or_insert(e);
-            }
+            Some(Err(e)) => match &failure {
+                None => failure = Some(e),
+                Some(first) if consequence(first) && !consequence(&e) => failure = Some(e),
+                Some(_) => {}
+            },
             None => break,
         }
     }
@@ -94,17 +99,21 @@ mod tests {
         let (running, peak, started) = Default::default();
         let millis = [30, 10, 20, 10, 5];
         let fails = [false; 5];
-        let mut done = run_limited(tasks(&millis, &fails, &running, &peak, &started), 2)
-            .await
-            .unwrap();
+        let mut done = run_limited(tasks(&millis, &fails, &running, &peak, &started), 2, |_| {
+            false
+        })
+        .await
+        .unwrap();
         done.sort();
         assert_eq!(done, [0, 1, 2, 3, 4]);
         assert_eq!(peak.load(Ordering::SeqCst), 2);
 
         let (running, peak, started) = Default::default();
-        run_limited(tasks(&millis, &fails, &running, &peak, &started), 1)
-            .await
-            .unwrap();
+        run_limited(tasks(&millis, &fails, &running, &peak, &started), 1, |_| {
+            false
+        })
+        .await
+        .unwrap();
         assert_eq!(peak.load(Ordering::SeqCst), 1);
     }
 
@@ -142,11 +151,59 @@ mod tests {
         // task 0 fails at once while task 1 (slow) runs; tasks 2 and 3 never start
         let millis = [1, 50, 1, 1];
         let fails = [true, false, false, true];
-        let err = run_limited(tasks(&millis, &fails, &running, &peak, &started), 2)
-            .await
-            .unwrap_err();
+        let err = run_limited(tasks(&millis, &fails, &running, &peak, &started), 2, |_| {
+            false
+        })
+        .await
+        .unwrap_err();
         assert!(err.to_string().contains("task 0"), "{err}");
         assert_eq!(started.load(Ordering::SeqCst), 2);
         assert_eq!(running.load(Ordering::SeqCst), 0, "task 1 ran to its end");
+    }
+
+    #[tokio::test]
+    async fn an_error_that_follows_from_another_gives_way_to_its_cause() {
+        let (running, peak, started) = Default::default();
+        // task 0 fails first, as a consequence; task 1 fails later with the cause
+        let millis = [1, 30];
+        let fails = [true, true];
+        let consequence = |e: &Error| e.to_string().contains("task 0");
+        let err = run_limited(
+            tasks(&millis, &fails, &running, &peak, &started),
+            2,
+            consequence,
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("task 1"), "{err}");
+        // a consequence alone is still the run's error
+        let (running, peak, started) = Default::default();
+        let err = run_limited(
+            tasks(&millis, &[true, false], &running, &peak, &started),
+            2,
+            consequence,
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("task 0"), "{err}");
+        // the first cause stays the error when a consequence follows it
+        let (running, peak, started) = Default::default();
+        let err = run_limited(
+            tasks(&[30, 1], &[true, true], &running, &peak, &started),
+            2,
+            |e: &Error| e.to_string().contains("task 0"),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("task 1"), "{err}");
+        let (running, peak, started) = Default::default();
+        let err = run_limited(
+            tasks(&[1, 30], &[true, true], &running, &peak, &started),
+            2,
+            |e: &Error| e.to_string().contains("task 1"),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("task 0"), "{err}");
     }
 }

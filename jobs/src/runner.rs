@@ -183,7 +183,9 @@ async fn run_job_of(config: &RunConfig, quality: &mut Vec<Outcome>) -> Result<Ru
         params,
         mode: config.options.mode().to_string(),
         progress: config.progress,
-        concurrency: config.concurrency,
+        concurrency: config
+            .concurrency
+            .unwrap_or_else(|| sink.default_concurrency()),
         // past the job timeout the tracker cancels the job, which then fails the query; the
         // client stops waiting a little later in any case
         query_timeout: job_timeout.map(|limit| limit + QUERY_TIMEOUT_GRACE),

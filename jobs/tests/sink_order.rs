@@ -54,6 +54,26 @@ fn sink_tasks(stderr: &str, table: &str) -> Vec<(u64, u64)> {
         .collect()
 }
 
+/// The position in a JSON log of each event whose message starts with `message`, with its
+/// `table` or `view` field.
+fn events(stderr: &str, message: &str) -> Vec<(usize, String)> {
+    stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .map(|event| event.get("fields").cloned().unwrap_or(event))
+        .enumerate()
+        .filter(|(_, f)| {
+            f["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(message))
+        })
+        .map(|(at, f)| {
+            let name = f["table"].as_str().or(f["view"].as_str()).unwrap_or("");
+            (at, name.to_string())
+        })
+        .collect()
+}
+
 /// (id, accident_date, severity) of every row, sorted by id, from MySQL.
 async fn mysql_rows(db: &TestDb) -> Vec<(String, String, i64)> {
     let mut conn = db.conn().await;
@@ -155,6 +175,35 @@ async fn time_ordered_and_shuffled_lakes_reach_each_year_table_in_key_order() {
             !stderr.contains("out of primary key order"),
             "{order}: {stderr}"
         );
+        // two queries at once by default with MySQL: accidents_summary loads while the views are
+        // computed; the Gold tables that read the views start only after the last one
+        let views = events(&stderr, "view materialized");
+        let started = events(&stderr, "Gold table started");
+        let start_of = |table: &str| {
+            started
+                .iter()
+                .find(|(_, t)| t == table)
+                .unwrap_or_else(|| panic!("{order}: {table} never started\n{stderr}"))
+                .0
+        };
+        assert_eq!(views.len(), 4, "{order}: {views:?}");
+        let (first_view, last_view) = (views[0].0, views[views.len() - 1].0);
+        assert!(
+            start_of("accidents_summary") < first_view,
+            "{order}: accidents_summary waited for the views: {started:?} {views:?}"
+        );
+        for table in [
+            "insights",
+            "kpis_anomalies",
+            "kpis_correlations",
+            "kpis_temporal",
+            "kpis_weather",
+        ] {
+            assert!(
+                start_of(table) > last_view,
+                "{order}: {table} started before the views it reads: {started:?} {views:?}"
+            );
+        }
 
         let gold = work.path().join("gold");
         assert_success(

@@ -52,6 +52,13 @@ pub trait GoldSink: Send + Sync {
     /// Where the sink writes, with credentials masked.
     fn describe(&self) -> String;
 
+    /// How many of a run's queries run at once unless the run says otherwise: 1 here (one query
+    /// already keeps every core busy); a sink whose big loads wait on a database server says 2, so
+    /// that the run's other queries are computed while such a table loads.
+    fn default_concurrency(&self) -> usize {
+        1
+    }
+
     /// Checks the destination and creates the run's staging area.
     async fn prepare(&mut self, run_id: &str) -> Result<()>;
 

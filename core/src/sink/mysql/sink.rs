@@ -203,6 +203,12 @@ impl GoldSink for MySqlSink {
         self.url.masked()
     }
 
+    /// 2: a partitioned table's load is bound by the server building its indexes (medallion's own
+    /// share is a fraction of it), so the run's views and other tables are computed meanwhile.
+    fn default_concurrency(&self) -> usize {
+        2
+    }
+
     async fn prepare(&mut self, run_id: &str) -> Result<()> {
         let mut conn = connect(&self.url, false).await?;
         let db = self.url.database.as_str();
