@@ -31,4 +31,5 @@ pub mod runner;
 pub mod scheduler_api;
 pub mod silver_quality;
 pub mod staged_dir;
+pub mod table_references;
 pub mod ui;

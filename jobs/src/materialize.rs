@@ -17,6 +17,7 @@ use medallion_core::{Error, Result};
 use tracing::info;
 
 use crate::plan::{Params, SqlQuery};
+use crate::table_references::tables_read;
 
 /// Computes the materialized views among `views` (in order) and registers their rows in `ctx` under
 /// their names; re-creates the plain views after the first one so they read those rows. Does
@@ -68,7 +69,7 @@ impl ViewDependencies {
                 let reads = params
                     .substitute(view.sql)
                     .ok()
-                    .and_then(|sql| tables_read(ctx, &sql));
+                    .and_then(|sql| tables_read(ctx, &sql).ok());
                 (view.name.clone(), reads)
             })
             .collect();
@@ -102,18 +103,8 @@ impl ViewDependencies {
         if self.late.is_empty() {
             return false;
         }
-        tables_read(ctx, sql).is_none_or(|reads| self.waits_for(&reads))
+        tables_read(ctx, sql).map_or(true, |reads| self.waits_for(&reads))
     }
-}
-
-/// The tables and views `sql` reads (its common table expressions excluded), or `None` when it
-/// does not parse.
-fn tables_read(ctx: &SessionContext, sql: &str) -> Option<Vec<String>> {
-    let state = ctx.state();
-    let dialect = state.config().options().sql_parser.dialect;
-    let statement = state.sql_to_statement(sql, &dialect).ok()?;
-    let references = state.resolve_table_references(&statement).ok()?;
-    Some(references.iter().map(|r| r.table().to_string()).collect())
 }
 
 /// Runs `sql` and registers its rows as table `name` in place of the view of that name.

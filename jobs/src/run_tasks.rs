@@ -161,49 +161,31 @@ mod tests {
         assert_eq!(running.load(Ordering::SeqCst), 0, "task 1 ran to its end");
     }
 
+    /// The error of two tasks taking `millis` and failing where `fails`, of which `consequence`
+    /// marks task `consequence`'s error as following from another.
+    async fn error_of_two(millis: [u64; 2], fails: [bool; 2], consequence: usize) -> String {
+        let (running, peak, started) = Default::default();
+        let marked = format!("task {consequence}");
+        run_limited(tasks(&millis, &fails, &running, &peak, &started), 2, |e| {
+            e.to_string().contains(&marked)
+        })
+        .await
+        .unwrap_err()
+        .to_string()
+    }
+
     #[tokio::test]
     async fn an_error_that_follows_from_another_gives_way_to_its_cause() {
-        let (running, peak, started) = Default::default();
         // task 0 fails first, as a consequence; task 1 fails later with the cause
-        let millis = [1, 30];
-        let fails = [true, true];
-        let consequence = |e: &Error| e.to_string().contains("task 0");
-        let err = run_limited(
-            tasks(&millis, &fails, &running, &peak, &started),
-            2,
-            consequence,
-        )
-        .await
-        .unwrap_err();
-        assert!(err.to_string().contains("task 1"), "{err}");
+        let err = error_of_two([1, 30], [true, true], 0).await;
+        assert!(err.contains("task 1"), "{err}");
         // a consequence alone is still the run's error
-        let (running, peak, started) = Default::default();
-        let err = run_limited(
-            tasks(&millis, &[true, false], &running, &peak, &started),
-            2,
-            consequence,
-        )
-        .await
-        .unwrap_err();
-        assert!(err.to_string().contains("task 0"), "{err}");
+        let err = error_of_two([1, 30], [true, false], 0).await;
+        assert!(err.contains("task 0"), "{err}");
         // the first cause stays the error when a consequence follows it
-        let (running, peak, started) = Default::default();
-        let err = run_limited(
-            tasks(&[30, 1], &[true, true], &running, &peak, &started),
-            2,
-            |e: &Error| e.to_string().contains("task 0"),
-        )
-        .await
-        .unwrap_err();
-        assert!(err.to_string().contains("task 1"), "{err}");
-        let (running, peak, started) = Default::default();
-        let err = run_limited(
-            tasks(&[1, 30], &[true, true], &running, &peak, &started),
-            2,
-            |e: &Error| e.to_string().contains("task 1"),
-        )
-        .await
-        .unwrap_err();
-        assert!(err.to_string().contains("task 0"), "{err}");
+        let err = error_of_two([30, 1], [true, true], 0).await;
+        assert!(err.contains("task 1"), "{err}");
+        let err = error_of_two([1, 30], [true, true], 1).await;
+        assert!(err.contains("task 0"), "{err}");
     }
 }

@@ -21,6 +21,7 @@ use medallion_core::{Error, Result, session};
 
 use super::expectation::{Bins, Check, Expectation};
 use crate::plan::{JobPlan, Params};
+use crate::table_references::tables_read;
 
 /// The table of run facts custom `sql` expectations over Gold tables may read.
 pub const RUN_ROWS: &str = "run_rows";
@@ -257,15 +258,8 @@ impl Gate {
         e: &Expectation,
         sql: &str,
     ) -> Result<Place> {
-        let state = ctx.state();
-        let dialect = state.config().options().sql_parser.dialect;
-        let statement = state
-            .sql_to_statement(sql, &dialect)
-            .map_err(|err| invalid(e, crate::quality::first_line(&err)))?;
-        let references = state
-            .resolve_table_references(&statement)
-            .map_err(|err| invalid(e, crate::quality::first_line(&err)))?;
-        let tables: Vec<String> = references.iter().map(|r| r.table().to_string()).collect();
+        let tables =
+            tables_read(ctx, sql).map_err(|err| invalid(e, crate::quality::first_line(&err)))?;
         let is_gold = |t: &str| t == RUN_ROWS || job.gold.iter().any(|g| g.query.name == t);
         let place = match (
             tables.iter().any(|t| is_gold(t)),
