@@ -1066,6 +1066,7 @@ async fn plans_mask_the_password() {
         table: "accidents_summary".into(),
         run_key: "r".into(),
         layout: (&summary_options()).into(),
+        year_tasks: None,
     };
     let exec = MySqlSinkExec::try_new(Arc::new(target), summary_schema(), input).unwrap();
     let shown = format!("{} {:?}", displayable(&exec).indent(true), exec);

@@ -4,7 +4,8 @@
 //! Every task of the sink reports, in its log line, how many rows reached their table after a row
 //! with a greater primary key; the sink sorts each task's rows by year, then key, so that count must
 //! be 0 for every task, whatever the lake's order. The published `accidents_summary` must hold the
-//! same rows as the Parquet sink's, in the same year partitions.
+//! same rows as the Parquet sink's, in the same year partitions, and the two tasks must have loaded
+//! balanced shares of the years.
 
 mod common;
 
@@ -218,6 +219,26 @@ async fn time_ordered_and_shuffled_lakes_reach_each_year_table_in_key_order() {
         for (_, date, _) in &expected {
             *per_year.entry(format!("p{}", &date[..4])).or_default() += 1;
         }
+        // the sink counted each year's rows first and gave whole years to its two tasks, largest
+        // first: their loads differ by at most one year's rows (hashing the year gave one task
+        // twice the rows of the other, and the load ended as one stream)
+        let largest_year = per_year.values().copied().max().expect("years");
+        let loaded: Vec<u64> = tasks.iter().map(|(rows, _)| *rows).collect();
+        let (most, least) = (
+            loaded.iter().copied().max().unwrap_or(0),
+            loaded.iter().copied().min().unwrap_or(0),
+        );
+        assert_eq!(loaded.len(), 2, "{order}: {loaded:?}");
+        assert!(
+            most - least <= largest_year,
+            "{order}: tasks loaded {loaded:?}, years {per_year:?}"
+        );
+        let spread = events(&stderr, "Gold table years spread over the sink's tasks");
+        assert_eq!(
+            spread.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>(),
+            vec!["accidents_summary"],
+            "{order}"
+        );
         per_year.insert("p_future".into(), 0);
         assert_eq!(partition_rows(&db).await, per_year, "{order}");
     }

@@ -26,7 +26,7 @@ pub use mysql::maintenance;
 pub use mysql::{
     LoadMethod, MySqlSink, MySqlSinkExec, MySqlTable, MySqlUrl, MySqlWriter, PeriodGrain,
     PeriodPartitions, RowEncoder, RowFormat, RunNames, SinkTarget, TableDdl, TableLayout, TaskPart,
-    count_schema, refuses_local_infile, run_key,
+    YearTasks, count_schema, refuses_local_infile, run_key,
 };
 pub use parquet_parts::{ParquetPartWriter, ParquetPartsSinkExec, ParquetPartsTable};
 pub use partition_sink::{PartitionSinkExec, PartitionWriter};

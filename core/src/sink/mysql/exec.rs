@@ -4,9 +4,11 @@
 //! Each task writes its own plain tables, named from the run, the table and what the task owns —
 //! see [`super::names`] — dropping and re-creating them first, so a task Ballista retries starts
 //! over instead of duplicating rows. For a table partitioned by year (or month) the operator asks
-//! the planner for its input hash-partitioned on `date_part('year', col)`, so one task owns each
-//! year and its months; it writes one table per year (month) it sees, and the client exchanges them
-//! into the partitioned staging table. Other tables ask for a single input partition (they are the
+//! the planner for its input hash-partitioned on `date_part('year', col)` — or, once the client
+//! counted the rows of each year, on the label of the task each year was given so that the tasks
+//! load about as many rows ([`YearTasks`](super::YearTasks)) — so one task owns each year and its
+//! months; it writes one table per year (month) it sees, and the client exchanges them into the
+//! partitioned staging table. Other tables ask for a single input partition (they are the
 //! small aggregates). Each task's input is sorted by period, then primary key ([`KeyOrder`]), so
 //! whatever the order of the lake every table is filled in key order, one period table at a time
 //! per task, and a period table is finished (loaded, indexed) as soon as the next period starts.
@@ -37,7 +39,9 @@ use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::sorts::sort::SortExec;
 use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
-use datafusion::physical_plan::{Distribution, ExecutionPlan, ExecutionPlanProperties};
+use datafusion::physical_plan::{
+    Distribution, ExecutionPlan, ExecutionPlanProperties, PhysicalExpr,
+};
 use futures::StreamExt;
 use futures::future::{BoxFuture, try_join_all};
 use prost::Message;
@@ -128,8 +132,11 @@ pub struct MySqlWriter {
     target: Arc<SinkTarget>,
     /// The Gold table's schema (the DDL's source, identical on every task and on the client).
     table_schema: SchemaRef,
-    /// The order rows are loaded in (and the year they are distributed on).
+    /// The order rows are loaded in.
     order: KeyOrder,
+    /// What the rows are distributed on, for a table partitioned by date: the year, or the
+    /// label of the task each year was given ([`YearTasks`](super::YearTasks)).
+    distribution_key: Option<Arc<dyn PhysicalExpr>>,
 }
 
 impl MySqlWriter {
@@ -143,10 +150,15 @@ impl MySqlWriter {
         TableDdl::new(&table_schema, &target.layout)
             .map_err(|e| DataFusionError::Plan(e.to_string()))?;
         let order = KeyOrder::new(&target.layout, input_schema)?;
+        let distribution_key = match (order.year_expr(), &target.year_tasks) {
+            (Some(year), Some(tasks)) => Some(tasks.distribution_key(year, input_schema)?),
+            (year, _) => year.cloned(),
+        };
         Ok(Self {
             target,
             table_schema,
             order,
+            distribution_key,
         })
     }
 
@@ -204,13 +216,13 @@ impl PartitionWriter for MySqlWriter {
         )
     }
 
-    /// Whole years per partition, or one partition (nothing for an empty input, see
-    /// [`MySqlWriter::input_is_empty`]).
+    /// Whole years per partition (as [`YearTasks`](super::YearTasks) gave them, if counted), or
+    /// one partition (nothing for an empty input, see [`MySqlWriter::input_is_empty`]).
     fn distribution(&self, input: &Arc<dyn ExecutionPlan>) -> Distribution {
         if Self::input_is_empty(input) {
             return Distribution::UnspecifiedDistribution;
         }
-        match self.order.year_expr() {
+        match &self.distribution_key {
             Some(key) => Distribution::KeyPartitioned(vec![Arc::clone(key)]),
             None => Distribution::SinglePartition,
         }
@@ -225,7 +237,7 @@ impl PartitionWriter for MySqlWriter {
     }
 
     fn benefits_from_input_partitioning(&self) -> bool {
-        self.order.year_expr().is_some()
+        self.distribution_key.is_some()
     }
 
     fn fmt_settings(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -239,6 +251,9 @@ impl PartitionWriter for MySqlWriter {
         }
         if let Some(column) = &self.target.layout.partition_by_month {
             write!(f, ", partition_by_month={column}")?;
+        }
+        if let Some(tasks) = &self.target.year_tasks {
+            write!(f, ", task_rows={:?}", tasks.rows)?;
         }
         Ok(())
     }

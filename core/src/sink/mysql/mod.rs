@@ -42,6 +42,7 @@ mod target;
 mod task_tables;
 mod tsv;
 mod url;
+mod year_tasks;
 
 pub use ddl::{PeriodGrain, PeriodPartitions, TableDdl, TableLayout};
 pub use exec::{MySqlSinkExec, MySqlWriter, count_schema};
@@ -53,3 +54,4 @@ pub use table::MySqlTable;
 pub use target::SinkTarget;
 pub use tsv::{RowEncoder, RowFormat};
 pub use url::{LoadMethod, MySqlUrl};
+pub use year_tasks::YearTasks;

@@ -5,12 +5,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::compute::cast as cast_to;
+use datafusion::arrow::datatypes::{DataType, Int32Type, SchemaRef, UInt64Type};
 use datafusion::common::TableReference;
 use datafusion::datasource::provider_as_source;
+use datafusion::functions::expr_fn::date_part;
+use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{cast, ident, lit};
 use datafusion::prelude::DataFrame;
 use mysql_async::prelude::Queryable;
 use tokio::sync::oneshot;
@@ -27,6 +31,7 @@ use super::runs;
 use super::table::MySqlTable;
 use super::target::SinkTarget;
 use super::url::MySqlUrl;
+use super::year_tasks::YearTasks;
 use crate::error::{Error, Result};
 use crate::run_record::RunRecord;
 use crate::sink::staged::StagedTables;
@@ -100,13 +105,59 @@ impl MySqlSink {
 
     /// The staging target of Gold table `table` with rows of `schema`, for `INSERT INTO`.
     pub fn staging_table(&self, table: GoldTable<'_>, schema: SchemaRef) -> Result<MySqlTable> {
+        self.staging_table_with(table, schema, None)
+    }
+
+    /// [`MySqlSink::staging_table`] whose years are loaded by the tasks `year_tasks` gives them.
+    fn staging_table_with(
+        &self,
+        table: GoldTable<'_>,
+        schema: SchemaRef,
+        year_tasks: Option<YearTasks>,
+    ) -> Result<MySqlTable> {
         let target = SinkTarget {
             url: self.url.clone(),
             table: table.name.to_string(),
             run_key: self.run_names()?.key().to_string(),
             layout: TableLayout::from(table.options),
+            year_tasks,
         };
         MySqlTable::try_new(target, schema)
+    }
+
+    /// For a table partitioned by date, loaded by several tasks: the tasks' balanced shares of the
+    /// years of `df` (see [`YearTasks`]), from one aggregate over `df` that counts each year's
+    /// rows.
+    async fn year_tasks(&self, table: GoldTable<'_>, df: &DataFrame) -> Result<Option<YearTasks>> {
+        let layout = TableLayout::from(table.options);
+        let Some((column, _)) = layout.period_partitioning() else {
+            return Ok(None);
+        };
+        let tasks = df.task_ctx().session_config().target_partitions();
+        if tasks < 2 {
+            return Ok(None);
+        }
+        let started = Instant::now();
+        let counts = rows_per_year(df, column).await.map_err(|e| {
+            Error::engine(
+                format!(
+                    "counting the rows of each year of Gold table {}",
+                    table.name
+                ),
+                e,
+            )
+        })?;
+        let assigned = YearTasks::balance(&counts, tasks);
+        if let Some(assigned) = &assigned {
+            info!(
+                table = table.name,
+                years = counts.len(),
+                task_rows = ?assigned.rows,
+                seconds = started.elapsed().as_secs_f64(),
+                "Gold table years spread over the sink's tasks"
+            );
+        }
+        Ok(assigned)
     }
 
     /// `error` naming this sink's server (credentials masked), so that a connection lost in the
@@ -181,6 +232,30 @@ fn at_server(url: &MySqlUrl, error: Error) -> Error {
     }
 }
 
+/// The rows of each year of `df`'s date or timestamp `column` (`None`: the rows without one).
+async fn rows_per_year(
+    df: &DataFrame,
+    column: &str,
+) -> datafusion::error::Result<Vec<(Option<i32>, u64)>> {
+    let year = cast(date_part(lit("year"), ident(column)), DataType::Int32).alias("year");
+    let batches = df
+        .clone()
+        .aggregate(vec![year], vec![count(lit(1)).alias("rows")])?
+        .collect()
+        .await?;
+    let mut counts = Vec::new();
+    for batch in &batches {
+        let years = cast_to(batch.column(0), &DataType::Int32)?;
+        let rows = cast_to(batch.column(1), &DataType::UInt64)?;
+        let years = years.as_primitive::<Int32Type>();
+        let rows = rows.as_primitive::<UInt64Type>();
+        for (year, rows) in years.iter().zip(rows.iter()) {
+            counts.push((year, rows.unwrap_or(0)));
+        }
+    }
+    Ok(counts)
+}
+
 /// Builds `table`'s staging table at `url` from its task tables (see [`assemble`]); returns the
 /// Gold table's name.
 async fn build_staging(
@@ -240,7 +315,8 @@ impl GoldSink for MySqlSink {
     async fn write_table(&self, table: GoldTable<'_>, df: DataFrame) -> Result<u64> {
         let started = Instant::now();
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-        let provider = Arc::new(self.staging_table(table, schema)?);
+        let year_tasks = self.year_tasks(table, &df).await?;
+        let provider = Arc::new(self.staging_table_with(table, schema, year_tasks)?);
         let context = format!("writing Gold table {} to {}", table.name, self.url.masked());
         let (state, plan) = df.into_parts();
         let plan = LogicalPlanBuilder::insert_into(

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::ddl::TableLayout;
 use super::names::RunNames;
 use super::url::MySqlUrl;
+use super::year_tasks::YearTasks;
 
 /// Everything a task needs to load its share of a Gold table: the server, the table and its layout,
 /// and the run (whose key names the staging tables). It travels inside the serialised plans —
@@ -20,6 +21,10 @@ pub struct SinkTarget {
     pub run_key: String,
     /// Keys, partitioning, indexes and column types.
     pub layout: TableLayout,
+    /// For a table partitioned by date: the task that loads each year, balanced on the rows
+    /// counted before the load; `None` distributes on the year's hash.
+    #[serde(default)]
+    pub year_tasks: Option<YearTasks>,
 }
 
 impl SinkTarget {
