@@ -2,7 +2,8 @@
 #
 # medallion image: one multi-call binary `medallion` (CLI), linked as `medallion-scheduler` and
 # `medallion-executor` (started under either name it is that service), built with the `image`
-# profile (release without debug info or symbols), on Debian bookworm-slim, run as the non-root
+# profile (release without debug info or symbols, fat LTO: a 121.5 MB binary, an image of about
+# 210 MB), on Debian bookworm-slim, run as the non-root
 # user medallion (uid 10001).
 #
 #   docker build -t medallion:0.1.0 .

@@ -2606,6 +2606,16 @@ fn dockerfile_builds_and_ships_one_multi_call_binary() {
             && members_text.contains("debug = false"),
         || "Cargo.toml: [profile.image] must drop debug info and symbols".into(),
     );
+    // fat LTO is what brings the binary to 121.5 MB and the image under 250 MB (BENCHMARKS.md)
+    let image_profile = members_text
+        .split("[profile.image]")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .unwrap_or("");
+    p.check(
+        image_profile.contains("lto = \"fat\"") && image_profile.contains("codegen-units = 1"),
+        || "Cargo.toml: [profile.image] must link with fat LTO in one codegen unit".into(),
+    );
     p.check(joined.contains("target/image/medallion"), || {
         "Dockerfile: target/image/medallion is not collected".into()
     });
