@@ -35,13 +35,12 @@ const CANDIDATES_PER_TASK: i64 = 64;
 /// The task that loads each year, and the rows it was given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct YearTasks {
-    /// The number of tasks the years were spread over (the plan's partition count).
-    pub tasks: usize,
     /// The task of each year that has rows.
     pub years: BTreeMap<i32, usize>,
     /// The task of the rows without a date (and of any year not counted).
     pub other: usize,
-    /// The rows each task was given.
+    /// The rows each task was given, one entry per task the years were spread over (the plan's
+    /// partition count).
     pub rows: Vec<u64>,
 }
 
@@ -57,7 +56,6 @@ impl YearTasks {
         // largest first; equal sizes in year order, so the assignment is repeatable
         by_size.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut assigned = Self {
-            tasks,
             years: BTreeMap::new(),
             other: 0,
             rows: vec![0; tasks],
@@ -85,13 +83,13 @@ impl YearTasks {
         year: &Arc<dyn PhysicalExpr>,
         schema: &Schema,
     ) -> Result<Arc<dyn PhysicalExpr>> {
-        let labels = task_labels(self.tasks)?;
+        let tasks = self.rows.len();
+        let labels = task_labels(tasks)?;
         let year_type = year.data_type(schema)?;
         let label = |task: usize| -> Result<Arc<dyn PhysicalExpr>> {
             let value = labels.get(task).copied().ok_or_else(|| {
                 DataFusionError::Internal(format!(
-                    "year task {task} is not below the {} tasks",
-                    self.tasks
+                    "year task {task} is not below the {tasks} tasks"
                 ))
             })?;
             Ok(Arc::new(Literal::new(ScalarValue::Int64(Some(value)))))
