@@ -269,6 +269,7 @@ mod tests {
             "trend_direction",
             "haversine_miles",
             "pseudonym",
+            "weather_category",
         ] {
             assert!(state.scalar_functions().contains_key(name), "{name}");
         }

@@ -335,6 +335,7 @@ mod tests {
             "trend_direction",
             "haversine_miles",
             "pseudonym",
+            "weather_category",
         ] {
             assert!(functions.scalar_functions.contains_key(udf), "{udf}");
         }

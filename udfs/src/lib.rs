@@ -5,16 +5,18 @@
 //! [`Signature`], vectorised kernels over whole Arrow arrays, scalar
 //! fast paths, and `#[user_doc]` documentation.
 //!
-//! | SQL name          | Arguments                                   | Returns |
-//! |-------------------|---------------------------------------------|---------|
-//! | `danger_index`    | `severity_avg DOUBLE, accident_count BIGINT`| `DOUBLE`|
-//! | `seasonal_factor` | `x DOUBLE, base DOUBLE`                     | `DOUBLE`|
-//! | `trend_direction` | `values LIST<DOUBLE>, threshold DOUBLE`     | `UTF8`  |
-//! | `haversine_miles` | `lat1, lng1, lat2, lng2 DOUBLE` (degrees)   | `DOUBLE`|
-//! | `pseudonym`       | `value UTF8, key UTF8`                      | `UTF8`  |
+//! | SQL name           | Arguments                                    | Returns  |
+//! |--------------------|----------------------------------------------|----------|
+//! | `danger_index`     | `severity_avg DOUBLE, accident_count BIGINT` | `DOUBLE` |
+//! | `seasonal_factor`  | `x DOUBLE, base DOUBLE`                      | `DOUBLE` |
+//! | `trend_direction`  | `values LIST<DOUBLE>, threshold DOUBLE`      | `UTF8`   |
+//! | `haversine_miles`  | `lat1, lng1, lat2, lng2 DOUBLE` (degrees)    | `DOUBLE` |
+//! | `pseudonym`        | `value UTF8, key UTF8`                       | `UTF8`   |
+//! | `weather_category` | `weather_condition UTF8`                     | `UTF8`   |
 //!
-//! All functions are NULL-propagating (a NULL argument gives a NULL result);
-//! see each module for out-of-domain behaviour.
+//! All functions but `weather_category` are NULL-propagating (a NULL argument
+//! gives a NULL result; a NULL condition is `'unknown'`); see each module for
+//! out-of-domain behaviour.
 //!
 //! Register them all with [`register_all`] (works for a `SessionContext`, a
 //! `SessionState` or any other [`FunctionRegistry`]), or take the list from
@@ -36,6 +38,7 @@ pub mod haversine_miles;
 pub mod pseudonym;
 pub mod seasonal_factor;
 pub mod trend_direction;
+pub mod weather_category;
 
 mod util;
 
@@ -44,6 +47,7 @@ pub use haversine_miles::HaversineMilesFunc;
 pub use pseudonym::PseudonymFunc;
 pub use seasonal_factor::SeasonalFactorFunc;
 pub use trend_direction::TrendDirectionFunc;
+pub use weather_category::WeatherCategoryFunc;
 
 /// Returns all of medallion's scalar UDFs, ready to be registered.
 pub fn all_udfs() -> Vec<Arc<ScalarUDF>> {
@@ -53,6 +57,7 @@ pub fn all_udfs() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(TrendDirectionFunc::new())),
         Arc::new(ScalarUDF::from(HaversineMilesFunc::new())),
         Arc::new(ScalarUDF::from(PseudonymFunc::new())),
+        Arc::new(ScalarUDF::from(WeatherCategoryFunc::new())),
     ]
 }
 

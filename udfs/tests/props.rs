@@ -54,8 +54,44 @@ fn any_i64() -> impl Strategy<Value = Option<i64>> {
     ]
 }
 
-/// Runs `sql` over table `t` holding `columns`; the one output column.
+/// Runs `sql` over table `t` holding `columns`; the first output column.
 fn run(columns: Vec<(&str, ArrayRef)>, sql: &str) -> ArrayRef {
+    run_batch(columns, sql).column(0).clone()
+}
+
+/// The weather category as the datamart's view computed it before the UDF (SPEC section 3).
+const WEATHER_CASE: &str = "CASE \
+    WHEN lower(v) ~ 'thunder|storm|hail|tornado|squall' THEN 'storm' \
+    WHEN lower(v) ~ 'snow|sleet|ice|wintry|freezing' THEN 'snow' \
+    WHEN lower(v) ~ 'rain|drizzle|shower' THEN 'rain' \
+    WHEN lower(v) ~ 'fog|mist|haze|smoke|dust|sand' THEN 'fog' \
+    WHEN lower(v) ~ 'cloud|overcast' THEN 'cloudy' \
+    WHEN lower(v) ~ 'fair|clear' THEN 'clear' \
+    WHEN v IS NULL OR v = '' THEN 'unknown' \
+    ELSE 'other' END";
+
+/// A weather text: pieces that are the rules' words in any case, words that almost match
+/// ("clou", "stor"), spaces and punctuation, or arbitrary characters.
+fn weather_text() -> impl Strategy<Value = String> {
+    let words = [
+        "thunder", "storm", "hail", "tornado", "squall", "snow", "sleet", "ice", "wintry",
+        "freezing", "rain", "drizzle", "shower", "fog", "mist", "haze", "smoke", "dust", "sand",
+        "cloud", "overcast", "fair", "clear", "clou", "stor", "sno", "T-", " / ", " ", "windy",
+    ];
+    let piece = prop_oneof![
+        3 => (prop::sample::select(words.to_vec()), any::<u64>()).prop_map(|(word, case)| {
+            word.chars()
+                .enumerate()
+                .map(|(i, c)| if case >> (i % 64) & 1 == 1 { c.to_ascii_uppercase() } else { c })
+                .collect::<String>()
+        }),
+        1 => ".{0,6}",
+    ];
+    prop::collection::vec(piece, 0..5).prop_map(|pieces| pieces.concat())
+}
+
+/// Runs `sql` over table `t` holding `columns`; every output column, concatenated.
+fn run_batch(columns: Vec<(&str, ArrayRef)>, sql: &str) -> RecordBatch {
     let schema = Arc::new(Schema::new(
         columns
             .iter()
@@ -71,16 +107,16 @@ fn run(columns: Vec<(&str, ArrayRef)>, sql: &str) -> ArrayRef {
         let mut ctx = SessionContext::new();
         register_all(&mut ctx).expect("register");
         ctx.register_batch("t", batch).expect("register batch");
-        let batches = ctx
+        let frame = ctx
             .sql(sql)
             .await
-            .unwrap_or_else(|e| panic!("plan {sql}: {e}"))
+            .unwrap_or_else(|e| panic!("plan {sql}: {e}"));
+        let schema = frame.schema().inner().clone();
+        let batches = frame
             .collect()
             .await
             .unwrap_or_else(|e| panic!("run {sql}: {e}"));
-        let arrays: Vec<ArrayRef> = batches.iter().map(|b| b.column(0).clone()).collect();
-        let refs: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
-        datafusion::arrow::compute::concat(&refs).expect("concat")
+        datafusion::arrow::compute::concat_batches(&schema, &batches).expect("concat")
     })
 }
 
@@ -268,6 +304,27 @@ proptest! {
         let distinct_values = seen.len();
         let distinct_pseudonyms: std::collections::HashSet<_> = seen.values().collect();
         prop_assert_eq!(distinct_pseudonyms.len(), distinct_values);
+    }
+
+    /// weather_category gives, row for row, what the CASE of six case-insensitive regular
+    /// expressions it replaced in the datamart's view gives (SPEC section 3), on texts mixing the
+    /// rules' words in any case with arbitrary characters, empty texts and NULLs.
+    #[test]
+    fn weather_category_is_the_spec_case(
+        values in prop::collection::vec(prop::option::of(weather_text()), 1..40),
+    ) {
+        let array: ArrayRef = Arc::new(StringArray::from(values.clone()));
+        let sql = format!("SELECT weather_category(v) = ({WEATHER_CASE}), v, weather_category(v) FROM t");
+        let batches = run_batch(vec![("v", array)], &sql);
+        let agrees = batches.column(0).as_boolean();
+        for j in 0..values.len() {
+            prop_assert!(
+                agrees.is_valid(j) && agrees.value(j),
+                "{:?}: {:?}",
+                values[j],
+                batches.column(2).as_string::<i32>().value(j)
+            );
+        }
     }
 }
 

@@ -22,7 +22,7 @@ async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
 }
 
 #[tokio::test]
-async fn registers_all_five_with_documentation() {
+async fn registers_all_six_with_documentation() {
     let ctx = context();
     let names = [
         "danger_index",
@@ -30,6 +30,7 @@ async fn registers_all_five_with_documentation() {
         "trend_direction",
         "haversine_miles",
         "pseudonym",
+        "weather_category",
     ];
     for name in names {
         let udf = ctx.udf(name).unwrap();

@@ -18,18 +18,9 @@ SELECT
     pressure_in,
     amenity, bump, crossing, give_way, junction, no_exit, railway,
     roundabout, station, stop, traffic_calming, traffic_signal, turning_loop,
-    -- first rule that matches, case-insensitive (on the lowercased text: one lowering, then
-    -- plain regex matches)
-    CASE
-        WHEN lower(weather_condition) ~ 'thunder|storm|hail|tornado|squall' THEN 'storm'
-        WHEN lower(weather_condition) ~ 'snow|sleet|ice|wintry|freezing' THEN 'snow'
-        WHEN lower(weather_condition) ~ 'rain|drizzle|shower' THEN 'rain'
-        WHEN lower(weather_condition) ~ 'fog|mist|haze|smoke|dust|sand' THEN 'fog'
-        WHEN lower(weather_condition) ~ 'cloud|overcast' THEN 'cloudy'
-        WHEN lower(weather_condition) ~ 'fair|clear' THEN 'clear'
-        WHEN weather_condition IS NULL OR weather_condition = '' THEN 'unknown'
-        ELSE 'other'
-    END AS weather_category,
+    -- SPEC section 3's first matching rule, case-insensitive (storm, snow, rain, fog, cloudy,
+    -- clear; NULL or empty: unknown; else other), decided once per distinct text of a batch
+    weather_category(weather_condition) AS weather_category,
     CASE
         WHEN temperature_f IS NULL THEN 'unknown'
         WHEN temperature_f < 40 THEN 'cold'
