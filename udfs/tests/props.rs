@@ -317,11 +317,11 @@ proptest! {
         let sql = format!("SELECT weather_category(v) = ({WEATHER_CASE}), v, weather_category(v) FROM t");
         let batches = run_batch(vec![("v", array)], &sql);
         let agrees = batches.column(0).as_boolean();
-        for j in 0..values.len() {
+        for (j, value) in values.iter().enumerate() {
             prop_assert!(
                 agrees.is_valid(j) && agrees.value(j),
                 "{:?}: {:?}",
-                values[j],
+                value,
                 batches.column(2).as_string::<i32>().value(j)
             );
         }
