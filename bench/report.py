@@ -21,6 +21,7 @@ import sys
 
 ENGINE_NOTES = {
     "medallion": "medallion run, embedded (DataFusion in-process, 2 partitions), Parquet Gold",
+    "medallion-six": "the same without SPEC 3b's three tables (--exclude kpis_anomalies,kpis_correlations,insights)",
     "medallion-mysql": "medallion run, embedded (DataFusion in-process, 2 partitions), Gold published into MySQL by the sink",
     "cluster-1": "medallion submit: scheduler + 1 executor x 1 task slot, Parquet Gold",
     "cluster-2": "medallion submit: scheduler + 2 executors x 1 task slot, Parquet Gold",
@@ -162,13 +163,19 @@ def size_section(size, order, run):
         if gp is not None:
             out.append(target_line(f"data quality gate, share of the run ({what}, issue 28)", fmt(gp, 2, " %"),
                                    "<= 5 %", gp <= 5))
-    for what in ("medallion", "medallion-mysql"):
-        # SPEC 3b's three tables: the run over the run without their own time and their one pass
-        # (bench/run's medallion_phases)
-        n6 = g(what, "nine_over_six")
-        if n6 is not None:
-            out.append(target_line(f"nine tables / six tables ({what}, issue 26)", fmt(n6, 3, "x"),
-                                   "<= 1.10x", n6 <= 1.10))
+    # issue 26: the nine-table run over the six-table run, both measured (medallion-six runs with
+    # --exclude of SPEC 3b's three tables); runs before that engine derived the six-table time by
+    # subtracting the analytics' own seconds (bench/run's medallion_phases then)
+    n6 = ratio(g("medallion", "wall"), g("medallion-six", "wall"))
+    if n6 is not None:
+        out.append(target_line("nine tables / six tables (Parquet, median wall of medallion over medallion-six, issue 26)",
+                               fmt(n6, 3, "x"), "<= 1.10x", n6 <= 1.10))
+    else:
+        for what in ("medallion", "medallion-mysql"):
+            n6 = g(what, "nine_over_six")
+            if n6 is not None:
+                out.append(target_line(f"nine tables / six tables ({what}, issue 26, six derived)", fmt(n6, 3, "x"),
+                                       "<= 1.10x", n6 <= 1.10))
     dkw = ratio(g("medallion", "wall"), g("duckdb", "wall"))
     out.append(target_line("end to end, medallion / DuckDB (wall)", fmt(dkw, 2, "x"), "—", None))
     cl = ratio(g("cluster-1", "wall"), g("cluster-2", "wall"))

@@ -270,6 +270,7 @@ mod tests {
             "haversine_miles",
             "pseudonym",
             "weather_category",
+            "count_true",
         ] {
             assert!(state.scalar_functions().contains_key(name), "{name}");
         }

@@ -336,6 +336,7 @@ mod tests {
             "haversine_miles",
             "pseudonym",
             "weather_category",
+            "count_true",
         ] {
             assert!(functions.scalar_functions.contains_key(udf), "{udf}");
         }

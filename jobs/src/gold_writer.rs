@@ -16,12 +16,14 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::materialize::{ViewDependencies, materialize_views};
-use crate::plan::{GoldQuery, JobPlan};
+use crate::plan::{GoldQuery, JobPlan, QualityRule};
 use crate::quality::Gate;
 use crate::resubmit::{RESUBMIT_PAUSE, with_resubmission};
 use crate::run_request::RunRequest;
 use crate::run_tasks::{run_limited, within};
+use crate::shared_views::shared_views;
 use crate::silver_quality::{Quality, measure_quality};
+use crate::table_references::tables_read;
 
 /// A progress bar of `len` steps, hidden unless `show`.
 fn progress_bar(show: bool, len: usize) -> ProgressBar {
@@ -138,6 +140,15 @@ async fn stop_when_cancelled<T>(request: &RunRequest, outcome: Result<T>) -> Res
     outcome
 }
 
+/// The tables and views the quality measure of `rule` reads.
+fn quality_reads(rule: &QualityRule) -> Vec<String> {
+    [Some(&rule.input), Some(&rule.accepted), rule.score.as_ref()]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+}
+
 /// Writes every Gold table of `job` into the sink's staging area and measures quality, running
 /// up to `request.concurrency` of these queries at once. The materialized views start first; a
 /// query that does not read them starts without waiting for them (Gold tables first, in the job's
@@ -152,7 +163,23 @@ pub async fn write_gold(
     gate: Option<&Gate>,
 ) -> Result<()> {
     let bar = progress_bar(request.progress, job.gold.len());
-    let dependencies = ViewDependencies::new(ctx, &job.views, &request.params);
+    // the tables and views each of the run's queries reads (a Gold table whose SQL cannot be
+    // read reads nothing here; its planning reports the error)
+    let mut reads: Vec<Vec<String>> = job
+        .gold
+        .iter()
+        .map(|gold| {
+            gold.sql_with(&request.params)
+                .ok()
+                .and_then(|sql| tables_read(ctx, &sql).ok())
+                .unwrap_or_default()
+        })
+        .collect();
+    if let Some(rule) = &job.quality {
+        reads.push(quality_reads(rule));
+    }
+    let shared = shared_views(ctx, &job.views, &reads, &request.params);
+    let dependencies = ViewDependencies::new(ctx, &job.views, &shared, &request.params);
     let (views_done, views_ready) = watch::channel(None);
     // each query within the run's query timeout, if any
     let overdue = |what: String| {
@@ -172,7 +199,7 @@ pub async fn write_gold(
                 let overdue = overdue("the materialized views".to_string());
                 within(
                     request.query_timeout,
-                    materialize_views(ctx, &job.views, &request.params),
+                    materialize_views(ctx, &job.views, &shared, &request.params),
                     overdue,
                 )
             },
@@ -215,12 +242,7 @@ pub async fn write_gold(
         ));
     }
     if let Some(rule) = &job.quality {
-        let reads: Vec<String> = [Some(&rule.input), Some(&rule.accepted), rule.score.as_ref()]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect();
-        let waits = dependencies.waits_for(&reads);
+        let waits = dependencies.waits_for(&quality_reads(rule));
         let ready = views_ready.clone();
         queries.push((
             waits,

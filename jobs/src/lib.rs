@@ -29,6 +29,7 @@ pub mod run_request;
 pub mod run_tasks;
 pub mod runner;
 pub mod scheduler_api;
+pub mod shared_views;
 pub mod silver_quality;
 pub mod staged_dir;
 pub mod table_references;

@@ -1,6 +1,7 @@
-//! Materialized views: a job's views marked `-- medallion: materialize` are computed once per run,
-//! before its Gold tables, and kept in memory as [`MaterializedTable`]s, so the Gold tables that
-//! share a small aggregate read the lake once for it instead of once each.
+//! Materialized views: the views a run shares between its queries (those marked
+//! `-- medallion: materialize` that two or more of them read, see [`crate::shared_views`]) are
+//! computed once per run, before its Gold tables, and kept in memory as [`MaterializedTable`]s, so
+//! the Gold tables that share a small aggregate read the lake once for it instead of once each.
 //!
 //! DataFusion binds a view to the tables it reads when it is created, so after a view is
 //! materialized every later view of the job is created again: it then reads the materialized rows.
@@ -19,22 +20,23 @@ use tracing::info;
 use crate::plan::{Params, SqlQuery};
 use crate::table_references::tables_read;
 
-/// Computes the materialized views among `views` (in order) and registers their rows in `ctx` under
-/// their names; re-creates the plain views after the first one so they read those rows. Does
-/// nothing when no view is materialized.
+/// Computes the views of `views` (in order) named in `shared` and registers their rows in `ctx`
+/// under their names; re-creates the other views after the first one so they read those rows.
+/// Does nothing when `shared` names none of them.
 pub async fn materialize_views(
     ctx: &SessionContext,
     views: &[SqlQuery],
+    shared: &HashSet<String>,
     params: &Params,
 ) -> Result<()> {
-    let Some(first) = views.iter().position(SqlQuery::is_materialized) else {
+    let Some(first) = views.iter().position(|v| shared.contains(&v.name)) else {
         return Ok(());
     };
     for view in &views[first..] {
         let sql = params
             .substitute(view.sql)
             .map_err(|e| Error::invalid(format!("view {}", view.name), e))?;
-        if view.is_materialized() {
+        if shared.contains(&view.name) {
             materialize(ctx, &view.name, &sql).await?;
         } else {
             ctx.sql(&format!("CREATE OR REPLACE VIEW {} AS {sql}", view.name))
@@ -45,7 +47,7 @@ pub async fn materialize_views(
     Ok(())
 }
 
-/// Which of a job's queries must wait for its materialized views: those that read, directly or
+/// Which of a run's queries must wait for its materialized views: those that read, directly or
 /// through the plain views before them, a materialized view or a view created again after one.
 #[derive(Debug, Default)]
 pub struct ViewDependencies {
@@ -58,9 +60,15 @@ pub struct ViewDependencies {
 }
 
 impl ViewDependencies {
-    /// The dependencies of `views` (in order), their SQL with `params` substituted.
-    pub fn new(ctx: &SessionContext, views: &[SqlQuery], params: &Params) -> Self {
-        let Some(first) = views.iter().position(SqlQuery::is_materialized) else {
+    /// The dependencies of `views` (in order) of which those in `shared` are materialized, their
+    /// SQL with `params` substituted.
+    pub fn new(
+        ctx: &SessionContext,
+        views: &[SqlQuery],
+        shared: &HashSet<String>,
+        params: &Params,
+    ) -> Self {
+        let Some(first) = views.iter().position(|v| shared.contains(&v.name)) else {
             return Self::default();
         };
         let early = views[..first]
@@ -142,6 +150,15 @@ mod tests {
         }
     }
 
+    /// The views of `views` marked materialized (as if each had two readers).
+    fn marked(views: &[SqlQuery]) -> HashSet<String> {
+        views
+            .iter()
+            .filter(|v| v.is_materialized())
+            .map(|v| v.name.clone())
+            .collect()
+    }
+
     async fn single(ctx: &SessionContext, sql: &str) -> i64 {
         let batches: Vec<RecordBatch> = ctx.sql(sql).await.unwrap().collect().await.unwrap();
         batches[0].column(0).as_primitive::<Int64Type>().value(0)
@@ -165,7 +182,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        materialize_views(&ctx, &views, &Params::default())
+        materialize_views(&ctx, &views, &marked(&views), &Params::default())
             .await
             .unwrap();
         // the source changes after materialization: the views keep the run's computed rows
@@ -195,7 +212,7 @@ mod tests {
             view("recreated", "SELECT x FROM clean"),
         ];
         let params = Params::from_toml(&"floor = 0".parse().unwrap()).unwrap();
-        let deps = ViewDependencies::new(&ctx, &views, &params);
+        let deps = ViewDependencies::new(&ctx, &views, &marked(&views), &params);
         // the Silver table and the plain views before the first materialized one: no wait
         assert!(!deps.sql_waits(&ctx, "SELECT * FROM source"));
         assert!(!deps.sql_waits(&ctx, "SELECT odd, COUNT(*) FROM tagged GROUP BY odd"));
@@ -223,7 +240,7 @@ mod tests {
             view("broken", "SELECT x FROM source WHERE ${undefined}"),
             view("totals", "-- medallion: materialize\nSELECT 1 AS t"),
         ];
-        let deps = ViewDependencies::new(&ctx, &views, &Params::default());
+        let deps = ViewDependencies::new(&ctx, &views, &marked(&views), &Params::default());
         assert!(deps.sql_waits(&ctx, "SELECT x FROM broken"));
         assert!(!deps.sql_waits(&ctx, "SELECT x FROM source"));
     }
@@ -232,9 +249,24 @@ mod tests {
     fn without_materialized_views_nothing_waits() {
         let ctx = SessionContext::new();
         let views = vec![view("v", "SELECT 1 AS one")];
-        let deps = ViewDependencies::new(&ctx, &views, &Params::default());
+        let deps = ViewDependencies::new(&ctx, &views, &marked(&views), &Params::default());
         assert!(!deps.sql_waits(&ctx, "SELECT one FROM v"));
         assert!(!deps.sql_waits(&ctx, "not even SQL"));
+    }
+
+    #[tokio::test]
+    async fn a_marked_view_the_run_does_not_share_is_not_computed() {
+        let ctx = SessionContext::new();
+        let views = vec![view(
+            "totals",
+            "-- medallion: materialize\nSELECT SUM(x) AS t FROM nowhere",
+        )];
+        // not even planned: the missing table would fail it
+        materialize_views(&ctx, &views, &HashSet::new(), &Params::default())
+            .await
+            .unwrap();
+        let deps = ViewDependencies::new(&ctx, &views, &HashSet::new(), &Params::default());
+        assert!(!deps.sql_waits(&ctx, "SELECT t FROM totals"));
     }
 
     #[tokio::test]
@@ -242,7 +274,7 @@ mod tests {
         let ctx = SessionContext::new();
         let views = vec![view("v", "SELECT 1 AS one FROM nowhere")];
         // not even planned: the missing table would fail it
-        materialize_views(&ctx, &views, &Params::default())
+        materialize_views(&ctx, &views, &marked(&views), &Params::default())
             .await
             .unwrap();
     }

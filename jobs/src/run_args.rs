@@ -66,6 +66,12 @@ pub struct RunArgs {
     /// (repeatable); checked with the job's own before the run publishes.
     #[arg(long = "expect", value_name = "FILE")]
     pub expect: Vec<std::path::PathBuf>,
+    /// Leave these Gold tables out of the run, like dbt's --exclude (repeatable, or
+    /// comma-separated): they are neither computed nor published (their published copies stay as
+    /// they are), and the expectations that check them are skipped. Not with --export or
+    /// --reports, which write every Gold table.
+    #[arg(long, value_name = "TABLE", value_delimiter = ',')]
+    pub exclude: Vec<String>,
     /// Period, secret and extra-output options.
     #[command(flatten)]
     pub options: Box<RunOptions>,
@@ -108,6 +114,7 @@ impl RunArgs {
             lock_wait: Duration::from_secs(self.lock_wait),
             dry_run: self.dry_run,
             expect: self.expect,
+            exclude: self.exclude,
             check_only: false,
             options: *self.options,
             cluster,

@@ -44,6 +44,8 @@ pub struct RunConfig {
     pub dry_run: bool,
     /// Files of more data quality expectations (`--expect`).
     pub expect: Vec<std::path::PathBuf>,
+    /// Gold tables left out of the run (`--exclude`).
+    pub exclude: Vec<String>,
     /// `medallion test`: stage every Gold table and check the expectations, publish nothing.
     pub check_only: bool,
     /// Period, secret and extra-output options.

@@ -111,6 +111,28 @@ fn pushed_metrics(
     }
 }
 
+/// `job` without the Gold tables of `config.exclude` (and the expectations checking them), which
+/// it logs; bad input when a name is not one of the job's tables or with `--export`/`--reports`.
+fn without_excluded(job: JobPlan, config: &RunConfig) -> Result<JobPlan> {
+    if config.exclude.is_empty() {
+        return Ok(job);
+    }
+    if config.options.export.is_some() || config.options.reports.is_some() {
+        return Err(Error::invalid(
+            "--exclude",
+            "cannot be combined with --export or --reports, which write every Gold table",
+        ));
+    }
+    let (job, skipped) = job.excluding(&config.exclude)?;
+    let skipped: Vec<&str> = skipped.iter().map(|e| e.name.as_str()).collect();
+    tracing::info!(
+        tables = %config.exclude.join(","),
+        skipped_expectations = %skipped.join(","),
+        "Gold tables excluded from the run"
+    );
+    Ok(job)
+}
+
 /// The run of [`run`], without the push; the data quality gate's outcomes, when it ran, are left
 /// in `quality` whether the run published or not.
 async fn run_job_of(config: &RunConfig, quality: &mut Vec<Outcome>) -> Result<RunOutcome> {
@@ -128,6 +150,7 @@ async fn run_job_of(config: &RunConfig, quality: &mut Vec<Outcome>) -> Result<Ru
         job.expectations
             .extend(crate::quality::read_expect_file(path)?);
     }
+    let job = without_excluded(job, config)?;
     let mut params = job.params.clone();
     for assignment in &config.set {
         params

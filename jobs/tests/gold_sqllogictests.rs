@@ -86,7 +86,14 @@ impl GoldSession {
                         .sql(&format!("CREATE OR REPLACE VIEW {} AS {sql}", view.name))
                         .await?;
                 }
-                materialize_views(&self.ctx, &plan.views, &plan.params)
+                // every marked view, as in a run of the whole job where each is shared
+                let marked: std::collections::HashSet<String> = plan
+                    .views
+                    .iter()
+                    .filter(|v| v.is_materialized())
+                    .map(|v| v.name.clone())
+                    .collect();
+                materialize_views(&self.ctx, &plan.views, &marked, &plan.params)
                     .await
                     .map_err(failure)
             }

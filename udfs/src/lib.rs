@@ -13,10 +13,11 @@
 //! | `haversine_miles`  | `lat1, lng1, lat2, lng2 DOUBLE` (degrees)    | `DOUBLE` |
 //! | `pseudonym`        | `value UTF8, key UTF8`                       | `UTF8`   |
 //! | `weather_category` | `weather_condition UTF8`                     | `UTF8`   |
+//! | `count_true`       | `flag BOOLEAN, ...`                          | `INT`    |
 //!
-//! All functions but `weather_category` are NULL-propagating (a NULL argument
-//! gives a NULL result; a NULL condition is `'unknown'`); see each module for
-//! out-of-domain behaviour.
+//! All functions but `weather_category` and `count_true` are NULL-propagating
+//! (a NULL argument gives a NULL result; a NULL condition is `'unknown'`, a
+//! NULL flag counts as false); see each module for out-of-domain behaviour.
 //!
 //! Register them all with [`register_all`] (works for a `SessionContext`, a
 //! `SessionState` or any other [`FunctionRegistry`]), or take the list from
@@ -33,6 +34,7 @@ use datafusion::error::Result;
 use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::ScalarUDF;
 
+pub mod count_true;
 pub mod danger_index;
 pub mod haversine_miles;
 pub mod pseudonym;
@@ -42,6 +44,7 @@ pub mod weather_category;
 
 mod util;
 
+pub use count_true::CountTrueFunc;
 pub use danger_index::DangerIndexFunc;
 pub use haversine_miles::HaversineMilesFunc;
 pub use pseudonym::PseudonymFunc;
@@ -58,6 +61,7 @@ pub fn all_udfs() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(HaversineMilesFunc::new())),
         Arc::new(ScalarUDF::from(PseudonymFunc::new())),
         Arc::new(ScalarUDF::from(WeatherCategoryFunc::new())),
+        Arc::new(ScalarUDF::from(CountTrueFunc::new())),
     ]
 }
 

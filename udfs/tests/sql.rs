@@ -22,7 +22,7 @@ async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
 }
 
 #[tokio::test]
-async fn registers_all_six_with_documentation() {
+async fn registers_all_seven_with_documentation() {
     let ctx = context();
     let names = [
         "danger_index",
@@ -31,6 +31,7 @@ async fn registers_all_six_with_documentation() {
         "haversine_miles",
         "pseudonym",
         "weather_category",
+        "count_true",
     ];
     for name in names {
         let udf = ctx.udf(name).unwrap();

@@ -6,6 +6,7 @@
 //! A job may `include` other jobs: their inputs, reference tables, parameters and views come first,
 //! so SQL shared by several jobs (e.g. the medical jobs' cleaned vitals) is written once.
 
+mod exclude;
 mod hash;
 mod maintenance;
 mod params;

@@ -3,38 +3,37 @@
 -- Data quality gate (KPI coherence): with + without = every accepted accident, for each flag.
 -- medallion: expect name=kpis_infrastructure_with_plus_without kind=sql sql=SELECT flag, accidents_with + accidents_without AS total, r.rows_ FROM kpis_infrastructure CROSS JOIN run_rows r WHERE r.table_name = 'accidents_classified' AND accidents_with + accidents_without <> r.rows_
 WITH totals AS (
-    -- one pass over the accidents: per flag, how many have it (NULL flags count as false) and
-    -- their severity total; "without" is the rest of all accidents
+    -- state_sums: per state and severity, the accidents and the accidents with each flag
     SELECT
-        COUNT(*) AS accidents,
-        coalesce(SUM(severity_value), 0) AS severity_total,
-        COUNT(*) FILTER (WHERE amenity) AS amenity_count,
-        coalesce(SUM(severity_value) FILTER (WHERE amenity), 0) AS amenity_severity,
-        COUNT(*) FILTER (WHERE bump) AS bump_count,
-        coalesce(SUM(severity_value) FILTER (WHERE bump), 0) AS bump_severity,
-        COUNT(*) FILTER (WHERE crossing) AS crossing_count,
-        coalesce(SUM(severity_value) FILTER (WHERE crossing), 0) AS crossing_severity,
-        COUNT(*) FILTER (WHERE give_way) AS give_way_count,
-        coalesce(SUM(severity_value) FILTER (WHERE give_way), 0) AS give_way_severity,
-        COUNT(*) FILTER (WHERE junction) AS junction_count,
-        coalesce(SUM(severity_value) FILTER (WHERE junction), 0) AS junction_severity,
-        COUNT(*) FILTER (WHERE no_exit) AS no_exit_count,
-        coalesce(SUM(severity_value) FILTER (WHERE no_exit), 0) AS no_exit_severity,
-        COUNT(*) FILTER (WHERE railway) AS railway_count,
-        coalesce(SUM(severity_value) FILTER (WHERE railway), 0) AS railway_severity,
-        COUNT(*) FILTER (WHERE roundabout) AS roundabout_count,
-        coalesce(SUM(severity_value) FILTER (WHERE roundabout), 0) AS roundabout_severity,
-        COUNT(*) FILTER (WHERE station) AS station_count,
-        coalesce(SUM(severity_value) FILTER (WHERE station), 0) AS station_severity,
-        COUNT(*) FILTER (WHERE stop) AS stop_count,
-        coalesce(SUM(severity_value) FILTER (WHERE stop), 0) AS stop_severity,
-        COUNT(*) FILTER (WHERE traffic_calming) AS traffic_calming_count,
-        coalesce(SUM(severity_value) FILTER (WHERE traffic_calming), 0) AS traffic_calming_severity,
-        COUNT(*) FILTER (WHERE traffic_signal) AS traffic_signal_count,
-        coalesce(SUM(severity_value) FILTER (WHERE traffic_signal), 0) AS traffic_signal_severity,
-        COUNT(*) FILTER (WHERE turning_loop) AS turning_loop_count,
-        coalesce(SUM(severity_value) FILTER (WHERE turning_loop), 0) AS turning_loop_severity
-    FROM (SELECT *, CAST(severity AS DOUBLE) AS severity_value FROM accidents_classified)
+        coalesce(SUM(accident_count), 0) AS accidents,
+        coalesce(CAST(SUM(severity * accident_count) AS DOUBLE), 0) AS severity_total,
+        coalesce(SUM(amenity_count), 0) AS amenity_count,
+        coalesce(CAST(SUM(severity * amenity_count) AS DOUBLE), 0) AS amenity_severity,
+        coalesce(SUM(bump_count), 0) AS bump_count,
+        coalesce(CAST(SUM(severity * bump_count) AS DOUBLE), 0) AS bump_severity,
+        coalesce(SUM(crossing_count), 0) AS crossing_count,
+        coalesce(CAST(SUM(severity * crossing_count) AS DOUBLE), 0) AS crossing_severity,
+        coalesce(SUM(give_way_count), 0) AS give_way_count,
+        coalesce(CAST(SUM(severity * give_way_count) AS DOUBLE), 0) AS give_way_severity,
+        coalesce(SUM(junction_count), 0) AS junction_count,
+        coalesce(CAST(SUM(severity * junction_count) AS DOUBLE), 0) AS junction_severity,
+        coalesce(SUM(no_exit_count), 0) AS no_exit_count,
+        coalesce(CAST(SUM(severity * no_exit_count) AS DOUBLE), 0) AS no_exit_severity,
+        coalesce(SUM(railway_count), 0) AS railway_count,
+        coalesce(CAST(SUM(severity * railway_count) AS DOUBLE), 0) AS railway_severity,
+        coalesce(SUM(roundabout_count), 0) AS roundabout_count,
+        coalesce(CAST(SUM(severity * roundabout_count) AS DOUBLE), 0) AS roundabout_severity,
+        coalesce(SUM(station_count), 0) AS station_count,
+        coalesce(CAST(SUM(severity * station_count) AS DOUBLE), 0) AS station_severity,
+        coalesce(SUM(stop_count), 0) AS stop_count,
+        coalesce(CAST(SUM(severity * stop_count) AS DOUBLE), 0) AS stop_severity,
+        coalesce(SUM(traffic_calming_count), 0) AS traffic_calming_count,
+        coalesce(CAST(SUM(severity * traffic_calming_count) AS DOUBLE), 0) AS traffic_calming_severity,
+        coalesce(SUM(traffic_signal_count), 0) AS traffic_signal_count,
+        coalesce(CAST(SUM(severity * traffic_signal_count) AS DOUBLE), 0) AS traffic_signal_severity,
+        coalesce(SUM(turning_loop_count), 0) AS turning_loop_count,
+        coalesce(CAST(SUM(severity * turning_loop_count) AS DOUBLE), 0) AS turning_loop_severity
+    FROM state_sums
 ),
 per_flag AS (
     -- the one totals row turned into one row per flag: the three arrays unnested side by side

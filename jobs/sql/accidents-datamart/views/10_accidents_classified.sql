@@ -28,16 +28,10 @@ SELECT
         ELSE 'mild'
     END AS temperature_category,
     -- NULL flags count as false
-    CAST(
-        CAST(coalesce(amenity, false) AS INT) + CAST(coalesce(bump, false) AS INT)
-        + CAST(coalesce(crossing, false) AS INT) + CAST(coalesce(give_way, false) AS INT)
-        + CAST(coalesce(junction, false) AS INT) + CAST(coalesce(no_exit, false) AS INT)
-        + CAST(coalesce(railway, false) AS INT) + CAST(coalesce(roundabout, false) AS INT)
-        + CAST(coalesce(station, false) AS INT) + CAST(coalesce(stop, false) AS INT)
-        + CAST(coalesce(traffic_calming, false) AS INT)
-        + CAST(coalesce(traffic_signal, false) AS INT)
-        + CAST(coalesce(turning_loop, false) AS INT)
-    AS INT) AS infrastructure_count
+    count_true(
+        amenity, bump, crossing, give_way, junction, no_exit, railway,
+        roundabout, station, stop, traffic_calming, traffic_signal, turning_loop
+    ) AS infrastructure_count
 FROM accidents
 WHERE id IS NOT NULL
   AND state IS NOT NULL

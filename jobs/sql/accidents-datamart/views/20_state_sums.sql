@@ -1,18 +1,18 @@
 -- medallion: materialize
--- The one pass over the accepted accidents that SPEC section 3b adds to the run: per state, the
--- sums every statistic of state_profiles is made of. Sums combine exactly across states, so the
--- nationwide row is added from these few dozen rows (state_profiles) instead of aggregating every
--- row a second time (as GROUPING SETS ((state), ()) would). Severity is an integer in 1..4: its
--- sums are integers, exact. For each measure x, over the rows where x is present: their count, the
--- sums of x, x², severity, severity² and x·severity (what DataFusion's `corr` accumulates), and
--- x's smallest and largest value (x is constant exactly when they are equal, which the sums alone
--- cannot tell in floating point). Per road-infrastructure flag (NULL counts as false): the
--- accidents with it and their severity total.
+-- The one pass over the accepted accidents that SPEC section 3b adds to the run: per state and
+-- severity, the sums every statistic of state_profiles is made of, and the per-flag counts
+-- kpis_infrastructure totals (it reads this view rather than the lake again). Severity is an
+-- integer in 1..4, so grouping by it turns every sum involving severity into a sum over these few
+-- rows (Σ severity·x = Σ over severities of severity · Σx): per row of the lake, only a measure's
+-- count, Σx, Σx² and its smallest and largest value are accumulated (x is constant exactly when
+-- they are equal, which sums alone cannot tell in floating point). Sums combine exactly across
+-- states and severities, so state_profiles adds the per-state and nationwide rows from these
+-- rows instead of aggregating every accident again. Per road-infrastructure flag (NULL counts as
+-- false): the accidents with it.
 WITH valued AS (
     SELECT
         state,
         severity,
-        severity * severity AS severity_sq,
         CAST(temperature_f AS DOUBLE) AS temperature_f,
         CAST(visibility_mi AS DOUBLE) AS visibility_mi,
         CAST(humidity_pct AS DOUBLE) AS humidity_pct,
@@ -27,98 +27,60 @@ WITH valued AS (
 )
 SELECT
     state,
+    severity,
+    COUNT(*) AS accident_count,
     COUNT(temperature_f) AS temperature_f_n,
     SUM(temperature_f) AS temperature_f_sx,
     SUM(temperature_f * temperature_f) AS temperature_f_sxx,
-    SUM(CASE WHEN temperature_f IS NOT NULL THEN severity END) AS temperature_f_sy,
-    SUM(CASE WHEN temperature_f IS NOT NULL THEN severity_sq END) AS temperature_f_syy,
-    SUM(temperature_f * severity) AS temperature_f_sxy,
     MIN(temperature_f) AS temperature_f_min,
     MAX(temperature_f) AS temperature_f_max,
     COUNT(visibility_mi) AS visibility_mi_n,
     SUM(visibility_mi) AS visibility_mi_sx,
     SUM(visibility_mi * visibility_mi) AS visibility_mi_sxx,
-    SUM(CASE WHEN visibility_mi IS NOT NULL THEN severity END) AS visibility_mi_sy,
-    SUM(CASE WHEN visibility_mi IS NOT NULL THEN severity_sq END) AS visibility_mi_syy,
-    SUM(visibility_mi * severity) AS visibility_mi_sxy,
     MIN(visibility_mi) AS visibility_mi_min,
     MAX(visibility_mi) AS visibility_mi_max,
     COUNT(humidity_pct) AS humidity_pct_n,
     SUM(humidity_pct) AS humidity_pct_sx,
     SUM(humidity_pct * humidity_pct) AS humidity_pct_sxx,
-    SUM(CASE WHEN humidity_pct IS NOT NULL THEN severity END) AS humidity_pct_sy,
-    SUM(CASE WHEN humidity_pct IS NOT NULL THEN severity_sq END) AS humidity_pct_syy,
-    SUM(humidity_pct * severity) AS humidity_pct_sxy,
     MIN(humidity_pct) AS humidity_pct_min,
     MAX(humidity_pct) AS humidity_pct_max,
     COUNT(wind_speed_mph) AS wind_speed_mph_n,
     SUM(wind_speed_mph) AS wind_speed_mph_sx,
     SUM(wind_speed_mph * wind_speed_mph) AS wind_speed_mph_sxx,
-    SUM(CASE WHEN wind_speed_mph IS NOT NULL THEN severity END) AS wind_speed_mph_sy,
-    SUM(CASE WHEN wind_speed_mph IS NOT NULL THEN severity_sq END) AS wind_speed_mph_syy,
-    SUM(wind_speed_mph * severity) AS wind_speed_mph_sxy,
     MIN(wind_speed_mph) AS wind_speed_mph_min,
     MAX(wind_speed_mph) AS wind_speed_mph_max,
     COUNT(precipitation_in) AS precipitation_in_n,
     SUM(precipitation_in) AS precipitation_in_sx,
     SUM(precipitation_in * precipitation_in) AS precipitation_in_sxx,
-    SUM(CASE WHEN precipitation_in IS NOT NULL THEN severity END) AS precipitation_in_sy,
-    SUM(CASE WHEN precipitation_in IS NOT NULL THEN severity_sq END) AS precipitation_in_syy,
-    SUM(precipitation_in * severity) AS precipitation_in_sxy,
     MIN(precipitation_in) AS precipitation_in_min,
     MAX(precipitation_in) AS precipitation_in_max,
     COUNT(pressure_in) AS pressure_in_n,
     SUM(pressure_in) AS pressure_in_sx,
     SUM(pressure_in * pressure_in) AS pressure_in_sxx,
-    SUM(CASE WHEN pressure_in IS NOT NULL THEN severity END) AS pressure_in_sy,
-    SUM(CASE WHEN pressure_in IS NOT NULL THEN severity_sq END) AS pressure_in_syy,
-    SUM(pressure_in * severity) AS pressure_in_sxy,
     MIN(pressure_in) AS pressure_in_min,
     MAX(pressure_in) AS pressure_in_max,
     COUNT(distance_mi) AS distance_mi_n,
     SUM(distance_mi) AS distance_mi_sx,
     SUM(distance_mi * distance_mi) AS distance_mi_sxx,
-    SUM(CASE WHEN distance_mi IS NOT NULL THEN severity END) AS distance_mi_sy,
-    SUM(CASE WHEN distance_mi IS NOT NULL THEN severity_sq END) AS distance_mi_syy,
-    SUM(distance_mi * severity) AS distance_mi_sxy,
     MIN(distance_mi) AS distance_mi_min,
     MAX(distance_mi) AS distance_mi_max,
     COUNT(infrastructure_count) AS infrastructure_count_n,
     SUM(infrastructure_count) AS infrastructure_count_sx,
     SUM(infrastructure_count * infrastructure_count) AS infrastructure_count_sxx,
-    SUM(CASE WHEN infrastructure_count IS NOT NULL THEN severity END) AS infrastructure_count_sy,
-    SUM(CASE WHEN infrastructure_count IS NOT NULL THEN severity_sq END) AS infrastructure_count_syy,
-    SUM(infrastructure_count * severity) AS infrastructure_count_sxy,
     MIN(infrastructure_count) AS infrastructure_count_min,
     MAX(infrastructure_count) AS infrastructure_count_max,
-    COUNT(*) AS accident_count,
-    SUM(severity) AS severity_sum,
-    SUM(severity_sq) AS severity_sq_sum,
     COUNT(*) FILTER (WHERE amenity) AS amenity_count,
-    SUM(severity) FILTER (WHERE amenity) AS amenity_severity,
     COUNT(*) FILTER (WHERE bump) AS bump_count,
-    SUM(severity) FILTER (WHERE bump) AS bump_severity,
     COUNT(*) FILTER (WHERE crossing) AS crossing_count,
-    SUM(severity) FILTER (WHERE crossing) AS crossing_severity,
     COUNT(*) FILTER (WHERE give_way) AS give_way_count,
-    SUM(severity) FILTER (WHERE give_way) AS give_way_severity,
     COUNT(*) FILTER (WHERE junction) AS junction_count,
-    SUM(severity) FILTER (WHERE junction) AS junction_severity,
     COUNT(*) FILTER (WHERE no_exit) AS no_exit_count,
-    SUM(severity) FILTER (WHERE no_exit) AS no_exit_severity,
     COUNT(*) FILTER (WHERE railway) AS railway_count,
-    SUM(severity) FILTER (WHERE railway) AS railway_severity,
     COUNT(*) FILTER (WHERE roundabout) AS roundabout_count,
-    SUM(severity) FILTER (WHERE roundabout) AS roundabout_severity,
     COUNT(*) FILTER (WHERE station) AS station_count,
-    SUM(severity) FILTER (WHERE station) AS station_severity,
     COUNT(*) FILTER (WHERE stop) AS stop_count,
-    SUM(severity) FILTER (WHERE stop) AS stop_severity,
     COUNT(*) FILTER (WHERE traffic_calming) AS traffic_calming_count,
-    SUM(severity) FILTER (WHERE traffic_calming) AS traffic_calming_severity,
     COUNT(*) FILTER (WHERE traffic_signal) AS traffic_signal_count,
-    SUM(severity) FILTER (WHERE traffic_signal) AS traffic_signal_severity,
-    COUNT(*) FILTER (WHERE turning_loop) AS turning_loop_count,
-    SUM(severity) FILTER (WHERE turning_loop) AS turning_loop_severity
+    COUNT(*) FILTER (WHERE turning_loop) AS turning_loop_count
 FROM valued
-GROUP BY state
+GROUP BY state, severity

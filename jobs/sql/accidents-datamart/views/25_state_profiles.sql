@@ -1,47 +1,65 @@
 -- medallion: materialize
--- One row per state and one for all states (state NULL), from the per-state sums of state_sums
--- (SPEC section 3b): per measure, its count of rows, its Pearson correlation with severity, and
--- whether the measure and the severity vary over those rows; the accidents and their severity
--- (count, total, mean, sample standard deviation); per road-infrastructure flag the accidents with
--- it and their severity total. The nationwide row sums the states' sums, so the lake is read once.
+-- One row per state and one for all states (state NULL), from the per-state-and-severity sums of
+-- state_sums (SPEC section 3b): per measure, its count of rows, its Pearson correlation with
+-- severity, and whether the measure and the severity vary over those rows; the accidents and their
+-- severity (count, total, mean, sample standard deviation); per road-infrastructure flag the
+-- accidents with it and their severity total. Each row adds up state_sums' few hundred rows
+-- (GROUPING SETS: per state and nationwide), so the lake is read once. A measure's severity sums
+-- (and a flag's severity total) are NULL in a scope without it, as a SUM over no rows is.
 -- kpis_correlations (through severity_correlations), kpis_anomalies and insights read it.
 WITH scoped AS (
-    SELECT * FROM state_sums
-    UNION ALL
     SELECT
-        CAST(NULL AS VARCHAR) AS state,
-        SUM(temperature_f_n), SUM(temperature_f_sx), SUM(temperature_f_sxx), SUM(temperature_f_sy), SUM(temperature_f_syy),
-        SUM(temperature_f_sxy), MIN(temperature_f_min), MAX(temperature_f_max),
-        SUM(visibility_mi_n), SUM(visibility_mi_sx), SUM(visibility_mi_sxx), SUM(visibility_mi_sy), SUM(visibility_mi_syy),
-        SUM(visibility_mi_sxy), MIN(visibility_mi_min), MAX(visibility_mi_max),
-        SUM(humidity_pct_n), SUM(humidity_pct_sx), SUM(humidity_pct_sxx), SUM(humidity_pct_sy), SUM(humidity_pct_syy),
-        SUM(humidity_pct_sxy), MIN(humidity_pct_min), MAX(humidity_pct_max),
-        SUM(wind_speed_mph_n), SUM(wind_speed_mph_sx), SUM(wind_speed_mph_sxx), SUM(wind_speed_mph_sy), SUM(wind_speed_mph_syy),
-        SUM(wind_speed_mph_sxy), MIN(wind_speed_mph_min), MAX(wind_speed_mph_max),
-        SUM(precipitation_in_n), SUM(precipitation_in_sx), SUM(precipitation_in_sxx), SUM(precipitation_in_sy), SUM(precipitation_in_syy),
-        SUM(precipitation_in_sxy), MIN(precipitation_in_min), MAX(precipitation_in_max),
-        SUM(pressure_in_n), SUM(pressure_in_sx), SUM(pressure_in_sxx), SUM(pressure_in_sy), SUM(pressure_in_syy),
-        SUM(pressure_in_sxy), MIN(pressure_in_min), MAX(pressure_in_max),
-        SUM(distance_mi_n), SUM(distance_mi_sx), SUM(distance_mi_sxx), SUM(distance_mi_sy), SUM(distance_mi_syy),
-        SUM(distance_mi_sxy), MIN(distance_mi_min), MAX(distance_mi_max),
-        SUM(infrastructure_count_n), SUM(infrastructure_count_sx), SUM(infrastructure_count_sxx), SUM(infrastructure_count_sy), SUM(infrastructure_count_syy),
-        SUM(infrastructure_count_sxy), MIN(infrastructure_count_min), MAX(infrastructure_count_max),
-        SUM(accident_count), SUM(severity_sum), SUM(severity_sq_sum),
-        SUM(amenity_count), SUM(amenity_severity),
-        SUM(bump_count), SUM(bump_severity),
-        SUM(crossing_count), SUM(crossing_severity),
-        SUM(give_way_count), SUM(give_way_severity),
-        SUM(junction_count), SUM(junction_severity),
-        SUM(no_exit_count), SUM(no_exit_severity),
-        SUM(railway_count), SUM(railway_severity),
-        SUM(roundabout_count), SUM(roundabout_severity),
-        SUM(station_count), SUM(station_severity),
-        SUM(stop_count), SUM(stop_severity),
-        SUM(traffic_calming_count), SUM(traffic_calming_severity),
-        SUM(traffic_signal_count), SUM(traffic_signal_severity),
-        SUM(turning_loop_count), SUM(turning_loop_severity)
+        state,
+        SUM(temperature_f_n) AS temperature_f_n, SUM(temperature_f_sx) AS temperature_f_sx, SUM(temperature_f_sxx) AS temperature_f_sxx,
+        SUM(CASE WHEN temperature_f_n > 0 THEN severity * temperature_f_n END) AS temperature_f_sy,
+        SUM(CASE WHEN temperature_f_n > 0 THEN severity * severity * temperature_f_n END) AS temperature_f_syy,
+        SUM(severity * temperature_f_sx) AS temperature_f_sxy, MIN(temperature_f_min) AS temperature_f_min, MAX(temperature_f_max) AS temperature_f_max,
+        SUM(visibility_mi_n) AS visibility_mi_n, SUM(visibility_mi_sx) AS visibility_mi_sx, SUM(visibility_mi_sxx) AS visibility_mi_sxx,
+        SUM(CASE WHEN visibility_mi_n > 0 THEN severity * visibility_mi_n END) AS visibility_mi_sy,
+        SUM(CASE WHEN visibility_mi_n > 0 THEN severity * severity * visibility_mi_n END) AS visibility_mi_syy,
+        SUM(severity * visibility_mi_sx) AS visibility_mi_sxy, MIN(visibility_mi_min) AS visibility_mi_min, MAX(visibility_mi_max) AS visibility_mi_max,
+        SUM(humidity_pct_n) AS humidity_pct_n, SUM(humidity_pct_sx) AS humidity_pct_sx, SUM(humidity_pct_sxx) AS humidity_pct_sxx,
+        SUM(CASE WHEN humidity_pct_n > 0 THEN severity * humidity_pct_n END) AS humidity_pct_sy,
+        SUM(CASE WHEN humidity_pct_n > 0 THEN severity * severity * humidity_pct_n END) AS humidity_pct_syy,
+        SUM(severity * humidity_pct_sx) AS humidity_pct_sxy, MIN(humidity_pct_min) AS humidity_pct_min, MAX(humidity_pct_max) AS humidity_pct_max,
+        SUM(wind_speed_mph_n) AS wind_speed_mph_n, SUM(wind_speed_mph_sx) AS wind_speed_mph_sx, SUM(wind_speed_mph_sxx) AS wind_speed_mph_sxx,
+        SUM(CASE WHEN wind_speed_mph_n > 0 THEN severity * wind_speed_mph_n END) AS wind_speed_mph_sy,
+        SUM(CASE WHEN wind_speed_mph_n > 0 THEN severity * severity * wind_speed_mph_n END) AS wind_speed_mph_syy,
+        SUM(severity * wind_speed_mph_sx) AS wind_speed_mph_sxy, MIN(wind_speed_mph_min) AS wind_speed_mph_min, MAX(wind_speed_mph_max) AS wind_speed_mph_max,
+        SUM(precipitation_in_n) AS precipitation_in_n, SUM(precipitation_in_sx) AS precipitation_in_sx, SUM(precipitation_in_sxx) AS precipitation_in_sxx,
+        SUM(CASE WHEN precipitation_in_n > 0 THEN severity * precipitation_in_n END) AS precipitation_in_sy,
+        SUM(CASE WHEN precipitation_in_n > 0 THEN severity * severity * precipitation_in_n END) AS precipitation_in_syy,
+        SUM(severity * precipitation_in_sx) AS precipitation_in_sxy, MIN(precipitation_in_min) AS precipitation_in_min, MAX(precipitation_in_max) AS precipitation_in_max,
+        SUM(pressure_in_n) AS pressure_in_n, SUM(pressure_in_sx) AS pressure_in_sx, SUM(pressure_in_sxx) AS pressure_in_sxx,
+        SUM(CASE WHEN pressure_in_n > 0 THEN severity * pressure_in_n END) AS pressure_in_sy,
+        SUM(CASE WHEN pressure_in_n > 0 THEN severity * severity * pressure_in_n END) AS pressure_in_syy,
+        SUM(severity * pressure_in_sx) AS pressure_in_sxy, MIN(pressure_in_min) AS pressure_in_min, MAX(pressure_in_max) AS pressure_in_max,
+        SUM(distance_mi_n) AS distance_mi_n, SUM(distance_mi_sx) AS distance_mi_sx, SUM(distance_mi_sxx) AS distance_mi_sxx,
+        SUM(CASE WHEN distance_mi_n > 0 THEN severity * distance_mi_n END) AS distance_mi_sy,
+        SUM(CASE WHEN distance_mi_n > 0 THEN severity * severity * distance_mi_n END) AS distance_mi_syy,
+        SUM(severity * distance_mi_sx) AS distance_mi_sxy, MIN(distance_mi_min) AS distance_mi_min, MAX(distance_mi_max) AS distance_mi_max,
+        SUM(infrastructure_count_n) AS infrastructure_count_n, SUM(infrastructure_count_sx) AS infrastructure_count_sx, SUM(infrastructure_count_sxx) AS infrastructure_count_sxx,
+        SUM(CASE WHEN infrastructure_count_n > 0 THEN severity * infrastructure_count_n END) AS infrastructure_count_sy,
+        SUM(CASE WHEN infrastructure_count_n > 0 THEN severity * severity * infrastructure_count_n END) AS infrastructure_count_syy,
+        SUM(severity * infrastructure_count_sx) AS infrastructure_count_sxy, MIN(infrastructure_count_min) AS infrastructure_count_min, MAX(infrastructure_count_max) AS infrastructure_count_max,
+        SUM(accident_count) AS accident_count,
+        SUM(severity * accident_count) AS severity_sum,
+        SUM(severity * severity * accident_count) AS severity_sq_sum,
+        SUM(amenity_count) AS amenity_count, SUM(CASE WHEN amenity_count > 0 THEN severity * amenity_count END) AS amenity_severity,
+        SUM(bump_count) AS bump_count, SUM(CASE WHEN bump_count > 0 THEN severity * bump_count END) AS bump_severity,
+        SUM(crossing_count) AS crossing_count, SUM(CASE WHEN crossing_count > 0 THEN severity * crossing_count END) AS crossing_severity,
+        SUM(give_way_count) AS give_way_count, SUM(CASE WHEN give_way_count > 0 THEN severity * give_way_count END) AS give_way_severity,
+        SUM(junction_count) AS junction_count, SUM(CASE WHEN junction_count > 0 THEN severity * junction_count END) AS junction_severity,
+        SUM(no_exit_count) AS no_exit_count, SUM(CASE WHEN no_exit_count > 0 THEN severity * no_exit_count END) AS no_exit_severity,
+        SUM(railway_count) AS railway_count, SUM(CASE WHEN railway_count > 0 THEN severity * railway_count END) AS railway_severity,
+        SUM(roundabout_count) AS roundabout_count, SUM(CASE WHEN roundabout_count > 0 THEN severity * roundabout_count END) AS roundabout_severity,
+        SUM(station_count) AS station_count, SUM(CASE WHEN station_count > 0 THEN severity * station_count END) AS station_severity,
+        SUM(stop_count) AS stop_count, SUM(CASE WHEN stop_count > 0 THEN severity * stop_count END) AS stop_severity,
+        SUM(traffic_calming_count) AS traffic_calming_count, SUM(CASE WHEN traffic_calming_count > 0 THEN severity * traffic_calming_count END) AS traffic_calming_severity,
+        SUM(traffic_signal_count) AS traffic_signal_count, SUM(CASE WHEN traffic_signal_count > 0 THEN severity * traffic_signal_count END) AS traffic_signal_severity,
+        SUM(turning_loop_count) AS turning_loop_count, SUM(CASE WHEN turning_loop_count > 0 THEN severity * turning_loop_count END) AS turning_loop_severity
     FROM state_sums
-    -- no accepted accidents, no rows
+    GROUP BY GROUPING SETS ((state), ())
     HAVING COUNT(*) > 0
 ),
 deviations AS (
