@@ -18,6 +18,7 @@ use medallion_core::{Error, Result};
 use tracing::info;
 
 use crate::plan::{Params, SqlQuery};
+use crate::shared_views::reads_of;
 use crate::table_references::tables_read;
 
 /// Computes the views of `views` (in order) named in `shared` and registers their rows in `ctx`
@@ -73,13 +74,7 @@ impl ViewDependencies {
         };
         let early = views[..first]
             .iter()
-            .map(|view| {
-                let reads = params
-                    .substitute(view.sql)
-                    .ok()
-                    .and_then(|sql| tables_read(ctx, &sql).ok());
-                (view.name.clone(), reads)
-            })
+            .map(|view| (view.name.clone(), reads_of(ctx, view, params)))
             .collect();
         let late = views[first..].iter().map(|v| v.name.clone()).collect();
         Self { late, early }

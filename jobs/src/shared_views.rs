@@ -28,13 +28,7 @@ pub fn shared_views(
     }
     let view_reads: HashMap<&str, Option<Vec<String>>> = views
         .iter()
-        .map(|view| {
-            let reads = params
-                .substitute(view.sql)
-                .ok()
-                .and_then(|sql| tables_read(ctx, &sql).ok());
-            (view.name.as_str(), reads)
-        })
+        .map(|view| (view.name.as_str(), reads_of(ctx, view, params)))
         .collect();
     if view_reads.values().any(Option::is_none) {
         return marked.iter().map(|v| v.name.clone()).collect();
@@ -70,6 +64,15 @@ pub fn shared_views(
         .filter(|view| needed.contains(view.name.as_str()) && readers(&view.name) >= 2)
         .map(|view| view.name.clone())
         .collect()
+}
+
+/// The tables and views `view` reads, its SQL with `params` substituted; `None` when that SQL
+/// cannot be read.
+pub fn reads_of(ctx: &SessionContext, view: &SqlQuery, params: &Params) -> Option<Vec<String>> {
+    params
+        .substitute(view.sql)
+        .ok()
+        .and_then(|sql| tables_read(ctx, &sql).ok())
 }
 
 #[cfg(test)]
