@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
+use datafusion::execution::SessionState;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
-use datafusion::execution::{FunctionRegistry, SessionState};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -78,11 +78,7 @@ fn session_state_with_rules(
     let mut state = builder
         .with_physical_optimizer_rule(Arc::new(NameFilesInErrors))
         .build();
-    for udf in medallion_udfs::all_udfs() {
-        state
-            .register_udf(udf)
-            .map_err(|e| Error::engine("registering UDFs", e))?;
-    }
+    medallion_udfs::register_all(&mut state).map_err(|e| Error::engine("registering UDFs", e))?;
     Ok(state)
 }
 
@@ -110,6 +106,9 @@ pub async fn collect_sql(
 pub fn register_udfs(ctx: &SessionContext) {
     for udf in medallion_udfs::all_udfs() {
         ctx.register_udf(udf.as_ref().clone());
+    }
+    for udaf in medallion_udfs::all_udafs() {
+        ctx.register_udaf(udaf.as_ref().clone());
     }
 }
 
@@ -274,5 +273,6 @@ mod tests {
         ] {
             assert!(state.scalar_functions().contains_key(name), "{name}");
         }
+        assert!(state.aggregate_functions().contains_key("moments"));
     }
 }

@@ -340,6 +340,7 @@ mod tests {
         ] {
             assert!(functions.scalar_functions.contains_key(udf), "{udf}");
         }
+        assert!(functions.aggregate_functions.contains_key("moments"));
         assert!(config.override_logical_codec.is_some());
         assert!(config.override_physical_codec.is_some());
         let producer = config.override_runtime_producer.expect("runtime");

@@ -88,13 +88,15 @@ async fn excluded_tables_keep_their_published_copy_and_the_rest_is_the_whole_run
     let gold = work.path().join("gold");
     let whole = work.path().join("whole");
 
-    // the whole run shares state_sums between kpis_infrastructure and state_profiles
+    // the whole run shares state_sums between kpis_infrastructure, state_profiles and
+    // severity_correlations, and the last between kpis_correlations and insights
     let logged = run(&first, &gold, None);
     assert_eq!(
         materialized(&logged),
         BTreeSet::from(
             [
                 "period_counts",
+                "severity_correlations",
                 "state_profiles",
                 "state_sums",
                 "weather_groups"
@@ -108,7 +110,9 @@ async fn excluded_tables_keep_their_published_copy_and_the_rest_is_the_whole_run
     let logged = run(&second, &gold, Some(&ANALYTICS.join(",")));
     let views = materialized(&logged);
     assert!(
-        !views.contains("state_profiles") && !views.contains("state_sums"),
+        !views.contains("state_profiles")
+            && !views.contains("state_sums")
+            && !views.contains("severity_correlations"),
         "{views:?}"
     );
     // a view with one reader left is planned inside it: kpis_weather's weather_groups,

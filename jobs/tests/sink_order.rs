@@ -187,7 +187,7 @@ async fn time_ordered_and_shuffled_lakes_reach_each_year_table_in_key_order() {
                 .unwrap_or_else(|| panic!("{order}: {table} never started\n{stderr}"))
                 .0
         };
-        assert_eq!(views.len(), 4, "{order}: {views:?}");
+        assert_eq!(views.len(), 5, "{order}: {views:?}");
         let (first_view, last_view) = (views[0].0, views[views.len() - 1].0);
         assert!(
             start_of("accidents_summary") < first_view,

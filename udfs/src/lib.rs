@@ -1,4 +1,5 @@
-//! Scalar user-defined functions (UDFs) for the medallion batch engine.
+//! User-defined functions (UDFs) for the medallion batch engine: scalar functions and one
+//! aggregate.
 //!
 //! Every function here is an Apache DataFusion [`ScalarUDFImpl`] written in the
 //! same style as DataFusion's own built-in functions: a type-coercing
@@ -15,13 +16,16 @@
 //! | `weather_category` | `weather_condition UTF8`                     | `UTF8`   |
 //! | `count_true`       | `flag BOOLEAN, ...`                          | `INT`    |
 //!
+//! and the aggregate `moments(x DOUBLE)` → `STRUCT<n, sum, sum_sq, min, max>` (a
+//! measure's COUNT, SUM, sum of squares, MIN and MAX in one pass).
+//!
 //! All functions but `weather_category` and `count_true` are NULL-propagating
 //! (a NULL argument gives a NULL result; a NULL condition is `'unknown'`, a
 //! NULL flag counts as false); see each module for out-of-domain behaviour.
 //!
 //! Register them all with [`register_all`] (works for a `SessionContext`, a
-//! `SessionState` or any other [`FunctionRegistry`]), or take the list from
-//! [`all_udfs`].
+//! `SessionState` or any other [`FunctionRegistry`]), or take the lists from
+//! [`all_udfs`] and [`all_udafs`].
 //!
 //! [`ScalarUDFImpl`]: datafusion::logical_expr::ScalarUDFImpl
 //! [`Signature`]: datafusion::logical_expr::Signature
@@ -32,11 +36,12 @@ use std::sync::Arc;
 
 use datafusion::error::Result;
 use datafusion::execution::FunctionRegistry;
-use datafusion::logical_expr::ScalarUDF;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
 pub mod count_true;
 pub mod danger_index;
 pub mod haversine_miles;
+pub mod moments;
 pub mod pseudonym;
 pub mod seasonal_factor;
 pub mod trend_direction;
@@ -47,6 +52,7 @@ mod util;
 pub use count_true::CountTrueFunc;
 pub use danger_index::DangerIndexFunc;
 pub use haversine_miles::HaversineMilesFunc;
+pub use moments::MomentsFunc;
 pub use pseudonym::PseudonymFunc;
 pub use seasonal_factor::SeasonalFactorFunc;
 pub use trend_direction::TrendDirectionFunc;
@@ -65,12 +71,20 @@ pub fn all_udfs() -> Vec<Arc<ScalarUDF>> {
     ]
 }
 
-/// Registers every function from [`all_udfs`] with `registry` (for example a
-/// `SessionContext` or `SessionState`), replacing any function of the same
-/// name.
+/// Returns medallion's aggregate UDFs, ready to be registered.
+pub fn all_udafs() -> Vec<Arc<AggregateUDF>> {
+    vec![Arc::new(AggregateUDF::from(MomentsFunc::new()))]
+}
+
+/// Registers every function from [`all_udfs`] and [`all_udafs`] with
+/// `registry` (for example a `SessionContext` or `SessionState`), replacing
+/// any function of the same name.
 pub fn register_all(registry: &mut dyn FunctionRegistry) -> Result<()> {
     for udf in all_udfs() {
         registry.register_udf(udf)?;
+    }
+    for udaf in all_udafs() {
+        registry.register_udaf(udaf)?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, ListArray, RecordBatch,
     StringArray,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
 use datafusion::prelude::SessionContext;
 use medallion_udfs::register_all;
 use proptest::prelude::*;
@@ -349,6 +349,55 @@ proptest! {
         let agrees = batch.column(0).as_boolean();
         for (j, row) in rows.iter().enumerate() {
             prop_assert!(agrees.is_valid(j) && agrees.value(j), "{:?}", row);
+        }
+    }
+
+    /// moments(x) gives, per group, exactly COUNT(x), SUM(x) and SUM(x * x) (the aggregates of
+    /// the datamart's state_sums it replaced), bit for bit, and the smallest and largest value in
+    /// IEEE 754 total order, over values with NULL, NaN, infinities and both zeros. (DataFusion
+    /// 55's grouped MIN and MAX start from ±f64::MAX, so for a group of only NaN and +inf its MIN
+    /// is f64::MAX: the bounds are checked against a fold of `f64::total_cmp` instead.)
+    #[test]
+    fn moments_are_the_five_aggregates(
+        rows in prop::collection::vec((0i64..3, any_f64()), 1..80),
+    ) {
+        let keys: ArrayRef = Arc::new(Int64Array::from(rows.iter().map(|r| r.0).collect::<Vec<_>>()));
+        let values = floats(&rows.iter().map(|r| r.1).collect::<Vec<_>>());
+        let batch = run_batch(
+            vec![("g", keys), ("x", values)],
+            "SELECT g, moments(x)['n'], COUNT(x), moments(x)['sum'], SUM(x), \
+                    moments(x)['sum_sq'], SUM(x * x), moments(x)['min'], moments(x)['max'] \
+             FROM t GROUP BY g",
+        );
+        let groups = batch.column(0).as_primitive::<Int64Type>();
+        let n = batch.column(1).as_primitive::<Int64Type>();
+        let count = batch.column(2).as_primitive::<Int64Type>();
+        prop_assert_eq!(n.values(), count.values());
+        for pair in [3, 5] {
+            let ours = batch.column(pair).as_primitive::<Float64Type>();
+            let theirs = batch.column(pair + 1).as_primitive::<Float64Type>();
+            for j in 0..batch.num_rows() {
+                prop_assert_eq!(ours.is_null(j), theirs.is_null(j), "column {} row {}", pair, j);
+                if ours.is_valid(j) {
+                    prop_assert!(
+                        same(ours.value(j), theirs.value(j)),
+                        "column {} row {}: {} vs {}", pair, j, ours.value(j), theirs.value(j)
+                    );
+                }
+            }
+        }
+        let min = batch.column(7).as_primitive::<Float64Type>();
+        let max = batch.column(8).as_primitive::<Float64Type>();
+        for j in 0..batch.num_rows() {
+            let group: Vec<f64> = rows
+                .iter()
+                .filter(|r| r.0 == groups.value(j))
+                .filter_map(|r| r.1)
+                .collect();
+            let lowest = group.iter().copied().reduce(|a, b| if b.total_cmp(&a).is_lt() { b } else { a });
+            let highest = group.iter().copied().reduce(|a, b| if b.total_cmp(&a).is_gt() { b } else { a });
+            prop_assert_eq!(min.is_valid(j).then(|| min.value(j).to_bits()), lowest.map(f64::to_bits));
+            prop_assert_eq!(max.is_valid(j).then(|| max.value(j).to_bits()), highest.map(f64::to_bits));
         }
     }
 }

@@ -9,7 +9,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::error::Result;
 use datafusion::execution::FunctionRegistry;
 use datafusion::prelude::SessionContext;
-use medallion_udfs::{all_udfs, register_all};
+use medallion_udfs::{all_udafs, all_udfs, register_all};
 
 fn context() -> SessionContext {
     let mut ctx = SessionContext::new();
@@ -47,6 +47,10 @@ async fn registers_all_seven_with_documentation() {
         );
     }
     assert_eq!(all_udfs().len(), names.len());
+    let moments = ctx.udaf("moments").unwrap();
+    let doc = moments.documentation().expect("moments has docs");
+    assert!(doc.syntax_example.starts_with("moments"));
+    assert_eq!(all_udafs().len(), 1);
 }
 
 /// Every function's documented `sql_example` runs and prints exactly the
@@ -54,8 +58,17 @@ async fn registers_all_seven_with_documentation() {
 #[tokio::test]
 async fn documentation_examples_are_accurate() {
     let ctx = context();
-    for udf in all_udfs() {
-        let doc = udf.documentation().unwrap();
+    let documented = all_udfs()
+        .iter()
+        .map(|udf| (udf.name().to_string(), udf.documentation().cloned()))
+        .chain(
+            all_udafs()
+                .iter()
+                .map(|udaf| (udaf.name().to_string(), udaf.documentation().cloned())),
+        )
+        .collect::<Vec<_>>();
+    for (name, doc) in documented {
+        let doc = doc.unwrap_or_else(|| panic!("{name} has no docs"));
         let example = doc.sql_example.as_deref().unwrap();
         let mut lines = example
             .lines()
@@ -64,14 +77,14 @@ async fn documentation_examples_are_accurate() {
         let sql = lines
             .next()
             .and_then(|l| l.strip_prefix("> "))
-            .unwrap_or_else(|| panic!("{}: example must start with '> '", udf.name()));
+            .unwrap_or_else(|| panic!("{name}: example must start with '> '"));
         let expected: Vec<&str> = lines.collect();
         let batches = query(&ctx, sql).await.unwrap();
         let actual = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
             .unwrap()
             .to_string();
         let actual: Vec<&str> = actual.lines().collect();
-        assert_eq!(actual, expected, "{}", udf.name());
+        assert_eq!(actual, expected, "{name}");
     }
 }
 
