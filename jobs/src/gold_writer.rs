@@ -165,15 +165,20 @@ pub async fn write_gold(
     let bar = progress_bar(request.progress, job.gold.len());
     // the tables and views each of the run's queries reads (a Gold table whose SQL cannot be
     // read reads nothing here; its planning reports the error)
-    let mut reads: Vec<Vec<String>> = job
+    // per Gold table: `None` when its parameters cannot be substituted, `Some(None)` when its
+    // SQL cannot be read (read once here, for the shared views and for what waits for them)
+    let gold_reads: Vec<Option<Option<Vec<String>>>> = job
         .gold
         .iter()
         .map(|gold| {
             gold.sql_with(&request.params)
                 .ok()
-                .and_then(|sql| tables_read(ctx, &sql).ok())
-                .unwrap_or_default()
+                .map(|sql| tables_read(ctx, &sql).ok())
         })
+        .collect();
+    let mut reads: Vec<Vec<String>> = gold_reads
+        .iter()
+        .map(|read| read.clone().flatten().unwrap_or_default())
         .collect();
     if let Some(rule) = &job.quality {
         reads.push(quality_reads(rule));
@@ -211,11 +216,12 @@ pub async fn write_gold(
     });
     // (waits for the views, the query)
     let mut queries: Vec<(bool, BoxFuture<'_, Result<Staged>>)> = Vec::new();
-    for gold in &job.gold {
+    for (gold, read) in job.gold.iter().zip(&gold_reads) {
         let bar = bar.clone();
-        let waits = gold
-            .sql_with(&request.params)
-            .map_or(true, |sql| dependencies.sql_waits(ctx, &sql));
+        // a table whose parameters cannot be substituted waits (its planning reports it)
+        let waits = read
+            .as_ref()
+            .is_none_or(|reads| dependencies.reads_wait(reads.as_deref()));
         let ready = views_ready.clone();
         queries.push((
             waits,

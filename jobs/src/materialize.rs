@@ -19,7 +19,6 @@ use tracing::info;
 
 use crate::plan::{Params, SqlQuery};
 use crate::shared_views::reads_of;
-use crate::table_references::tables_read;
 
 /// Computes the views of `views` (in order) named in `shared` and registers their rows in `ctx`
 /// under their names; re-creates the other views after the first one so they read those rows.
@@ -100,13 +99,27 @@ impl ViewDependencies {
         false
     }
 
-    /// Whether query `sql` must wait for the materialized views; a query whose SQL cannot be
-    /// read waits (its planning then reports what is wrong with it).
-    pub fn sql_waits(&self, ctx: &SessionContext, sql: &str) -> bool {
+    /// Whether query `sql` must wait for the materialized views (the tests' shorthand for
+    /// [`Self::reads_wait`] of what [`tables_read`](crate::table_references::tables_read) finds
+    /// in it).
+    #[cfg(test)]
+    fn sql_waits(&self, ctx: &SessionContext, sql: &str) -> bool {
+        self.reads_wait(
+            crate::table_references::tables_read(ctx, sql)
+                .ok()
+                .as_deref(),
+        )
+    }
+
+    /// Whether a query reading `reads` (as
+    /// [`tables_read`](crate::table_references::tables_read) found them; `None` when its SQL could
+    /// not be read) must wait for the materialized views: an unreadable query waits when any view
+    /// is materialized (its planning then reports what is wrong with it).
+    pub fn reads_wait(&self, reads: Option<&[String]>) -> bool {
         if self.late.is_empty() {
             return false;
         }
-        tables_read(ctx, sql).map_or(true, |reads| self.waits_for(&reads))
+        reads.is_none_or(|reads| self.waits_for(reads))
     }
 }
 
@@ -138,13 +151,6 @@ mod tests {
     use datafusion::arrow::array::{AsArray, RecordBatch};
     use datafusion::arrow::datatypes::Int64Type;
 
-    fn view(name: &str, sql: &'static str) -> SqlQuery {
-        SqlQuery {
-            name: name.to_string(),
-            sql,
-        }
-    }
-
     /// The views of `views` marked materialized (as if each had two readers).
     fn marked(views: &[SqlQuery]) -> HashSet<String> {
         views
@@ -166,11 +172,11 @@ mod tests {
             .await
             .unwrap();
         let views = vec![
-            view(
+            SqlQuery::new(
                 "totals",
                 "-- medallion: materialize\nSELECT SUM(x) AS total FROM source",
             ),
-            view("doubled", "SELECT total * 2 AS doubled FROM totals"),
+            SqlQuery::new("doubled", "SELECT total * 2 AS doubled FROM totals"),
         ];
         for v in &views {
             ctx.sql(&format!("CREATE VIEW {} AS {}", v.name, v.sql))
@@ -197,14 +203,14 @@ mod tests {
     fn only_queries_reading_a_materialized_view_or_a_later_view_wait() {
         let ctx = SessionContext::new();
         let views = vec![
-            view("clean", "SELECT x FROM source WHERE x > ${floor}"),
-            view("tagged", "SELECT x, x % 2 AS odd FROM clean"),
-            view(
+            SqlQuery::new("clean", "SELECT x FROM source WHERE x > ${floor}"),
+            SqlQuery::new("tagged", "SELECT x, x % 2 AS odd FROM clean"),
+            SqlQuery::new(
                 "totals",
                 "-- medallion: materialize\nSELECT SUM(x) AS total FROM clean",
             ),
-            view("doubled", "SELECT total * 2 AS doubled FROM totals"),
-            view("recreated", "SELECT x FROM clean"),
+            SqlQuery::new("doubled", "SELECT total * 2 AS doubled FROM totals"),
+            SqlQuery::new("recreated", "SELECT x FROM clean"),
         ];
         let params = Params::from_toml(&"floor = 0".parse().unwrap()).unwrap();
         let deps = ViewDependencies::new(&ctx, &views, &marked(&views), &params);
@@ -232,8 +238,8 @@ mod tests {
     fn an_early_view_whose_sql_cannot_be_read_makes_its_readers_wait() {
         let ctx = SessionContext::new();
         let views = vec![
-            view("broken", "SELECT x FROM source WHERE ${undefined}"),
-            view("totals", "-- medallion: materialize\nSELECT 1 AS t"),
+            SqlQuery::new("broken", "SELECT x FROM source WHERE ${undefined}"),
+            SqlQuery::new("totals", "-- medallion: materialize\nSELECT 1 AS t"),
         ];
         let deps = ViewDependencies::new(&ctx, &views, &marked(&views), &Params::default());
         assert!(deps.sql_waits(&ctx, "SELECT x FROM broken"));
@@ -243,7 +249,7 @@ mod tests {
     #[test]
     fn without_materialized_views_nothing_waits() {
         let ctx = SessionContext::new();
-        let views = vec![view("v", "SELECT 1 AS one")];
+        let views = vec![SqlQuery::new("v", "SELECT 1 AS one")];
         let deps = ViewDependencies::new(&ctx, &views, &marked(&views), &Params::default());
         assert!(!deps.sql_waits(&ctx, "SELECT one FROM v"));
         assert!(!deps.sql_waits(&ctx, "not even SQL"));
@@ -252,7 +258,7 @@ mod tests {
     #[tokio::test]
     async fn a_marked_view_the_run_does_not_share_is_not_computed() {
         let ctx = SessionContext::new();
-        let views = vec![view(
+        let views = vec![SqlQuery::new(
             "totals",
             "-- medallion: materialize\nSELECT SUM(x) AS t FROM nowhere",
         )];
@@ -267,7 +273,7 @@ mod tests {
     #[tokio::test]
     async fn a_job_without_materialized_views_is_left_alone() {
         let ctx = SessionContext::new();
-        let views = vec![view("v", "SELECT 1 AS one FROM nowhere")];
+        let views = vec![SqlQuery::new("v", "SELECT 1 AS one FROM nowhere")];
         // not even planned: the missing table would fail it
         materialize_views(&ctx, &views, &marked(&views), &Params::default())
             .await

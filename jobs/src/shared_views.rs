@@ -79,13 +79,6 @@ pub fn reads_of(ctx: &SessionContext, view: &SqlQuery, params: &Params) -> Optio
 mod tests {
     use super::*;
 
-    fn view(name: &str, sql: &'static str) -> SqlQuery {
-        SqlQuery {
-            name: name.to_string(),
-            sql,
-        }
-    }
-
     fn reads(names: &[&str]) -> Vec<String> {
         names.iter().map(|n| n.to_string()).collect()
     }
@@ -100,16 +93,16 @@ mod tests {
     /// more Gold tables read; `counts` by one Gold table.
     fn datamart_views() -> Vec<SqlQuery> {
         vec![
-            view("clean", "SELECT * FROM source"),
-            view(
+            SqlQuery::new("clean", "SELECT * FROM source"),
+            SqlQuery::new(
                 "sums",
                 "-- medallion: materialize\nSELECT k, SUM(x) AS s, SUM(y) AS t FROM clean GROUP BY k",
             ),
-            view(
+            SqlQuery::new(
                 "counts",
                 "-- medallion: materialize\nSELECT k, COUNT(*) AS n FROM clean GROUP BY k",
             ),
-            view(
+            SqlQuery::new(
                 "profiles",
                 "-- medallion: materialize\nSELECT k, s / t AS ratio FROM sums",
             ),
@@ -151,12 +144,12 @@ mod tests {
     fn a_view_read_twice_through_plain_views_counts_each_reader() {
         let ctx = SessionContext::new();
         let views = vec![
-            view(
+            SqlQuery::new(
                 "totals",
                 "-- medallion: materialize\nSELECT SUM(x) AS t FROM source",
             ),
-            view("left_", "SELECT t FROM totals"),
-            view("right_", "SELECT t * 2 AS t FROM totals"),
+            SqlQuery::new("left_", "SELECT t FROM totals"),
+            SqlQuery::new("right_", "SELECT t * 2 AS t FROM totals"),
         ];
         let shared = shared_views(
             &ctx,
@@ -171,8 +164,8 @@ mod tests {
     fn views_that_cannot_be_read_keep_every_marked_view_materialized() {
         let ctx = SessionContext::new();
         let views = vec![
-            view("broken", "SELECT x FROM source WHERE ${undefined}"),
-            view(
+            SqlQuery::new("broken", "SELECT x FROM source WHERE ${undefined}"),
+            SqlQuery::new(
                 "totals",
                 "-- medallion: materialize\nSELECT SUM(x) AS t FROM source",
             ),

@@ -13,6 +13,8 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
+use crate::util::true_bits;
+
 /// `count_true(flag BOOLEAN, ...) -> INT`, never NULL.
 ///
 /// The number of arguments that are true; a NULL argument counts as false.
@@ -109,12 +111,7 @@ impl ScalarUDFImpl for CountTrueFunc {
         }
         let mut counts = vec![constant; args.number_rows];
         for flags in arrays {
-            // true and not NULL
-            let trues = match flags.nulls() {
-                Some(nulls) => flags.values() & nulls.inner(),
-                None => flags.values().clone(),
-            };
-            for row in trues.set_indices() {
+            for row in true_bits(flags).set_indices() {
                 counts[row] += 1;
             }
         }

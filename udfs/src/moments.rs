@@ -18,6 +18,8 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
+use crate::util::true_bits;
+
 /// The names of the fields of `moments`' result (and of its state), in order.
 const FIELDS: [&str; 5] = ["n", "sum", "sum_sq", "min", "max"];
 
@@ -245,20 +247,25 @@ fn to_state(moments: &[Moments]) -> Vec<ArrayRef> {
     to_struct(moments).columns().to_vec()
 }
 
-/// Rows `0..len` of which `values` (NULLs) and `filter` (false or NULL) keep.
-fn kept_rows(values: &dyn Array, filter: Option<&BooleanArray>) -> Option<BooleanBuffer> {
-    let mut kept = values.logical_nulls().map(|nulls| nulls.inner().clone());
-    if let Some(filter) = filter {
-        let passes = match filter.nulls() {
-            Some(nulls) => filter.values() & nulls.inner(),
-            None => filter.values().clone(),
-        };
-        kept = Some(match kept {
-            Some(kept) => &kept & &passes,
-            None => passes,
-        });
-    }
-    kept
+/// Calls `add(row, x)` for each value `x` of `values` that is not NULL and that `filter` keeps
+/// (true, not NULL), in row order.
+fn for_each_kept(
+    values: &Float64Array,
+    filter: Option<&BooleanArray>,
+    mut add: impl FnMut(usize, f64),
+) {
+    let data = values.values();
+    let nulls = values.logical_nulls().map(|nulls| nulls.into_inner());
+    let kept = match (nulls, filter.map(true_bits)) {
+        (None, None) => {
+            data.iter().enumerate().for_each(|(row, &x)| add(row, x));
+            return;
+        }
+        (Some(valid), None) => valid,
+        (None, Some(passes)) => passes,
+        (Some(valid), Some(passes)) => &valid & &passes,
+    };
+    kept.set_indices().for_each(|row| add(row, data[row]));
 }
 
 /// The `Float64` values of an argument.
@@ -302,13 +309,7 @@ struct MomentsAccumulator(Moments);
 
 impl Accumulator for MomentsAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let values = float_values(values)?;
-        match kept_rows(values, None) {
-            None => values.values().iter().for_each(|&x| self.0.add(x)),
-            Some(kept) => kept
-                .set_indices()
-                .for_each(|row| self.0.add(values.value(row))),
-        }
+        for_each_kept(float_values(values)?, None, |_, x| self.0.add(x));
         Ok(())
     }
 
@@ -359,19 +360,9 @@ impl GroupsAccumulator for MomentsGroups {
         let values = float_values(values)?;
         self.groups.resize(total_num_groups, Moments::default());
         let groups = &mut self.groups;
-        match kept_rows(values, opt_filter) {
-            None => {
-                for (&group, &x) in group_indices.iter().zip(values.values().iter()) {
-                    groups[group].add(x);
-                }
-            }
-            Some(kept) => {
-                let data = values.values();
-                for row in kept.set_indices() {
-                    groups[group_indices[row]].add(data[row]);
-                }
-            }
-        }
+        for_each_kept(values, opt_filter, |row, x| {
+            groups[group_indices[row]].add(x)
+        });
         Ok(())
     }
 
@@ -397,11 +388,7 @@ impl GroupsAccumulator for MomentsGroups {
     ) -> Result<Vec<ArrayRef>> {
         let values = float_values(values)?;
         let mut rows = vec![Moments::default(); values.len()];
-        let mut add = |row: usize| rows[row].add(values.value(row));
-        match kept_rows(values, opt_filter) {
-            None => (0..values.len()).for_each(&mut add),
-            Some(kept) => kept.set_indices().for_each(&mut add),
-        }
+        for_each_kept(values, opt_filter, |row, x| rows[row].add(x));
         Ok(to_state(&rows))
     }
 

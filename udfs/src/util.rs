@@ -4,13 +4,21 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Float64Array, PrimitiveArray, new_null_array,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, PrimitiveArray, new_null_array,
 };
 use datafusion::arrow::buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType, Float64Type};
 use datafusion::common::{Result, ScalarValue, exec_err, internal_err};
 use datafusion::logical_expr::ColumnarValue;
+
+/// The rows of `flags` that are true and not NULL, as bits.
+pub(crate) fn true_bits(flags: &BooleanArray) -> BooleanBuffer {
+    match flags.nulls() {
+        Some(nulls) => flags.values() & nulls.inner(),
+        None => flags.values().clone(),
+    }
+}
 
 /// Number of rows to produce for `args`: the common length of the array
 /// arguments, or 1 when every argument is a scalar.

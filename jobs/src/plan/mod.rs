@@ -106,6 +106,14 @@ pub struct SqlQuery {
 pub const MATERIALIZE_LINE: &str = "-- medallion: materialize";
 
 impl SqlQuery {
+    /// The query `name` with text `sql`.
+    pub fn new(name: impl Into<String>, sql: &'static str) -> Self {
+        Self {
+            name: name.into(),
+            sql,
+        }
+    }
+
     /// Whether this view is computed once per run and kept in memory (a line
     /// `-- medallion: materialize` in its SQL) rather than inlined into every query that reads it.
     /// Meant for small aggregates that several Gold tables share.
@@ -397,10 +405,7 @@ fn sql_files(folder: &Dir<'static>, sub: &str) -> Result<Vec<SqlQuery>> {
             .ok_or_else(|| plan_error(folder, format!("{} is not UTF-8", path.display())))?;
         files.insert(
             stem.to_string(),
-            SqlQuery {
-                name: strip_order_prefix(stem).to_string(),
-                sql,
-            },
+            SqlQuery::new(strip_order_prefix(stem), sql),
         );
     }
     Ok(files.into_values().collect())
