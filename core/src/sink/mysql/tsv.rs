@@ -5,8 +5,8 @@
 //! backslash, tab, newline, carriage return and NUL are backslash-escaped. Both formats write
 //! dates `YYYY-MM-DD`, timestamps `YYYY-MM-DD HH:MM:SS[.fff[fff]]` (UTC wall clock; nanoseconds
 //! truncated to microseconds), booleans `0`/`1`, integers in decimal, floats as the shortest text
-//! that parses back to the same value (`ryu`), and non-finite floats (NaN, ±inf, which MySQL cannot
-//! store) as NULL. Decimals and dictionary-encoded strings are rendered through Arrow's cast to text.
+//! that parses back to the same value (integral ones as integers, others by `ryu`), and non-finite
+//! floats (NaN, ±inf, which MySQL cannot store) as NULL. Decimals and dictionary-encoded strings are rendered through Arrow's cast to text.
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Date32Array, Date64Array, Float32Array, Float64Array,
@@ -254,7 +254,9 @@ impl RowEncoder {
             }
             Column::F64(a) => {
                 let v = a.value(row);
-                if v.is_finite() {
+                if let Some(integral) = exact_integer(v) {
+                    out.extend_from_slice(ints.format(integral).as_bytes());
+                } else if v.is_finite() {
                     out.extend_from_slice(floats.format_finite(v).as_bytes());
                 } else {
                     self.null(out);
@@ -277,6 +279,14 @@ impl RowEncoder {
             }
         }
     }
+}
+
+/// `v` as an integer when it is one that parses back to the same double (nonzero, below 2^53 in
+/// magnitude): written with `itoa`, several times cheaper than the shortest float text (scores and
+/// counts held as doubles are integral). Zero keeps `ryu`'s `0.0` / `-0.0`, which keep the sign.
+fn exact_integer(v: f64) -> Option<i64> {
+    const LIMIT: f64 = 9_007_199_254_740_992.0; // 2^53
+    (v != 0.0 && v.abs() < LIMIT && v.trunc() == v).then_some(v as i64)
 }
 
 /// Copies `bytes` to `out`, backslash-escaping the bytes `table` names.
@@ -489,6 +499,11 @@ mod tests {
             5e-324,
             -0.0,
             123_456_789.012_345_67,
+            85.0,
+            -3.0,
+            9_007_199_254_740_991.0,
+            9_007_199_254_740_992.0,
+            1e17,
         ];
         let column: ArrayRef = Arc::new(Float64Array::from(values.clone()));
         let text = encode(vec![column], RowFormat::Tsv);
@@ -497,6 +512,13 @@ mod tests {
         for (a, b) in parsed.iter().zip(&values) {
             assert_eq!(a.to_bits(), b.to_bits(), "{a} vs {b}");
         }
+        // integral values as integers, zero keeps its sign
+        assert!(text.starts_with("0.1\n"), "{text}");
+        assert!(
+            text.contains("\n85\n-3\n9007199254740991\n9007199254740992.0\n1e17\n"),
+            "{text}"
+        );
+        assert!(text.contains("\n-0.0\n"), "{text}");
         let odd: ArrayRef = Arc::new(Float64Array::from(vec![f64::NAN, f64::INFINITY, 1.5]));
         assert_eq!(encode(vec![odd], RowFormat::Tsv), "\\N\n\\N\n1.5\n");
         let single: ArrayRef = Arc::new(Float32Array::from(vec![0.1_f32]));
