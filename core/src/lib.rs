@@ -5,6 +5,7 @@ pub mod cancellation;
 pub mod catalog;
 pub mod cluster;
 pub mod codec;
+pub mod collect;
 pub mod compact_sort_input;
 pub mod error;
 pub mod join_choice;

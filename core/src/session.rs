@@ -15,6 +15,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::cluster::{self, JobTracker, SchedulerUrl, TrackingQueryPlanner};
 use crate::codec::{MedallionLogicalCodec, MedallionPhysicalCodec};
+pub use crate::collect::collect_sql;
 use crate::compact_sort_input::CompactSortInputs;
 use crate::error::{Error, Result};
 use crate::join_choice::HashJoinWhenBuildFits;
@@ -85,20 +86,6 @@ fn session_state_with_rules(
 /// The session state shared by client, scheduler and executors (see [`session_state_with_config`]).
 pub fn session_state() -> Result<SessionState> {
     session_state_with_config(session_config())
-}
-
-/// Runs `sql` in `ctx` and collects its batches; an error is an [`Error::Engine`] of `what`.
-pub async fn collect_sql(
-    ctx: &SessionContext,
-    sql: &str,
-    what: &str,
-) -> Result<Vec<datafusion::arrow::record_batch::RecordBatch>> {
-    ctx.sql(sql)
-        .await
-        .map_err(|e| Error::engine(what, e))?
-        .collect()
-        .await
-        .map_err(|e| Error::engine(what, e))
 }
 
 /// Registers medallion's UDFs on a client context (Ballista needs them on the client as well as in

@@ -46,7 +46,7 @@ pub(crate) async fn published_rows(
         key.1.replace('\'', "''")
     );
     let what = format!("reading {location}");
-    let batches = crate::session::collect_sql(&ctx, &sql, &what).await?;
+    let batches = crate::collect::collect_sql(&ctx, &sql, &what).await?;
     let mut rows = Vec::new();
     for batch in &batches {
         let texts = batch

@@ -73,7 +73,7 @@ pub(crate) async fn file_runs(
          FROM pipeline_runs {filter} ORDER BY started_at DESC, run_id DESC LIMIT {limit}"
     );
     let what = format!("reading {location}");
-    let batches = crate::session::collect_sql(&ctx, &sql, &what).await?;
+    let batches = crate::collect::collect_sql(&ctx, &sql, &what).await?;
     // Same column types whatever the files hold (e.g. Utf8View).
     let schema = runs_schema();
     batches
