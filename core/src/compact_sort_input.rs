@@ -85,25 +85,10 @@ impl PhysicalOptimizerRule for CompactSortInputs {
                 let Some(sort) = node.children().first().map(|child| Arc::clone(*child)) else {
                     return Ok(Transformed::no(node));
                 };
-                let Some(sort_exec) = sort.downcast_ref::<SortExec>() else {
+                let Some(sort) = compacted_sort(&sort, batch_size, Some(SINK_SORT_BATCH_ROWS))?
+                else {
                     return Ok(Transformed::no(node));
                 };
-                if sort_exec.fetch().is_some()
-                    || sort_exec
-                        .input()
-                        .downcast_ref::<CompactBatchesExec>()
-                        .is_some()
-                {
-                    return Ok(Transformed::no(node));
-                }
-                let input = Arc::new(
-                    CompactBatchesExec::new(Arc::clone(sort_exec.input()), batch_size)
-                        .coalescing(SINK_SORT_BATCH_ROWS),
-                );
-                let sort = Arc::clone(&sort).replace_children(
-                    vec![input],
-                    ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep),
-                )?;
                 let node = Arc::clone(&node).replace_children(
                     vec![sort],
                     ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep),
@@ -111,23 +96,9 @@ impl PhysicalOptimizerRule for CompactSortInputs {
                 Ok(Transformed::yes(node))
             })?
             .data;
-        plan.transform_up(|node| {
-            let Some(sort) = node.downcast_ref::<SortExec>() else {
-                return Ok(Transformed::no(node));
-            };
-            if sort.fetch().is_some() || sort.input().downcast_ref::<CompactBatchesExec>().is_some()
-            {
-                return Ok(Transformed::no(node));
-            }
-            let input = Arc::new(CompactBatchesExec::new(
-                Arc::clone(sort.input()),
-                batch_size,
-            ));
-            let sort = Arc::clone(&node).replace_children(
-                vec![input],
-                ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep),
-            )?;
-            Ok(Transformed::yes(sort))
+        plan.transform_up(|node| match compacted_sort(&node, batch_size, None)? {
+            Some(sort) => Ok(Transformed::yes(sort)),
+            None => Ok(Transformed::no(node)),
         })
         .data()
     }
@@ -139,6 +110,31 @@ impl PhysicalOptimizerRule for CompactSortInputs {
     fn schema_check(&self) -> bool {
         true
     }
+}
+
+/// `node` with a [`CompactBatchesExec`] (coalescing into `coalesce_rows`-row batches, if given)
+/// under it, if it is a sort without a limit whose input is not compacted yet; `None` otherwise.
+fn compacted_sort(
+    node: &Arc<dyn ExecutionPlan>,
+    batch_size: usize,
+    coalesce_rows: Option<usize>,
+) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+    let Some(sort) = node.downcast_ref::<SortExec>() else {
+        return Ok(None);
+    };
+    if sort.fetch().is_some() || sort.input().downcast_ref::<CompactBatchesExec>().is_some() {
+        return Ok(None);
+    }
+    let compact = CompactBatchesExec::new(Arc::clone(sort.input()), batch_size);
+    let compact = match coalesce_rows {
+        Some(rows) => compact.coalescing(rows),
+        None => compact,
+    };
+    let sort = Arc::clone(node).replace_children(
+        vec![Arc::new(compact) as Arc<dyn ExecutionPlan>],
+        ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep),
+    )?;
+    Ok(Some(sort))
 }
 
 /// Passes its input's batches on, cutting those of more than `batch_size` rows, and those whose

@@ -337,6 +337,7 @@ mod tests {
             "pseudonym",
             "weather_category",
             "count_true",
+            "order_key",
         ] {
             assert!(functions.scalar_functions.contains_key(udf), "{udf}");
         }

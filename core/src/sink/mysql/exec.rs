@@ -67,12 +67,14 @@ pub fn count_schema() -> SchemaRef {
 pub type MySqlSinkExec = PartitionSinkExec<MySqlWriter>;
 
 impl MySqlSinkExec {
-    /// Loads `input` into `target`'s task tables, created from `table_schema`.
+    /// Loads `input` into `target`'s task tables, created from `table_schema`; `input` gains the
+    /// column the operator sorts on ([`KeyOrder::with_order_key`]) unless it has it already.
     pub fn try_new(
         target: Arc<SinkTarget>,
         table_schema: SchemaRef,
         input: Arc<dyn ExecutionPlan>,
     ) -> Result<Self> {
+        let input = KeyOrder::with_order_key(input, &target.layout)?;
         let writer = MySqlWriter::try_new(target, table_schema, &input.schema())?;
         Ok(Self::with_writer(writer, input))
     }
@@ -140,13 +142,16 @@ pub struct MySqlWriter {
 }
 
 impl MySqlWriter {
-    /// The writer of `target` for an input of `input_schema`, checked against `table_schema`.
+    /// The writer of `target` for an input of `input_schema`, whose columns but the sort key are
+    /// checked against `table_schema`.
     fn try_new(
         target: Arc<SinkTarget>,
         table_schema: SchemaRef,
         input_schema: &SchemaRef,
     ) -> Result<Self> {
-        table_schema.logically_equivalent_names_and_types(input_schema)?;
+        table_schema.logically_equivalent_names_and_types(
+            KeyOrder::loaded_schema(input_schema)?.as_ref(),
+        )?;
         TableDdl::new(&table_schema, &target.layout)
             .map_err(|e| DataFusionError::Plan(e.to_string()))?;
         let order = KeyOrder::new(&target.layout, input_schema)?;
@@ -269,7 +274,8 @@ impl PartitionWriter for MySqlWriter {
         let schema = Arc::clone(&self.table_schema);
         let task = PartitionTask {
             partition,
-            check: self.order.check(&input.schema())?,
+            check: self.order.check(),
+            order: self.order.clone(),
             finish_periods_early: self.order.by_period() && self.input_is_sorted(input)?,
             out_of_order: MetricBuilder::new(metrics).counter("rows_out_of_key_order", partition),
         };
@@ -290,6 +296,8 @@ struct PartitionTask {
     partition: usize,
     /// Counts rows reaching their table out of key order.
     check: KeyOrderCheck,
+    /// The order of the rows, and which of their columns are loaded.
+    order: KeyOrder,
     /// The input is sorted by period first: a period's table is complete, and is finished (its
     /// last rows sent, its indexes added) in the background, as soon as a later period starts.
     finish_periods_early: bool,
@@ -334,6 +342,7 @@ async fn write_partition(
                 .collect(),
         };
         let latest = groups.last().map(|(part, _)| *part);
+        let loaded = task.order.loaded_columns(&batch)?;
         for (part, rows) in groups {
             let table = names.task(&target.table, part);
             if finished.contains(&part) {
@@ -352,7 +361,7 @@ async fn write_partition(
             let format = load.format();
             if !encoders.iter().any(|(f, _)| *f == format) {
                 let encoder =
-                    RowEncoder::new(&batch, format).map_err(|e| encoding_failed(&table, e))?;
+                    RowEncoder::new(&loaded, format).map_err(|e| encoding_failed(&table, e))?;
                 encoders.push((format, encoder));
             }
             if let Some((_, encoder)) = encoders.iter().find(|(f, _)| *f == format) {
