@@ -337,7 +337,6 @@ mod tests {
             "pseudonym",
             "weather_category",
             "count_true",
-            "order_key",
         ] {
             assert!(functions.scalar_functions.contains_key(udf), "{udf}");
         }

@@ -15,14 +15,13 @@
 //! | `pseudonym`        | `value UTF8, key UTF8`                       | `UTF8`   |
 //! | `weather_category` | `weather_condition UTF8`                     | `UTF8`   |
 //! | `count_true`       | `flag BOOLEAN, ...`                          | `INT`    |
-//! | `order_key`        | `value ANY, ...`                             | `BINARY` |
 //!
 //! and the aggregate `moments(x DOUBLE)` → `STRUCT<n, sum, sum_sq, min, max>` (a
 //! measure's COUNT, SUM, sum of squares, MIN and MAX in one pass).
 //!
-//! All functions but `weather_category`, `count_true` and `order_key` are NULL-propagating
+//! All functions but `weather_category` and `count_true` are NULL-propagating
 //! (a NULL argument gives a NULL result; a NULL condition is `'unknown'`, a
-//! NULL flag counts as false, a NULL orders first); see each module for out-of-domain behaviour.
+//! NULL flag counts as false); see each module for out-of-domain behaviour.
 //!
 //! Register them all with [`register_all`] (works for a `SessionContext`, a
 //! `SessionState` or any other [`FunctionRegistry`]), or take the lists from
@@ -43,7 +42,6 @@ pub mod count_true;
 pub mod danger_index;
 pub mod haversine_miles;
 pub mod moments;
-pub mod order_key;
 pub mod pseudonym;
 pub mod seasonal_factor;
 pub mod trend_direction;
@@ -55,7 +53,6 @@ pub use count_true::CountTrueFunc;
 pub use danger_index::DangerIndexFunc;
 pub use haversine_miles::HaversineMilesFunc;
 pub use moments::MomentsFunc;
-pub use order_key::OrderKeyFunc;
 pub use pseudonym::PseudonymFunc;
 pub use seasonal_factor::SeasonalFactorFunc;
 pub use trend_direction::TrendDirectionFunc;
@@ -71,7 +68,6 @@ pub fn all_udfs() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(PseudonymFunc::new())),
         Arc::new(ScalarUDF::from(WeatherCategoryFunc::new())),
         Arc::new(ScalarUDF::from(CountTrueFunc::new())),
-        Arc::new(ScalarUDF::from(OrderKeyFunc::new())),
     ]
 }
 

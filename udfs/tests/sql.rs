@@ -22,7 +22,7 @@ async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
 }
 
 #[tokio::test]
-async fn registers_all_eight_with_documentation() {
+async fn registers_all_seven_with_documentation() {
     let ctx = context();
     let names = [
         "danger_index",
@@ -32,7 +32,6 @@ async fn registers_all_eight_with_documentation() {
         "pseudonym",
         "weather_category",
         "count_true",
-        "order_key",
     ];
     for name in names {
         let udf = ctx.udf(name).unwrap();

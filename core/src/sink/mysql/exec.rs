@@ -50,6 +50,7 @@ use super::ddl::{PeriodGrain, TableDdl};
 use super::key_order::{KeyOrder, KeyOrderCheck};
 use super::load::{TableLoad, encoding_failed};
 use super::names::TaskPart;
+use super::plain_strings::with_plain_strings;
 use super::target::SinkTarget;
 use super::tsv::{RowEncoder, RowFormat, civil_from_days, days_of_timestamp};
 use crate::sink::partition_sink::{PartitionSinkExec, PartitionWriter};
@@ -67,14 +68,15 @@ pub fn count_schema() -> SchemaRef {
 pub type MySqlSinkExec = PartitionSinkExec<MySqlWriter>;
 
 impl MySqlSinkExec {
-    /// Loads `input` into `target`'s task tables, created from `table_schema`; `input` gains the
-    /// column the operator sorts on ([`KeyOrder::with_order_key`]) unless it has it already.
+    /// Loads `input` into `target`'s task tables, created from `table_schema`; `input`'s string
+    /// views are cast to plain strings first ([`with_plain_strings`]: the sort under the operator
+    /// then counts its memory right).
     pub fn try_new(
         target: Arc<SinkTarget>,
         table_schema: SchemaRef,
         input: Arc<dyn ExecutionPlan>,
     ) -> Result<Self> {
-        let input = KeyOrder::with_order_key(input, &target.layout)?;
+        let input = with_plain_strings(input)?;
         let writer = MySqlWriter::try_new(target, table_schema, &input.schema())?;
         Ok(Self::with_writer(writer, input))
     }
@@ -142,16 +144,13 @@ pub struct MySqlWriter {
 }
 
 impl MySqlWriter {
-    /// The writer of `target` for an input of `input_schema`, whose columns but the sort key are
-    /// checked against `table_schema`.
+    /// The writer of `target` for an input of `input_schema`, checked against `table_schema`.
     fn try_new(
         target: Arc<SinkTarget>,
         table_schema: SchemaRef,
         input_schema: &SchemaRef,
     ) -> Result<Self> {
-        table_schema.logically_equivalent_names_and_types(
-            KeyOrder::loaded_schema(input_schema)?.as_ref(),
-        )?;
+        table_schema.logically_equivalent_names_and_types(input_schema)?;
         TableDdl::new(&table_schema, &target.layout)
             .map_err(|e| DataFusionError::Plan(e.to_string()))?;
         let order = KeyOrder::new(&target.layout, input_schema)?;
@@ -274,8 +273,7 @@ impl PartitionWriter for MySqlWriter {
         let schema = Arc::clone(&self.table_schema);
         let task = PartitionTask {
             partition,
-            check: self.order.check(),
-            order: self.order.clone(),
+            check: self.order.check(&input.schema())?,
             finish_periods_early: self.order.by_period() && self.input_is_sorted(input)?,
             out_of_order: MetricBuilder::new(metrics).counter("rows_out_of_key_order", partition),
         };
@@ -296,8 +294,6 @@ struct PartitionTask {
     partition: usize,
     /// Counts rows reaching their table out of key order.
     check: KeyOrderCheck,
-    /// The order of the rows, and which of their columns are loaded.
-    order: KeyOrder,
     /// The input is sorted by period first: a period's table is complete, and is finished (its
     /// last rows sent, its indexes added) in the background, as soon as a later period starts.
     finish_periods_early: bool,
@@ -342,7 +338,6 @@ async fn write_partition(
                 .collect(),
         };
         let latest = groups.last().map(|(part, _)| *part);
-        let loaded = task.order.loaded_columns(&batch)?;
         for (part, rows) in groups {
             let table = names.task(&target.table, part);
             if finished.contains(&part) {
@@ -361,7 +356,7 @@ async fn write_partition(
             let format = load.format();
             if !encoders.iter().any(|(f, _)| *f == format) {
                 let encoder =
-                    RowEncoder::new(&loaded, format).map_err(|e| encoding_failed(&table, e))?;
+                    RowEncoder::new(&batch, format).map_err(|e| encoding_failed(&table, e))?;
                 encoders.push((format, encoder));
             }
             if let Some((_, encoder)) = encoders.iter().find(|(f, _)| *f == format) {

@@ -32,6 +32,7 @@ mod load;
 pub mod maintenance;
 mod merge;
 mod names;
+mod plain_strings;
 mod publish;
 mod published;
 mod run_lock;
