@@ -600,6 +600,15 @@ mod tests {
             },
             year_tasks: None,
         };
+        let view_schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Utf8View, false),
+            Field::new("day", DataType::Date32, false),
+        ]));
+        ctx.register_table(
+            "view_sink",
+            Arc::new(MySqlTable::try_new(target.clone(), view_schema).unwrap()),
+        )
+        .unwrap();
         ctx.register_table(
             "sink",
             Arc::new(MySqlTable::try_new(target, schema).unwrap()),
@@ -616,6 +625,23 @@ mod tests {
                 "CompactBatchesExec: batch_size=8192, coalesce_rows={SINK_SORT_BATCH_ROWS}"
             )),
             "{plan}"
+        );
+        // string views (as Parquet is read) reach that sort as plain strings
+        let views = plan_text(
+            &ctx,
+            "INSERT INTO view_sink SELECT arrow_cast(id, 'Utf8View'), day FROM rows_in",
+        )
+        .await;
+        let lines: Vec<&str> = views.lines().map(str::trim).collect();
+        let sort = lines
+            .iter()
+            .position(|l| l.starts_with("SortExec"))
+            .unwrap_or_else(|| panic!("no sort under the sink:\n{views}"));
+        assert!(
+            lines[sort..]
+                .iter()
+                .any(|l| l.starts_with("ProjectionExec") && l.contains("AS Utf8)")),
+            "{views}"
         );
         // other sorts keep their batches as they come
         let other = plan_text(&ctx, "SELECT * FROM rows_in ORDER BY id").await;
