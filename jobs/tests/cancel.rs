@@ -110,8 +110,9 @@ fn gold_files(gold: &Path) -> BTreeMap<String, u64> {
     files
 }
 
-/// `(status, error)` of the sink's runs, newest first, as `medallion runs` shows them.
-fn runs(sink: &str) -> Vec<(String, Option<String>)> {
+/// `(status, error, "started_at run_id")` of the sink's runs, newest first, as `medallion runs`
+/// shows them (the third member only tells a failure's reader when each run started).
+fn runs(sink: &str) -> Vec<(String, Option<String>, String)> {
     let output = medallion(&["runs", "--sink", sink, "--format", "json"]);
     assert_ok(&output, "medallion runs");
     String::from_utf8_lossy(&output.stdout)
@@ -121,6 +122,11 @@ fn runs(sink: &str) -> Vec<(String, Option<String>)> {
             (
                 row["status"].as_str().unwrap_or_default().to_string(),
                 row["error"].as_str().map(str::to_string),
+                format!(
+                    "{} {}",
+                    row["started_at"].as_str().unwrap_or_default(),
+                    row["run_id"].as_str().unwrap_or_default()
+                ),
             )
         })
         .collect()

@@ -64,13 +64,16 @@ pub(crate) async fn file_runs(
         Some(job) => format!("WHERE job = '{}'", job.replace('\'', "''")),
         None => String::new(),
     };
+    // Newest first by the recorded instant (microseconds), not by the second-precision text shown
+    // (named started_text here so that ORDER BY sees the column; runs_schema names it started_at).
     let sql = format!(
         "SELECT run_id, job, mode, status, \
-           to_char(started_at, '%Y-%m-%d %H:%M:%S') AS started_at, \
+           to_char(started_at, '%Y-%m-%d %H:%M:%S') AS started_text, \
            CAST(CAST(finished_at AS BIGINT) - CAST(started_at AS BIGINT) AS DOUBLE) / 1000000.0 \
              AS duration_s, \
            rows_read, rows_rejected, rows_written, data_quality_score, error \
-         FROM pipeline_runs {filter} ORDER BY started_at DESC, run_id DESC LIMIT {limit}"
+         FROM pipeline_runs {filter} \
+         ORDER BY started_at DESC, run_id DESC LIMIT {limit}"
     );
     let what = format!("reading {location}");
     let batches = crate::collect::collect_sql(&ctx, &sql, &what).await?;
@@ -92,4 +95,67 @@ pub(crate) async fn file_runs(
                 .map_err(|e| Error::engine(what.clone(), e.into()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::{DateTime, TimeDelta, Utc};
+    use datafusion::arrow::array::{Array, StringArray};
+
+    use crate::run_audit::RunAudit;
+    use crate::run_record::{RunRecord, RunStatus};
+    use crate::sink::GoldSink;
+    use crate::sink::file::FileSink;
+
+    use super::*;
+
+    fn record(run_id: &str, started_at: DateTime<Utc>) -> RunRecord {
+        RunRecord {
+            run_id: run_id.into(),
+            job: "j".into(),
+            mode: "full".into(),
+            started_at,
+            finished_at: started_at,
+            status: RunStatus::Succeeded,
+            rows_read: 0,
+            rows_rejected: 0,
+            rows_written: BTreeMap::new(),
+            data_quality_score: None,
+            error: None,
+            audit: RunAudit::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn runs_started_in_the_same_second_come_newest_first() {
+        let root = tempfile::tempdir().unwrap();
+        let mut sink = FileSink::new(root.path());
+        // the later run's id sorts first, so only the start instant can order them
+        let first = DateTime::from_timestamp(1_796_731_200, 100_000).unwrap();
+        sink.record_run(&record("20261208T120000Z-ffffffff", first))
+            .await
+            .unwrap();
+        sink.record_run(&record(
+            "20261208T120000Z-00000000",
+            first + TimeDelta::microseconds(300),
+        ))
+        .await
+        .unwrap();
+        let batches = file_runs(root.path(), None, 10).await.unwrap();
+        let ids: Vec<String> = batches
+            .iter()
+            .flat_map(|b| {
+                let ids = b.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+                (0..ids.len())
+                    .map(|i| ids.value(i).to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            ["20261208T120000Z-00000000", "20261208T120000Z-ffffffff"]
+        );
+    }
 }
