@@ -604,16 +604,10 @@ mod tests {
             Field::new("id", DataType::Utf8View, false),
             Field::new("day", DataType::Date32, false),
         ]));
-        ctx.register_table(
-            "view_sink",
-            Arc::new(MySqlTable::try_new(target.clone(), view_schema).unwrap()),
-        )
-        .unwrap();
-        ctx.register_table(
-            "sink",
-            Arc::new(MySqlTable::try_new(target, schema).unwrap()),
-        )
-        .unwrap();
+        for (name, schema) in [("sink", schema), ("view_sink", view_schema)] {
+            let table = MySqlTable::try_new(target.clone(), schema).unwrap();
+            ctx.register_table(name, Arc::new(table)).unwrap();
+        }
         let plan = plan_text(&ctx, "INSERT INTO sink SELECT * FROM rows_in").await;
         let lines: Vec<&str> = plan.lines().map(str::trim).collect();
         let sort = lines

@@ -65,6 +65,32 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// The record of a run of `job` that started at `started_at` and has not ended yet: nothing
+    /// read or written, `finished_at` = `started_at`, and `Failed` until it is set otherwise, so
+    /// that a run that stops early is recorded as failed.
+    pub fn started(
+        run_id: impl Into<String>,
+        job: impl Into<String>,
+        mode: impl Into<String>,
+        started_at: DateTime<Utc>,
+        audit: RunAudit,
+    ) -> Self {
+        Self {
+            run_id: run_id.into(),
+            job: job.into(),
+            mode: mode.into(),
+            started_at,
+            finished_at: started_at,
+            status: RunStatus::Failed,
+            rows_read: 0,
+            rows_rejected: 0,
+            rows_written: BTreeMap::new(),
+            data_quality_score: None,
+            error: None,
+            audit,
+        }
+    }
+
     /// The Arrow schema of `pipeline_runs`.
     pub fn schema() -> SchemaRef {
         let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));

@@ -3,7 +3,6 @@
 //! at once — or abort and leave the published tables untouched — and record the run in
 //! `pipeline_runs`.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -231,20 +230,13 @@ async fn run_locked(
         Some(_) => crate::quality::history::previous_run(&*sink, &job.name).await?,
         None => None,
     };
-    let mut record = RunRecord {
-        run_id: run_id.clone(),
-        job: job.name.clone(),
-        mode: request.mode.clone(),
+    let mut record = RunRecord::started(
+        run_id.clone(),
+        job.name.clone(),
+        request.mode.clone(),
         started_at,
-        finished_at: started_at,
-        status: RunStatus::Failed,
-        rows_read: 0,
-        rows_rejected: 0,
-        rows_written: BTreeMap::new(),
-        data_quality_score: None,
-        error: None,
-        audit: RunAudit::of_this_process(crate::plan::plan_hash(&job.name)),
-    };
+        RunAudit::of_this_process(crate::plan::plan_hash(&job.name)),
+    );
     sink.prepare(&run_id).await?;
     let staged = async {
         write_gold(ctx, job, request, &*sink, &mut record, gate).await?;

@@ -99,33 +99,18 @@ pub(crate) async fn file_runs(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use chrono::{DateTime, TimeDelta, Utc};
     use datafusion::arrow::array::{Array, StringArray};
 
     use crate::run_audit::RunAudit;
-    use crate::run_record::{RunRecord, RunStatus};
+    use crate::run_record::RunRecord;
     use crate::sink::GoldSink;
     use crate::sink::file::FileSink;
 
     use super::*;
 
     fn record(run_id: &str, started_at: DateTime<Utc>) -> RunRecord {
-        RunRecord {
-            run_id: run_id.into(),
-            job: "j".into(),
-            mode: "full".into(),
-            started_at,
-            finished_at: started_at,
-            status: RunStatus::Succeeded,
-            rows_read: 0,
-            rows_rejected: 0,
-            rows_written: BTreeMap::new(),
-            data_quality_score: None,
-            error: None,
-            audit: RunAudit::default(),
-        }
+        RunRecord::started(run_id, "j", "full", started_at, RunAudit::default())
     }
 
     #[tokio::test]

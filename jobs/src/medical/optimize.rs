@@ -107,23 +107,17 @@ pub async fn optimize(args: &OptimizeArgs) -> Result<MaintenanceReport> {
     }
     // The audit trail: one pipeline_runs row per maintenance pass (not for an unreachable server).
     if !matches!(outcome, Err(Error::Unreachable { .. })) {
-        let mut record = RunRecord {
-            run_id: new_run_id(),
-            job: OPTIMIZE_JOB.to_string(),
-            mode: "full".to_string(),
+        let mut record = RunRecord::started(
+            new_run_id(),
+            OPTIMIZE_JOB,
+            "full",
             started_at,
-            finished_at: Utc::now(),
-            status: RunStatus::Succeeded,
-            rows_read: 0,
-            rows_rejected: 0,
-            rows_written: BTreeMap::new(),
-            data_quality_score: None,
-            error: None,
-            audit: RunAudit::of_this_process(None),
-        };
-        if let Err(e) = &outcome {
-            record.status = RunStatus::Failed;
-            record.error = Some(e.to_string());
+            RunAudit::of_this_process(None),
+        );
+        record.finished_at = Utc::now();
+        match &outcome {
+            Ok(_) => record.status = RunStatus::Succeeded,
+            Err(e) => record.error = Some(e.to_string()),
         }
         let mut sink = open_sink(&args.sink)?;
         if let Err(e) = sink.record_run(&record).await {
